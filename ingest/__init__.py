@@ -1,0 +1,1 @@
+"""Ingestion: turn files into pseudonymized, embedded chunks in SQL."""

@@ -1,0 +1,136 @@
+"""Token-aware chunking with the embedding model's own tokenizer.
+
+Chunks fit the embedding window, overlap by a few tokens so a sentence cut at a boundary is
+whole in one of them, prefer to end at a paragraph or sentence end, and keep their page range.
+Pages are chunked one by one (short ones grouped), so a citation's page is where its text is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingest.loaders.base import Page
+
+PAGE_SEPARATOR = "\n\n"
+SENTENCE_ENDS = (".", "?", "!", ":", ";")
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    ordinal: int
+    text: str
+    page_start: int
+    page_end: int
+    token_count: int
+
+
+@dataclass(frozen=True)
+class _Token:
+    page: int
+    start: int  # character offsets in the joined document text
+    end: int
+
+
+def chunk_pages(
+    pages: list[Page],
+    tokenizer,
+    chunk_tokens: int = 200,
+    overlap_tokens: int = 40,
+    min_tokens: int = 24,
+) -> list[TextChunk]:
+    """Chunk each page on its own so a citation's page is where its text is; a page shorter
+    than `min_tokens` joins the pages after it instead of making a scrap of a chunk."""
+    if overlap_tokens >= chunk_tokens:
+        raise ValueError("overlap_tokens must be smaller than chunk_tokens")
+    chunks: list[TextChunk] = []
+    for group in _page_groups(pages, tokenizer, min_tokens):
+        text, tokens = _tokenize(group, tokenizer)
+        for piece_start, piece_end in _windows(text, tokens, chunk_tokens, overlap_tokens):
+            first, last = tokens[piece_start], tokens[piece_end - 1]
+            chunks.append(
+                TextChunk(
+                    ordinal=len(chunks),
+                    text=text[first.start : last.end].strip(),
+                    page_start=first.page,
+                    page_end=last.page,
+                    token_count=piece_end - piece_start,
+                )
+            )
+    return chunks
+
+
+def _page_groups(pages: list[Page], tokenizer, min_tokens: int) -> list[list[Page]]:
+    groups: list[list[Page]] = []
+    current: list[Page] = []
+    current_tokens = 0
+    for page in pages:
+        if not page.text.strip():
+            continue
+        current.append(page)
+        current_tokens += len(tokenizer(page.text, add_special_tokens=False)["input_ids"])
+        if current_tokens >= min_tokens:
+            groups.append(current)
+            current, current_tokens = [], 0
+    if current:
+        if groups and current_tokens < min_tokens:
+            groups[-1].extend(current)  # a short last page joins the one before it
+        else:
+            groups.append(current)
+    return groups
+
+
+def _windows(text: str, tokens: list[_Token], size: int, overlap: int):
+    start = 0
+    while start < len(tokens):
+        end = min(start + size, len(tokens))
+        if end < len(tokens):
+            end = _best_break(text, tokens, start, end, size)
+        yield start, end
+        if end >= len(tokens):
+            return
+        start = _next_start(tokens, start, end, overlap)
+
+
+def _tokenize(pages: list[Page], tokenizer) -> tuple[str, list[_Token]]:
+    parts: list[str] = []
+    tokens: list[_Token] = []
+    offset = 0
+    for page in pages:
+        if not page.text.strip():
+            continue
+        encoded = tokenizer(
+            page.text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )
+        for char_start, char_end in encoded["offset_mapping"]:
+            if char_end > char_start:
+                tokens.append(_Token(page.number, offset + char_start, offset + char_end))
+        parts.append(page.text)
+        offset += len(page.text) + len(PAGE_SEPARATOR)
+    return PAGE_SEPARATOR.join(parts), tokens
+
+
+def _best_break(text: str, tokens: list[_Token], start: int, end: int, size: int) -> int:
+    """Where to end a chunk that would otherwise stop at `end`.
+
+    A page boundary past the first quarter of the window wins, so a citation's page is where
+    its text is; else the latest paragraph end, then sentence end, in the last 40%; else `end`.
+    """
+    for i in range(end - 1, start + size // 4, -1):
+        if tokens[i - 1].page != tokens[i].page:
+            return i
+    sentence_end = None
+    for i in range(end - 1, start + int(size * 0.6), -1):
+        gap = text[tokens[i - 1].end : tokens[i].start]
+        if gap.count("\n") >= 2:
+            return i
+        if sentence_end is None and gap and text[tokens[i - 1].end - 1] in SENTENCE_ENDS:
+            sentence_end = i
+    return sentence_end or end
+
+
+def _next_start(tokens: list[_Token], start: int, end: int, overlap: int) -> int:
+    """Overlap with the previous chunk, but never reach back across a page boundary."""
+    next_start = max(end - overlap, start + 1)
+    while next_start < end and tokens[next_start].page != tokens[end].page:
+        next_start += 1
+    return next_start

@@ -1,0 +1,84 @@
+"""Loader registry: pick a loader by file extension and turn any failure into a LoaderError."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+
+from .base import LoadedDocument, Loader, LoaderError, Page
+from .docx import DocxLoader
+from .html import HtmlLoader
+from .markdown import MarkdownLoader
+from .pdf import PdfLoader
+from .text import TextLoader
+
+__all__ = [
+    "LOADERS",
+    "SUPPORTED_EXTENSIONS",
+    "LoadedDocument",
+    "Loader",
+    "LoaderError",
+    "Page",
+    "UnsupportedFormat",
+    "load_document",
+    "loader_for",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class UnsupportedFormat(LoaderError):
+    """No loader handles this file's extension."""
+
+
+LOADERS: dict[str, Loader] = {
+    extension: loader
+    for loader in (PdfLoader(), DocxLoader(), HtmlLoader(), MarkdownLoader(), TextLoader())
+    for extension in loader.extensions
+}
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(LOADERS)
+
+# How error messages name each format.
+_KINDS = {
+    ".pdf": "PDF",
+    ".docx": "DOCX",
+    ".html": "HTML",
+    ".htm": "HTML",
+    ".md": "Markdown",
+    ".markdown": "Markdown",
+    ".txt": "text",
+    ".text": "text",
+}
+
+
+def loader_for(path: Path | str) -> Loader | None:
+    """The loader for this file's extension (case-insensitive), or None."""
+    return LOADERS.get(Path(path).suffix.lower())
+
+
+def load_document(path: Path | str) -> LoadedDocument:
+    """Load one file. Every failure, expected or not, comes out as a LoaderError."""
+    path = Path(path)
+    extension = path.suffix.lower()
+    loader = LOADERS.get(extension)
+    if loader is None:
+        if not extension:
+            raise UnsupportedFormat("unsupported file type (no extension)")
+        raise UnsupportedFormat(f"unsupported file type '{extension}'")
+    kind = _KINDS.get(extension, extension.lstrip(".").upper())
+    try:
+        if path.stat().st_size == 0:
+            raise LoaderError("file is empty")
+        document = loader.load(path)
+    except LoaderError:
+        raise
+    except Exception as exc:
+        # No traceback or exception text in the log: either may quote the document.
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+        logger.warning("%s: unexpected %s%s", path, type(exc).__name__, where)
+        raise LoaderError(f"could not read {kind} file ({type(exc).__name__})") from exc
+    if not document.has_text:
+        raise LoaderError("document has no text")
+    return document

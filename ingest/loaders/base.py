@@ -1,0 +1,42 @@
+"""What every loader returns, and the one error it raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page (PDF, DOCX page break) or section (Markdown, HTML heading) of a document.
+
+    `number` is 1-based and is what citations show as the page.
+    """
+
+    number: int
+    text: str
+    heading: str | None = None
+
+
+@dataclass
+class LoadedDocument:
+    title: str
+    pages: list[Page] = field(default_factory=list)
+
+    @property
+    def has_text(self) -> bool:
+        return any(page.text.strip() for page in self.pages)
+
+
+class LoaderError(Exception):
+    """A file that cannot be read. The message is one line an admin can act on.
+
+    It must never quote the document's content: it ends up in SQL and in logs.
+    """
+
+
+class Loader(Protocol):
+    extensions: tuple[str, ...]
+
+    def load(self, path: Path) -> LoadedDocument: ...

@@ -1,0 +1,160 @@
+"""DOCX loader: body text and tables in document order, split into pages at page breaks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import docx
+from docx.oxml.ns import qn
+from lxml import etree
+
+from .base import LoadedDocument, LoaderError, Page
+
+_P, _TBL, _TR, _TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
+_T, _TAB, _BR, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
+_RENDERED_BREAK, _NB_HYPHEN = qn("w:lastRenderedPageBreak"), qn("w:noBreakHyphen")
+_PPR, _PAGE_BREAK_BEFORE, _TYPE, _VAL = (
+    qn("w:pPr"),
+    qn("w:pageBreakBefore"),
+    qn("w:type"),
+    qn("w:val"),
+)
+# Text boxes are stored twice (mc:Choice for Word 2010+, mc:Fallback as VML): read one copy.
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+MAX_TITLE_CHARS = 200
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_MANY_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+class _PageBuilder:
+    """Collects text into pages as the body is walked in document order."""
+
+    def __init__(self) -> None:
+        self.pages: list[tuple[list[str], str | None]] = [([], None)]
+        # Word writes a rendered break right after a hard one; it marks the same new page.
+        self._after_hard_break = False
+
+    def text(self, value: str) -> None:
+        self.pages[-1][0].append(value)
+        if value.strip():
+            self._after_hard_break = False
+
+    def heading(self, value: str) -> None:
+        parts, current = self.pages[-1]
+        if current is None and value:
+            self.pages[-1] = (parts, value)
+
+    def hard_break(self) -> None:
+        self.pages.append(([], None))
+        self._after_hard_break = True
+
+    def rendered_break(self) -> None:
+        if not self._after_hard_break:
+            self.pages.append(([], None))
+        self._after_hard_break = False
+
+
+class DocxLoader:
+    extensions: tuple[str, ...] = (".docx",)
+
+    def load(self, path: Path) -> LoadedDocument:
+        path = Path(path)
+        if path.stat().st_size == 0:
+            raise LoaderError("file is empty")
+        try:
+            document = docx.Document(str(path))
+        except Exception as exc:  # not a zip, no word/document.xml, wrong content type...
+            raise LoaderError(f"corrupt DOCX: could not be opened ({type(exc).__name__})") from exc
+        styles = {style.style_id: style.name or "" for style in document.styles}
+        builder = _PageBuilder()
+        _walk_blocks(document.element.body, builder, styles, paragraph_end="\n")
+
+        pages = []
+        for number, (parts, heading) in enumerate(builder.pages, start=1):
+            text = _clean("".join(parts))
+            if text:
+                pages.append(Page(number=number, text=text, heading=heading))
+        if not pages:
+            raise LoaderError("document has no text")
+        title = " ".join((document.core_properties.title or "").split())
+        first_heading = next((page.heading for page in pages if page.heading), None)
+        title = (title or first_heading or "")[:MAX_TITLE_CHARS].strip()
+        return LoadedDocument(title=title or path.stem, pages=pages)
+
+
+def _walk_blocks(
+    parent: etree._Element, builder: _PageBuilder, styles: dict[str, str], paragraph_end: str
+) -> None:
+    for child in parent:
+        if child.tag == _P:
+            _walk_paragraph(child, builder, styles, paragraph_end)
+        elif child.tag == _TBL:
+            _walk_table(child, builder, styles)
+        elif child.tag != _MC_FALLBACK:
+            # Content controls (w:sdt), custom XML, etc. wrap ordinary paragraphs and tables.
+            _walk_blocks(child, builder, styles, paragraph_end)
+
+
+def _walk_table(table: etree._Element, builder: _PageBuilder, styles: dict[str, str]) -> None:
+    for row in (child for child in table if child.tag == _TR):
+        cells = [cell for cell in row if cell.tag == _TC]
+        for index, cell in enumerate(cells):
+            if index:
+                builder.text(" | ")
+            _walk_blocks(cell, builder, styles, paragraph_end=" ")
+        builder.text("\n")
+
+
+def _walk_paragraph(
+    paragraph: etree._Element, builder: _PageBuilder, styles: dict[str, str], end: str
+) -> None:
+    properties = paragraph.find(_PPR)
+    if properties is not None:
+        before = properties.find(_PAGE_BREAK_BEFORE)
+        if before is not None and before.get(_VAL, "true") not in ("0", "false", "off"):
+            builder.hard_break()
+    style_name = styles.get(paragraph.style or "", "")
+    heading = None
+    if style_name.startswith("Heading") or style_name == "Title":
+        heading = " ".join("".join(t.text or "" for t in paragraph.iter(_T)).split())
+
+    for element in _inline_elements(paragraph):
+        tag = element.tag
+        if tag == _T and element.text:
+            if heading and element.text.strip():
+                builder.heading(heading)
+                heading = None
+            builder.text(element.text)
+        elif tag == _TAB:
+            builder.text("\t")
+        elif tag == _NB_HYPHEN:
+            builder.text("-")
+        elif tag == _CR:
+            builder.text("\n")
+        elif tag == _BR:
+            if element.get(_TYPE) == "page":
+                builder.hard_break()
+            else:
+                builder.text("\n")
+        elif tag == _RENDERED_BREAK:
+            builder.rendered_break()
+    builder.text(end)
+
+
+def _inline_elements(paragraph: etree._Element) -> Iterator[etree._Element]:
+    """Descendants of a paragraph in document order, leaving out mc:Fallback copies."""
+    stack = list(reversed(paragraph))
+    while stack:
+        element = stack.pop()
+        if element.tag == _MC_FALLBACK:
+            continue
+        yield element
+        stack.extend(reversed(element))
+
+
+def _clean(text: str) -> str:
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    lines = ["" if not line.strip("| ") else line for line in lines]  # rows of empty cells
+    return _MANY_BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

@@ -1,0 +1,123 @@
+"""HTML loader: visible text split into sections at <h1>/<h2> headings."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
+
+from .base import LoadedDocument, LoaderError, Page
+
+MAX_TITLE_CHARS = 200
+_DROPPED = frozenset(
+    {"script", "style", "noscript", "nav", "footer", "header", "template", "head", "title"}
+)
+_SECTION_TAGS = frozenset({"h1", "h2"})
+# fmt: off
+_BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "caption", "details", "div", "dl",
+    "fieldset", "figcaption", "figure", "form", "h1", "h2", "h3", "h4", "h5", "h6", "main",
+    "ol", "p", "pre", "section", "summary", "table", "ul",
+})
+# fmt: on
+# Items of a list or table: a line each, no blank line between them.
+_LINE_TAGS = frozenset({"dd", "dt", "li", "tr"})
+_CELL_TAGS = ["td", "th"]
+_SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")  # outside <pre>, newlines in the source are just spaces
+_MANY_BLANK_LINES = re.compile(r"\n{3,}")
+# Markers pushed on the walk stack: the end of a block element, the end of a <pre>.
+_END_BLOCK, _END_PRE = object(), object()
+
+
+def decode_html(data: bytes) -> str:
+    """Decode with the BOM or the <meta> charset the file declares, else UTF-8 with replacement."""
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
+    match = _CHARSET.search(data[:4096])
+    if match:
+        try:
+            return data.decode(match.group(1).decode("ascii"))
+        except (LookupError, UnicodeDecodeError):
+            pass  # unknown or wrong declaration: fall back below
+    return data.decode("utf-8", errors="replace")
+
+
+class HtmlLoader:
+    extensions: tuple[str, ...] = (".html", ".htm")
+
+    def load(self, path: Path) -> LoadedDocument:
+        path = Path(path)
+        data = path.read_bytes()
+        if not data.strip():
+            raise LoaderError("file is empty")
+        soup = BeautifulSoup(decode_html(data), "html.parser")
+        title = _title(soup)
+        pages = [
+            Page(number=number, text=text, heading=heading)
+            for number, (heading, text) in enumerate(_sections(soup), start=1)
+        ]
+        if not pages:
+            raise LoaderError("document has no text")
+        return LoadedDocument(title=title or path.stem, pages=pages)
+
+
+def _title(soup: BeautifulSoup) -> str | None:
+    for tag in (soup.find("title"), soup.find("h1")):
+        if tag is not None:
+            text = " ".join(tag.get_text(" ").split())[:MAX_TITLE_CHARS].strip()
+            if text:
+                return text
+    return None
+
+
+def _sections(soup: BeautifulSoup) -> list[tuple[str | None, str]]:
+    """Walk the tree in document order (iteratively: deep nesting must not recurse)."""
+    sections: list[tuple[str | None, list[str]]] = [(None, [])]
+    stack: list[object] = [soup]
+    in_pre = 0
+    while stack:
+        node = stack.pop()
+        if node is _END_BLOCK:
+            sections[-1][1].append("\n")
+            continue
+        if node is _END_PRE:
+            in_pre -= 1
+            continue
+        if isinstance(node, NavigableString):
+            if not isinstance(node, _SKIPPED_STRINGS):
+                sections[-1][1].append(str(node) if in_pre else _WHITESPACE.sub(" ", str(node)))
+            continue
+        if not isinstance(node, Tag) or node.name in _DROPPED:
+            continue
+        if node.name in _SECTION_TAGS:
+            sections.append((" ".join(node.get_text(" ").split()) or None, []))
+        if node.name in ("br", "hr"):
+            sections[-1][1].append("\n")
+        elif node.name in _BLOCK_TAGS:
+            sections[-1][1].append("\n")
+            stack.append(_END_BLOCK)
+        elif node.name in _LINE_TAGS:
+            stack.append(_END_BLOCK)
+        elif node.name in _CELL_TAGS and node.find_previous_sibling(_CELL_TAGS):
+            sections[-1][1].append(" | ")
+        if node.name == "pre":
+            in_pre += 1
+            stack.append(_END_PRE)
+        stack.extend(reversed(node.contents))
+    cleaned = [(heading, _clean("".join(parts))) for heading, parts in sections]
+    return [(heading, text) for heading, text in cleaned if text]
+
+
+def _clean(text: str) -> str:
+    lines = [line.strip() for line in text.replace("\r", "").split("\n")]
+    return _MANY_BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

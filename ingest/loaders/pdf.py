@@ -1,0 +1,135 @@
+"""PDF loader: one Page per PDF page, text extracted with pypdf."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.errors import DependencyError, FileNotDecryptedError
+
+from .base import LoadedDocument, LoaderError, Page
+
+logger = logging.getLogger(__name__)
+
+MAX_TITLE_CHARS = 200
+_HEADER_WINDOW = 1024
+
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_MANY_BLANK_LINES = re.compile(r"\n{3,}")
+# "exam-\nple" -> "example"; only when the next line goes on in lower case, so that
+# "COVID-\n19" or "Jean-\nPierre" keep their hyphen.
+_HYPHEN_BREAK = re.compile(r"([^\W\d_])-\n[ \t]*(?=[^\W\d_])")
+
+
+def normalize_text(text: str) -> str:
+    """Light cleanup of extracted text: NULs, runs of spaces, trailing spaces, hyphen breaks."""
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_SPACES.sub(" ", line).rstrip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    text = _HYPHEN_BREAK.sub(_join_hyphen, text)
+    return _MANY_BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _join_hyphen(match: re.Match[str]) -> str:
+    following = match.string[match.end() : match.end() + 1]
+    return match.group(1) if following.islower() else match.group(0)
+
+
+def first_line(text: str) -> str | None:
+    """The first non-empty line, trimmed to MAX_TITLE_CHARS, or None."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line[:MAX_TITLE_CHARS].strip()
+    return None
+
+
+class PdfLoader:
+    extensions: tuple[str, ...] = (".pdf",)
+
+    def load(self, path: Path) -> LoadedDocument:
+        data = Path(path).read_bytes()
+        if not data:
+            raise LoaderError("file is empty")
+        if b"%PDF" not in data[:_HEADER_WINDOW]:
+            raise LoaderError("not a PDF: no %PDF header (is it another format renamed to .pdf?)")
+        reader, page_count = _open(data)
+        if page_count == 0:
+            raise LoaderError("PDF has no pages")
+        pages = _extract_pages(reader, page_count, Path(path))
+        if not any(page.text for page in pages):
+            raise LoaderError("PDF has no text layer: scanned images need OCR")
+        title = _metadata_title(reader) or first_line(pages[0].text) or Path(path).stem
+        return LoadedDocument(title=title, pages=pages)
+
+
+def _open(data: bytes) -> tuple[PdfReader, int]:
+    """Parse the file, unlock it with an empty password if needed, and count its pages."""
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+    except Exception as exc:  # pypdf raises many types on malformed input
+        raise LoaderError(f"corrupt PDF: could not be parsed ({type(exc).__name__})") from exc
+    if reader.is_encrypted:
+        _decrypt(reader)
+    try:
+        return reader, len(reader.pages)
+    except FileNotDecryptedError as exc:
+        raise LoaderError(
+            "PDF is encrypted with a password: remove the password or provide an unencrypted copy"
+        ) from exc
+    except Exception as exc:
+        raise LoaderError(f"corrupt PDF: could not be parsed ({type(exc).__name__})") from exc
+
+
+def _decrypt(reader: PdfReader) -> None:
+    try:
+        unlocked = bool(reader.decrypt(""))
+    except DependencyError as exc:
+        # The cryptography package (pypdf[crypto]) is missing: an install problem, not the file's.
+        raise LoaderError(
+            f"PDF is encrypted and needs the 'cryptography' package ({type(exc).__name__})"
+        ) from exc
+    except Exception as exc:
+        raise LoaderError(f"corrupt PDF: could not be decrypted ({type(exc).__name__})") from exc
+    if not unlocked:
+        raise LoaderError(
+            "PDF is encrypted with a password: remove the password or provide an unencrypted copy"
+        )
+
+
+def _extract_pages(reader: PdfReader, page_count: int, path: Path) -> list[Page]:
+    pages: list[Page] = []
+    failed = 0
+    for index in range(page_count):
+        try:
+            raw = reader.pages[index].extract_text() or ""
+        except Exception as exc:  # one bad page must not lose the whole document
+            failed += 1
+            logger.warning(
+                "%s: page %d could not be read (%s), skipped",
+                path.name,
+                index + 1,
+                type(exc).__name__,
+            )
+            continue
+        text = normalize_text(raw)
+        if text:
+            pages.append(Page(number=index + 1, text=text))
+    if page_count and failed == page_count:
+        raise LoaderError("corrupt PDF: no page could be read")
+    return pages
+
+
+def _metadata_title(reader: PdfReader) -> str | None:
+    try:
+        metadata = reader.metadata
+        raw = metadata.get("/Title") if metadata else None
+    except Exception:  # unreadable metadata is not a reason to reject the text
+        return None
+    if raw is None:
+        return None
+    title = " ".join(str(raw).replace("\x00", "").split())
+    return title[:MAX_TITLE_CHARS].strip() or None

@@ -1,0 +1,1 @@
+"""Presidio recognizers of our own, one per file."""

@@ -1,0 +1,153 @@
+"""From retrieved chunks to a cited answer: prompt packing, citations, "not in the documents"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+from rag.llm.base import ChatMessage, Generator
+from rag.retrieve import Hit
+
+NOT_FOUND = "I could not find this in the documents."
+SNIPPET_CHARS = 300
+SYSTEM_PROMPT = (
+    "You are a company assistant. Answer the question using only the numbered sources. "
+    "After each fact, cite its source number in brackets, like [1]. "
+    "If the sources do not contain the answer, say that you could not find it in the documents."
+)
+# Chat-template tokens around the messages: a margin, not a measurement.
+TEMPLATE_OVERHEAD_TOKENS = 32
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    document_id: int
+    title: str
+    path: str
+    page: int
+    snippet: str
+    score: float
+
+
+@dataclass
+class Answer:
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    found: bool = True
+
+    def to_dict(self) -> dict:
+        return {
+            "answer": self.answer,
+            "found": self.found,
+            "citations": [asdict(c) for c in self.citations],
+        }
+
+
+def source_block(n: int, hit: Hit) -> str:
+    pages = (
+        f"page {hit.page_start}"
+        if hit.page_start == hit.page_end
+        else (f"pages {hit.page_start}-{hit.page_end}")
+    )
+    return f"[{n}] {hit.title} ({pages})\n{hit.text}"
+
+
+def pack_prompt(
+    question: str, hits: list[Hit], generator: Generator, max_answer_tokens: int
+) -> tuple[list[ChatMessage], list[Hit]]:
+    """Fit the best hits, in order, into what the context leaves after the answer's tokens."""
+    budget = (
+        generator.context_tokens
+        - max_answer_tokens
+        - TEMPLATE_OVERHEAD_TOKENS
+        - generator.count_tokens(SYSTEM_PROMPT)
+        - generator.count_tokens(f"Question: {question}\nAnswer:")
+    )
+    packed: list[Hit] = []
+    blocks: list[str] = []
+    for hit in hits:
+        block = source_block(len(packed) + 1, hit)
+        cost = generator.count_tokens(block + "\n\n")
+        if cost > budget:
+            break  # hits are best first: a lower one must not jump ahead of a better one
+        budget -= cost
+        packed.append(hit)
+        blocks.append(block)
+    sources = "\n\n".join(blocks)
+    user = f"Sources:\n\n{sources}\n\nQuestion: {question}\nAnswer:"
+    messages: list[ChatMessage] = [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": user},
+    ]
+    return messages, packed
+
+
+def citations_for(hits: list[Hit]) -> list[Citation]:
+    return [
+        Citation(
+            n=n,
+            document_id=hit.document_id,
+            title=hit.title,
+            path=hit.path,
+            page=hit.page_start,
+            snippet=_snippet(hit.text),
+            score=round(hit.score, 4),
+        )
+        for n, hit in enumerate(hits, start=1)
+    ]
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    cut = text.rfind(" ", 0, SNIPPET_CHARS)
+    return text[: cut if cut > 0 else SNIPPET_CHARS] + " …"
+
+
+@dataclass
+class StreamedAnswer:
+    """Citations known up front, the answer's text still to come."""
+
+    citations: list[Citation]
+    tokens: Iterator[str]
+    found: bool
+
+
+def start_answer(
+    question: str, hits: list[Hit], generator: Generator, max_answer_tokens: int
+) -> StreamedAnswer:
+    """With no relevant hit the LLM is not called: the answer says so plainly."""
+    messages, packed = pack_prompt(question, hits, generator, max_answer_tokens)
+    if not packed:
+        return StreamedAnswer(citations=[], tokens=iter([NOT_FOUND]), found=False)
+    tokens = generator.stream(messages, max_tokens=max_answer_tokens)
+    return StreamedAnswer(citations=citations_for(packed), tokens=tokens, found=True)
+
+
+def restore_pseudonyms(text: str, originals: dict[str, str]) -> str:
+    """Show the asker's own values in place of their pseudonyms; every other token stays."""
+    for token, value in originals.items():
+        text = text.replace(token, value)
+    return text
+
+
+def restore_stream(pieces: Iterator[str], originals: dict[str, str]) -> Iterator[str]:
+    """`restore_pseudonyms` over a stream: a token may arrive split across pieces, so text
+    from an unclosed '<' is held back until the token closes (or clearly is not one)."""
+    if not originals:
+        yield from pieces
+        return
+    held = ""
+    for piece in pieces:
+        held += piece
+        cut = held.rfind("<")
+        if cut == -1 or ">" in held[cut:] or len(held) - cut > 40:
+            yield restore_pseudonyms(held, originals)
+            held = ""
+        elif cut > 0:
+            yield restore_pseudonyms(held[:cut], originals)
+            held = held[cut:]
+    if held:
+        yield restore_pseudonyms(held, originals)

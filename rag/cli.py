@@ -1,0 +1,233 @@
+"""The `rag` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rag.config import get_settings
+
+app = typer.Typer(help="Questions answered from your own documents, offline.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+console = Console()
+err = Console(stderr=True)
+
+
+def _service():
+    from rag.model_paths import ModelNotFoundError
+    from rag.service import RagService, SchemaOutOfDate
+
+    service = RagService(get_settings())
+    try:
+        service.check_schema()
+    except SchemaOutOfDate as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except ModelNotFoundError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    return service
+
+
+def _fail_on_missing_model(func):
+    """A missing model is a startup error with its name, not a traceback."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from rag.model_paths import ModelNotFoundError
+
+        try:
+            return func(*args, **kwargs)
+        except ModelNotFoundError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+
+    return wrapper
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or update the schema (Alembic migrations)."""
+    from rag.db.migrate import upgrade
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    console.print("database schema is up to date")
+
+
+@app.command()
+@_fail_on_missing_model
+def ingest(
+    path: Annotated[Path, typer.Argument(help="A folder (or one file's folder) to index.")],
+    group: Annotated[list[str], typer.Option("--group", "-g", help="Access group.")] = [],  # noqa: B006
+    strict: Annotated[bool, typer.Option(help="Exit non-zero if any file failed.")] = False,
+) -> None:
+    """Index a folder: new and changed files are processed, deleted ones removed."""
+    from ingest.scan import SourceUnavailable
+
+    service = _service()
+    if not path.is_dir():
+        err.print(f"[red]error:[/red] not a folder: {path}")
+        raise typer.Exit(2)
+    with Progress(
+        TextColumn("[bold]ingest[/bold]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("scanning", total=None)
+
+        def on_progress(done: int, total: int, current: str) -> None:
+            progress.update(task, completed=done, total=total, description=current)
+
+        try:
+            report = service.pipeline.ingest_folder(path, group, on_progress)
+        except SourceUnavailable as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+    service.index.save()  # the server then starts from a current snapshot
+    _print_report(report)
+    service.close()
+    if strict and report.failed:
+        raise typer.Exit(1)
+
+
+def _print_report(report) -> None:
+    summary = Table(title="Ingest summary")
+    for column in ("indexed", "unchanged", "skipped", "failed", "deleted", "pages", "chunks"):
+        summary.add_column(column, justify="right")
+    summary.add_column("seconds", justify="right")
+    counts = (
+        report.indexed,
+        report.unchanged,
+        len(report.skipped),
+        len(report.failed),
+        report.deleted,
+        report.pages,
+        report.chunks,
+    )
+    summary.add_row(*(str(c) for c in counts), f"{report.seconds:.1f}")
+    console.print(summary)
+    problems = [("failed", f) for f in report.failed] + [("skipped", f) for f in report.skipped]
+    if problems:
+        table = Table(title="Files not indexed")
+        table.add_column("file")
+        table.add_column("status")
+        table.add_column("reason")
+        for status, failure in problems:
+            table.add_row(failure.path, status, failure.reason)
+        console.print(table)
+
+
+@app.command()
+@_fail_on_missing_model
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    top_k: Annotated[int | None, typer.Option(help="Passages to use.")] = None,
+) -> None:
+    """Ask a question; the answer streams in, then its sources."""
+    service = _service()
+    service.load_all()  # so the timings below are the question's, not the models' loading
+    started = time.perf_counter()
+    stream = service.ask_stream(question, top_k)
+    first_token = None
+    pieces = 0
+    for piece in stream.tokens:
+        if first_token is None:
+            first_token = time.perf_counter() - started
+        pieces += 1
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    if stream.citations:
+        console.print("\n[bold]Sources[/bold]")
+        for c in stream.citations:
+            console.print(f"[{c.n}] {c.title} — {c.path}, page {c.page} (score {c.score:.2f})")
+    total = time.perf_counter() - started
+    err.print(f"[dim]first token {first_token or 0:.2f}s, {pieces} pieces in {total:.2f}s[/dim]")
+    service.close()
+
+
+@app.command()
+@_fail_on_missing_model
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: api.host from the config.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: api.port from the config.")] = None,
+) -> None:
+    """Serve the API (and the chat page) until interrupted."""
+    import uvicorn
+
+    from rag.api.main import create_app
+
+    settings = get_settings()
+    _service().engine.dispose()  # fail fast on an old schema, before loading models
+    host, port = host or settings.api.host, port or settings.api.port
+    console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who or what uses the key.")],
+    role: Annotated[str, typer.Option(help="reader or admin.")] = "reader",
+    groups: Annotated[str, typer.Option(help="Comma-separated access groups.")] = "",
+) -> None:
+    """Make a key and print it once: only its hash is kept."""
+    from rag.db.session import transaction
+    from rag.keys import create_key
+
+    service = _service()
+    group_list = [g.strip() for g in groups.split(",") if g.strip()]
+    try:
+        with transaction(service.session_factory) as session:
+            new = create_key(session, name, role, group_list)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"key for '{name}' ({role}); shown once, keep it safe:\n{new.secret}")
+
+
+@keys_app.command("bootstrap")
+def keys_bootstrap() -> None:
+    """Make an admin key if no key exists yet, and print it (used by `make run`)."""
+    from sqlalchemy import func, select
+
+    from rag.db.models import ApiKey
+    from rag.db.session import transaction
+    from rag.keys import create_key
+
+    service = _service()
+    with transaction(service.session_factory) as session:
+        if session.scalar(select(func.count()).select_from(ApiKey)):
+            console.print("API keys exist already; make more with `rag keys create`.")
+            return
+        new = create_key(session, "admin", "admin", [])
+    console.print(f"admin API key (shown once, keep it safe):\n{new.secret}")
+
+
+if __name__ == "__main__":
+    app()

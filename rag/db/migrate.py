@@ -1,0 +1,34 @@
+"""Apply the Alembic migrations: the only way the schema is made or changed."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from rag.config import REPO_ROOT
+
+MIGRATIONS_DIR = REPO_ROOT / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # '%' is Alembic's interpolation character; a password may contain it.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def current_revision(database_url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()

@@ -1,0 +1,148 @@
+"""A FAISS index derived from the chunks table.
+
+SQL is the source of truth. The index remembers the last index_log seq it applied; on start it
+loads its snapshot and replays the log from there, and it can always be rebuilt from the chunks.
+Replaying is idempotent (an add first removes the id), so replaying an entry twice is harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+import faiss
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rag.db.models import Chunk, IndexLog
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "faiss.index"
+META_FILE = "faiss.meta.json"
+CATCH_UP_BATCH = 5000
+
+
+class VectorIndex:
+    def __init__(self, directory: Path, dimension: int, model_name: str) -> None:
+        self.directory = Path(directory)
+        self.dimension = dimension
+        self.model_name = model_name
+        self.last_seq = 0
+        self._lock = threading.RLock()
+        self._index = self._empty()
+
+    def _empty(self) -> faiss.IndexIDMap2:
+        # Exact inner-product search over normalized vectors = cosine similarity.
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+
+    @property
+    def size(self) -> int:
+        return int(self._index.ntotal)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def load(self, session: Session) -> None:
+        """Load the snapshot if it matches this model, else rebuild; then catch up."""
+        meta_path = self.directory / META_FILE
+        index_path = self.directory / INDEX_FILE
+        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else None
+        if (
+            meta
+            and index_path.is_file()
+            and meta.get("dimension") == self.dimension
+            and meta.get("model") == self.model_name
+        ):
+            with self._lock:
+                self._index = faiss.read_index(str(index_path))
+                self.last_seq = int(meta["last_seq"])
+            applied = self.catch_up(session)
+            log.info("index loaded: %d vectors, %d log entries replayed", self.size, applied)
+        else:
+            self.rebuild(session)
+
+    def rebuild(self, session: Session) -> None:
+        """Rebuild from the chunks table; the log up to now is covered by it."""
+        last_seq = session.scalar(select(func.coalesce(func.max(IndexLog.seq), 0))) or 0
+        index = self._empty()
+        for ids, vectors in _chunk_vectors(session, select(Chunk.id, Chunk.embedding)):
+            index.add_with_ids(vectors, ids)
+        with self._lock:
+            self._index = index
+            self.last_seq = int(last_seq)
+        # Chunks written while we read are in the log after last_seq: replay them too.
+        self.catch_up(session)
+        log.info("index rebuilt from SQL: %d vectors", self.size)
+
+    def catch_up(self, session: Session) -> int:
+        """Apply index_log entries newer than the last applied one. Returns how many."""
+        applied = 0
+        with self._lock:
+            while True:
+                rows = session.execute(
+                    select(IndexLog.seq, IndexLog.op, IndexLog.chunk_id)
+                    .where(IndexLog.seq > self.last_seq)
+                    .order_by(IndexLog.seq)
+                    .limit(CATCH_UP_BATCH)
+                ).all()
+                if not rows:
+                    return applied
+                self._apply(session, rows)
+                self.last_seq = int(rows[-1].seq)
+                applied += len(rows)
+
+    def _apply(self, session: Session, rows) -> None:
+        # Within a batch only the last operation on each chunk matters.
+        final_op = {row.chunk_id: row.op for row in rows}
+        touched = np.fromiter(final_op.keys(), dtype=np.int64)
+        self._index.remove_ids(touched)
+        to_add = [chunk_id for chunk_id, op in final_op.items() if op == "add"]
+        if to_add:
+            # A chunk removed again later is simply gone from SQL: nothing to add.
+            query = select(Chunk.id, Chunk.embedding).where(Chunk.id.in_(to_add))
+            for ids, vectors in _chunk_vectors(session, query):
+                self._index.add_with_ids(vectors, ids)
+
+    def save(self) -> None:
+        """Write the snapshot atomically: index first, then the meta that vouches for it."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            tmp_index = self.directory / (INDEX_FILE + ".tmp")
+            faiss.write_index(self._index, str(tmp_index))
+            meta = {
+                "last_seq": self.last_seq,
+                "dimension": self.dimension,
+                "model": self.model_name,
+                "count": self.size,
+            }
+        os.replace(tmp_index, self.directory / INDEX_FILE)
+        tmp_meta = self.directory / (META_FILE + ".tmp")
+        tmp_meta.write_text(json.dumps(meta))
+        os.replace(tmp_meta, self.directory / META_FILE)
+
+    # -- search ----------------------------------------------------------------------------
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The k nearest chunk ids with their cosine similarity, best first."""
+        with self._lock:
+            if self.size == 0:
+                return []
+            scores, ids = self._index.search(vector.reshape(1, -1).astype(np.float32), k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
+
+    def ids(self) -> np.ndarray:
+        """Every chunk id in the index (for consistency checks)."""
+        with self._lock:
+            return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+
+
+def _chunk_vectors(session: Session, query, batch: int = 2048):
+    result = session.execute(query.execution_options(yield_per=batch))
+    for rows in result.partitions(batch):
+        ids = np.array([row[0] for row in rows], dtype=np.int64)
+        vectors = np.vstack([np.frombuffer(row[1], dtype=np.float32) for row in rows])
+        yield ids, vectors

@@ -1,0 +1,138 @@
+"""Wires the parts together once per process.
+
+Each model loads on first use, so `rag ingest` never loads the LLM; `load_all` loads
+everything up front so the server fails at startup, not at the first question, when a model
+is missing. Heavy imports (torch, presidio, llama.cpp) happen inside the parts' constructors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from ingest.anonymize import Anonymizer, load_or_create_secret
+from ingest.pipeline import IngestPipeline
+from rag.answer import Answer, Citation, restore_pseudonyms, restore_stream, start_answer
+from rag.config import Settings
+from rag.db.migrate import current_revision
+from rag.db.session import make_engine, make_session_factory
+from rag.embed import Embedder
+from rag.index import VectorIndex
+from rag.llm import Generator, build_generator
+from rag.retrieve import Retriever
+
+log = logging.getLogger(__name__)
+HEAD_REVISION = "0001"
+
+
+class SchemaOutOfDate(RuntimeError):
+    pass
+
+
+@dataclass
+class AnswerStream:
+    citations: list[Citation]
+    found: bool
+    tokens: Iterator[str]
+
+
+class RagService:
+    """Parts may be passed in (tests share loaded models between services); the others are
+    built from the settings on first use."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        anonymizer: Anonymizer | None = None,
+        generator: Generator | None = None,
+    ) -> None:
+        self.settings = settings
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(settings.resolved_database_url)
+        self.session_factory = make_session_factory(self.engine)
+        self._embedder = embedder
+        self._anonymizer = anonymizer
+        self._generator = generator
+        self._index: VectorIndex | None = None
+
+    def check_schema(self) -> None:
+        revision = current_revision(self.settings.resolved_database_url)
+        if revision != HEAD_REVISION:
+            raise SchemaOutOfDate(
+                f"database schema is at {revision or 'nothing'}, expected {HEAD_REVISION}: "
+                "run `rag db upgrade`"
+            )
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = Embedder(self.settings.embedding)
+        return self._embedder
+
+    @property
+    def anonymizer(self) -> Anonymizer:
+        if self._anonymizer is None:
+            secret = load_or_create_secret(
+                self.settings.anonymize.secret_key, self.settings.data_dir
+            )
+            self._anonymizer = Anonymizer(self.settings.anonymize, secret)
+        return self._anonymizer
+
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            self._generator = build_generator(self.settings.llm)
+        return self._generator
+
+    @property
+    def index(self) -> VectorIndex:
+        if self._index is None:
+            index = VectorIndex(
+                self.settings.index_dir, self.embedder.dimension, self.embedder.model_name
+            )
+            with self.session_factory() as session:
+                index.load(session)
+            self._index = index
+        return self._index
+
+    @property
+    def retriever(self) -> Retriever:
+        return Retriever(self.session_factory, self.index, self.embedder, self.settings.retrieval)
+
+    @property
+    def pipeline(self) -> IngestPipeline:
+        return IngestPipeline(self.settings, self.session_factory, self.embedder, self.anonymizer)
+
+    def load_all(self) -> None:
+        self.check_schema()
+        for part in ("embedder", "anonymizer", "index", "generator"):
+            getattr(self, part)
+
+    # -- asking ----------------------------------------------------------------------------
+
+    def ask_stream(self, question: str, top_k: int | None = None) -> AnswerStream:
+        pseudonymized = self.anonymizer.anonymize(question)
+        hits = self.retriever.search(pseudonymized.text, top_k)
+        started = start_answer(
+            pseudonymized.text, hits, self.generator, self.settings.llm.max_tokens
+        )
+        # Only values from the asker's own question are shown as themselves.
+        originals = pseudonymized.originals
+        citations = [
+            replace(c, snippet=restore_pseudonyms(c.snippet, originals)) for c in started.citations
+        ]
+        tokens = restore_stream(started.tokens, originals)
+        return AnswerStream(citations=citations, found=started.found, tokens=tokens)
+
+    def ask(self, question: str, top_k: int | None = None) -> Answer:
+        stream = self.ask_stream(question, top_k)
+        text = "".join(stream.tokens).strip()
+        return Answer(answer=text, citations=stream.citations, found=stream.found)
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.save()
+        self.engine.dispose()

@@ -1,0 +1,95 @@
+"""Shared fixtures: the two databases, loaded models shared across tests, the eval data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from rag.config import Settings
+from rag.db.migrate import upgrade
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO_ROOT / "examples"
+SHARED_EVAL = REPO_ROOT.parent / "shared" / "eval"
+PG_URL = os.environ.get("RAG_TEST_DATABASE_URL", "")
+
+
+def shared_eval(*parts: str) -> Path:
+    """A path under ../shared/eval; the test skips, with the reason, where it is absent."""
+    path = SHARED_EVAL.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"evaluation data not found at {path} (it sits beside the repo in CI)")
+    return path
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """An empty, migrated database: SQLite always, PostgreSQL when RAG_TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        if not PG_URL:
+            pytest.skip("set RAG_TEST_DATABASE_URL to run the storage tests on PostgreSQL")
+        url = PG_URL
+        _reset_postgres(url)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path, database_url) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from rag.embed import Embedder
+
+    return Embedder(Settings().embedding)
+
+
+@pytest.fixture(scope="session")
+def anonymizer():
+    from ingest.anonymize import Anonymizer
+
+    return Anonymizer(Settings().anonymize, secret=b"test-secret-key")
+
+
+@pytest.fixture(scope="session")
+def generator():
+    from rag.llm import build_generator
+
+    return build_generator(Settings().llm)
+
+
+@pytest.fixture
+def make_service(settings, embedder, anonymizer):
+    """A RagService on the test database, sharing the session's loaded models."""
+    from rag.service import RagService
+
+    services = []
+
+    def make(generator=None, **overrides):
+        service = RagService(
+            settings.model_copy(update=overrides) if overrides else settings,
+            embedder=embedder,
+            anonymizer=anonymizer,
+            generator=generator,
+        )
+        services.append(service)
+        return service
+
+    yield make
+    for service in services:
+        service.engine.dispose()
