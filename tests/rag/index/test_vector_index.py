@@ -1,0 +1,260 @@
+"""The FAISS index derived from SQL: rebuild, log replay, snapshots and search, on both DBs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sqlalchemy import delete, func, select
+
+from rag.db.models import Chunk, Document, IndexLog, Source
+from rag.db.session import make_engine, make_session_factory, transaction
+from rag.index import vector_index
+from rag.index.vector_index import META_FILE, VectorIndex
+
+DIM = 8
+MODEL = "test-model"
+
+
+class Store:
+    """Chunk rows with random unit vectors, and the index_log entries beside them."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.factory = make_session_factory(self.engine)
+        self.rng = np.random.default_rng(7)
+        self.vectors: dict[int, np.ndarray] = {}
+        with transaction(self.factory) as session:
+            source = Source(name="s", path="/docs")
+            session.add(source)
+            session.flush()
+            document = Document(source_id=source.id, path="a.txt", sha256="0" * 64, format="txt")
+            session.add(document)
+            session.flush()
+            self.document_id = document.id
+
+    def add(self, n: int, log: bool = True) -> list[int]:
+        vectors = self.rng.normal(size=(n, DIM)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        with transaction(self.factory) as session:
+            chunks = [
+                Chunk(
+                    document_id=self.document_id,
+                    ordinal=i,
+                    page_start=1,
+                    page_end=1,
+                    text=f"chunk {i}",
+                    token_count=2,
+                    embedding=vector.tobytes(),
+                )
+                for i, vector in enumerate(vectors)
+            ]
+            session.add_all(chunks)
+            session.flush()
+            ids = [chunk.id for chunk in chunks]
+            if log:
+                session.add_all(IndexLog(op="add", chunk_id=cid) for cid in ids)
+        self.vectors.update(zip(ids, vectors, strict=True))
+        return ids
+
+    def remove(self, ids: list[int], log: bool = True) -> None:
+        with transaction(self.factory) as session:
+            session.execute(delete(Chunk).where(Chunk.id.in_(ids)))
+            if log:
+                session.add_all(IndexLog(op="remove", chunk_id=cid) for cid in ids)
+        for cid in ids:
+            self.vectors.pop(cid)
+
+    def log(self, op: str, ids: list[int]) -> None:
+        with transaction(self.factory) as session:
+            session.add_all(IndexLog(op=op, chunk_id=cid) for cid in ids)
+
+    def chunk_ids(self) -> set[int]:
+        with self.factory() as session:
+            return set(session.scalars(select(Chunk.id)))
+
+    def max_seq(self) -> int:
+        with self.factory() as session:
+            return session.scalar(select(func.coalesce(func.max(IndexLog.seq), 0)))
+
+    def load(self, index: VectorIndex) -> VectorIndex:
+        with self.factory() as session:
+            index.load(session)
+        return index
+
+    def catch_up(self, index: VectorIndex) -> int:
+        with self.factory() as session:
+            return index.catch_up(session)
+
+
+@pytest.fixture
+def store(database_url):
+    store = Store(database_url)
+    yield store
+    store.engine.dispose()
+
+
+def ids_of(index: VectorIndex) -> list[int]:
+    return sorted(index.ids().tolist())
+
+
+def assert_matches_sql(index: VectorIndex, store: Store) -> None:
+    ids = index.ids().tolist()
+    assert len(ids) == len(set(ids)) == index.size
+    assert set(ids) == store.chunk_ids()
+
+
+def test_load_without_snapshot_rebuilds_from_chunks(store, tmp_path):
+    logged = store.add(4)
+    unlogged = store.add(3, log=False)  # only a rebuild from the chunks table can know these
+    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    assert ids_of(index) == sorted(logged + unlogged)
+    assert index.last_seq == store.max_seq() == 4
+    assert_matches_sql(index, store)
+
+
+def test_catch_up_applies_adds_and_removes(store, tmp_path):
+    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    assert index.size == 0 and index.last_seq == 0
+    first = store.add(5)
+    assert store.catch_up(index) == 5
+    assert ids_of(index) == sorted(first)
+    store.remove(first[1:3])
+    second = store.add(2)
+    assert store.catch_up(index) == 4
+    assert ids_of(index) == sorted([first[0], *first[3:], *second])
+    assert store.catch_up(index) == 0
+    assert index.last_seq == store.max_seq()
+    assert_matches_sql(index, store)
+
+
+@pytest.mark.parametrize("batch", [1, 3, 5000])
+def test_replaying_twice_never_duplicates(store, tmp_path, monkeypatch, batch):
+    monkeypatch.setattr(vector_index, "CATCH_UP_BATCH", batch)
+    ids = store.add(6)
+    store.log("add", ids[:3])  # the same add logged twice
+    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    index.last_seq = 0  # as if the snapshot were older than what it holds
+    assert store.catch_up(index) == 9
+    index.last_seq = 0
+    assert store.catch_up(index) == 9
+    assert index.size == 6
+    assert_matches_sql(index, store)
+
+
+@pytest.mark.parametrize("batch", [1, 5000])
+def test_add_then_remove_leaves_nothing(store, tmp_path, monkeypatch, batch):
+    monkeypatch.setattr(vector_index, "CATCH_UP_BATCH", batch)
+    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    kept = store.add(2)
+    gone = store.add(3)
+    store.remove(gone)
+    assert store.catch_up(index) == 8
+    assert ids_of(index) == sorted(kept)
+    assert_matches_sql(index, store)
+
+
+def test_snapshot_round_trip_replays_only_newer_entries(store, tmp_path):
+    old = store.add(5)
+    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    index.save()
+    saved_seq = index.last_seq
+    orphan = store.add(1, log=False)  # in SQL but not in the log: a snapshot load misses it
+    store.remove(old[:1])
+    new = store.add(2)
+
+    replayed: list[int] = []
+    reloaded = VectorIndex(tmp_path, DIM, MODEL)
+    real_apply = reloaded._apply
+
+    def spy(session, rows):
+        replayed.extend(row.seq for row in rows)
+        real_apply(session, rows)
+
+    reloaded._apply = spy
+    store.load(reloaded)
+    assert replayed == list(range(saved_seq + 1, store.max_seq() + 1))
+    assert reloaded.last_seq == store.max_seq()
+    assert ids_of(reloaded) == sorted(old[1:] + new)
+    assert orphan[0] not in ids_of(reloaded)
+    for cid in ids_of(reloaded):
+        np.testing.assert_allclose(_stored(reloaded, cid), store.vectors[cid], rtol=1e-6)
+
+
+def _stored(index: VectorIndex, chunk_id: int) -> np.ndarray:
+    return index._index.reconstruct(chunk_id)
+
+
+@pytest.mark.parametrize("change", ["model", "dimension", "no-index-file"])
+def test_mismatched_snapshot_triggers_a_rebuild(store, tmp_path, change):
+    store.add(3)
+    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    index.save()
+    orphan = store.add(2, log=False)  # only a rebuild picks these up
+    model = MODEL
+    if change == "model":
+        model = "another-model"
+    elif change == "dimension":
+        meta = json.loads((tmp_path / META_FILE).read_text())
+        (tmp_path / META_FILE).write_text(json.dumps({**meta, "dimension": DIM * 2}))
+    else:
+        (tmp_path / vector_index.INDEX_FILE).unlink()
+    reloaded = store.load(VectorIndex(tmp_path, DIM, model))
+    assert set(orphan) <= set(ids_of(reloaded))
+    assert_matches_sql(reloaded, store)
+
+
+def test_matching_snapshot_is_not_rebuilt(store, tmp_path):
+    store.add(3)
+    store.load(VectorIndex(tmp_path, DIM, MODEL)).save()
+    orphan = store.add(2, log=False)
+    reloaded = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    assert not set(orphan) & set(ids_of(reloaded))
+    assert reloaded.size == 3
+
+
+def test_search_is_best_first_cosine(store, tmp_path):
+    ids = store.add(20)
+    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    for target in (ids[0], ids[7], ids[-1]):
+        query = store.vectors[target]
+        results = index.search(query, k=5)
+        assert len(results) == 5
+        assert results[0][0] == target
+        assert results[0][1] == pytest.approx(1.0, abs=1e-5)
+        scores = [score for _, score in results]
+        assert scores == sorted(scores, reverse=True)
+        for cid, score in results:
+            assert score == pytest.approx(float(query @ store.vectors[cid]), abs=1e-5)
+        expected = sorted(ids, key=lambda c: -float(query @ store.vectors[c]))[:5]
+        assert [cid for cid, _ in results] == expected
+    # Asking for more than there is gives what there is, with no -1 placeholders.
+    assert sorted(cid for cid, _ in index.search(store.vectors[ids[0]], k=50)) == sorted(ids)
+
+
+def test_search_on_an_empty_index(store, tmp_path):
+    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    assert index.size == 0
+    assert index.search(np.ones(DIM, dtype=np.float32) / np.sqrt(DIM), k=5) == []
+    assert index.ids().tolist() == []
+
+
+def test_size_follows_sql_through_a_mixed_sequence(store, tmp_path):
+    rng = np.random.default_rng(3)
+    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    for step in range(12):
+        store.add(int(rng.integers(1, 6)))
+        live = sorted(store.vectors)
+        if live and step % 2:
+            store.remove([int(c) for c in rng.choice(live, size=min(3, len(live)), replace=False)])
+        if step % 3 == 0:
+            store.catch_up(index)
+        if step == 6:
+            index.save()
+            index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    store.catch_up(index)
+    assert index.size == len(store.chunk_ids())
+    assert_matches_sql(index, store)
+    rebuilt = store.load(VectorIndex(tmp_path / "fresh", DIM, MODEL))
+    assert ids_of(rebuilt) == ids_of(index)

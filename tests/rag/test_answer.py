@@ -1,0 +1,233 @@
+"""Prompt packing, citations, "not found" and pseudonym restoring, with a fake Generator.
+
+The real LLM is exercised end to end elsewhere; here a word counts as a token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from rag.answer import (
+    NOT_FOUND,
+    SNIPPET_CHARS,
+    TEMPLATE_OVERHEAD_TOKENS,
+    citations_for,
+    pack_prompt,
+    restore_pseudonyms,
+    restore_stream,
+    source_block,
+    start_answer,
+)
+from rag.retrieve import Hit
+
+PERSON = "<PERSON_1234abcd>"
+EMAIL = "<EMAIL_ADDRESS_0badf00d>"
+ORIGINALS = {PERSON: "Alice Martin", EMAIL: "alice@example.com"}
+
+
+class FakeGenerator:
+    name = "fake"
+
+    def __init__(self, context_tokens: int = 2048, words: tuple[str, ...] = ("Yes", " [1].")):
+        self.context_tokens = context_tokens
+        self.words = words
+        self.calls: list[tuple[list, int]] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream(self, messages, max_tokens: int, stop=None) -> Iterator[str]:
+        self.calls.append((messages, max_tokens))  # recorded when called, not when iterated
+        return iter(self.words)
+
+
+def hit(n: int, words: int = 20, page_start: int = 1, page_end: int | None = None) -> Hit:
+    return Hit(
+        chunk_id=100 + n,
+        score=1.0 - n / 10 + 0.000123,
+        text=" ".join(f"w{n}_{i}" for i in range(words)),
+        page_start=page_start,
+        page_end=page_start if page_end is None else page_end,
+        document_id=n,
+        title=f"Doc {n}",
+        path=f"folder/doc{n}.pdf",
+    )
+
+
+def prompt_tokens(generator: FakeGenerator, messages) -> int:
+    return sum(generator.count_tokens(m["content"]) for m in messages)
+
+
+def test_pack_prompt_keeps_order_and_stops_at_the_first_misfit():
+    generator = FakeGenerator(context_tokens=400)
+    hits = [hit(1, 60), hit(2, 60), hit(3, 500), hit(4, 5)]
+    messages, packed = pack_prompt("What is due?", hits, generator, max_answer_tokens=100)
+    # Hit 4 would fit, but it must not jump ahead of hit 3.
+    assert packed == hits[:2]
+    user = messages[1]["content"]
+    assert "w4_0" not in user and "w3_0" not in user
+    assert user.index("w1_0") < user.index("w2_0")
+    assert user.endswith("Question: What is due?\nAnswer:")
+    assert [m["role"] for m in messages] == ["system", "user"]
+
+
+@pytest.mark.parametrize("context_tokens", [150, 200, 333, 512, 1000])
+@pytest.mark.parametrize("max_answer_tokens", [16, 64])
+def test_prompt_stays_within_the_context(context_tokens, max_answer_tokens):
+    generator = FakeGenerator(context_tokens=context_tokens)
+    hits = [hit(n, words=15 + 7 * n) for n in range(1, 12)]
+    messages, packed = pack_prompt("How long?", hits, generator, max_answer_tokens)
+    assert packed == hits[: len(packed)]
+    used = prompt_tokens(generator, messages)
+    assert used <= context_tokens - max_answer_tokens
+    # The chat template's margin is kept too (+1: the "Sources:" header word is not budgeted).
+    assert used + TEMPLATE_OVERHEAD_TOKENS <= context_tokens - max_answer_tokens + 1
+    if len(packed) < len(hits):
+        # The next hit really did not fit.
+        more, _ = pack_prompt("How long?", hits[: len(packed) + 1], FakeGenerator(10**6), 0)
+        assert prompt_tokens(generator, more) + TEMPLATE_OVERHEAD_TOKENS > (
+            context_tokens - max_answer_tokens
+        )
+
+
+def test_source_blocks_are_numbered_with_title_and_pages():
+    hits = [hit(1, page_start=3), hit(2, page_start=3, page_end=4), hit(3, page_start=7)]
+    messages, packed = pack_prompt("Q?", hits, FakeGenerator(), max_answer_tokens=50)
+    assert packed == hits
+    user = messages[1]["content"]
+    assert "[1] Doc 1 (page 3)\nw1_0 " in user
+    assert "[2] Doc 2 (pages 3-4)\nw2_0 " in user
+    assert "[3] Doc 3 (page 7)\nw3_0 " in user
+    assert user.index("[1] Doc 1") < user.index("[2] Doc 2") < user.index("[3] Doc 3")
+    assert source_block(5, hits[1]) == f"[5] Doc 2 (pages 3-4)\n{hits[1].text}"
+
+
+def test_nothing_fits_gives_an_empty_pack():
+    messages, packed = pack_prompt("Q?", [hit(1, 5000)], FakeGenerator(512), 64)
+    assert packed == []
+    assert "w1_0" not in messages[1]["content"]
+
+
+def test_citations_are_numbered_in_hit_order():
+    hits = [hit(1, page_start=2, page_end=3), hit(2, page_start=9)]
+    citations = citations_for(hits)
+    assert [c.n for c in citations] == [1, 2]
+    assert [c.document_id for c in citations] == [1, 2]
+    assert [c.page for c in citations] == [2, 9]
+    assert citations[0].title == "Doc 1" and citations[0].path == "folder/doc1.pdf"
+    assert citations[0].score == round(hits[0].score, 4) == 0.9001
+    assert citations_for([]) == []
+
+
+def with_text(text: str) -> Hit:
+    return Hit(1, 0.5, text, 1, 1, 1, "T", "t.txt")
+
+
+def test_snippet_collapses_whitespace():
+    (citation,) = citations_for([with_text("  Line one\n\n\tline   two  ")])
+    assert citation.snippet == "Line one line two"
+
+
+def test_long_snippet_is_cut_at_a_word_with_an_ellipsis():
+    text = " ".join(f"word{i}" for i in range(200))
+    (citation,) = citations_for([with_text(text)])
+    assert citation.snippet.endswith(" …")
+    body = citation.snippet.removesuffix(" …")
+    assert len(body) <= SNIPPET_CHARS and len(body) > SNIPPET_CHARS - 10
+    assert text.startswith(body + " ")  # whole words only
+
+
+def test_snippet_edges():
+    exact = "x" * SNIPPET_CHARS
+    assert citations_for([with_text(exact)])[0].snippet == exact
+    one_word = "y" * (SNIPPET_CHARS + 50)
+    assert citations_for([with_text(one_word)])[0].snippet == "y" * SNIPPET_CHARS + " …"
+
+
+@pytest.mark.parametrize("hits", [[], [hit(1, 5000)]], ids=["no-hits", "none-fit"])
+def test_start_answer_without_sources_never_calls_the_llm(hits):
+    generator = FakeGenerator(context_tokens=512)
+    started = start_answer("Where is it?", hits, generator, max_answer_tokens=64)
+    assert started.found is False
+    assert started.citations == []
+    assert "".join(started.tokens) == NOT_FOUND
+    assert generator.calls == []
+
+
+def test_start_answer_streams_with_the_packed_citations():
+    generator = FakeGenerator(context_tokens=300, words=("It", " is", " due [1]."))
+    hits = [hit(1, 60), hit(2, 60), hit(3, 400)]
+    started = start_answer("When?", hits, generator, max_answer_tokens=50)
+    assert started.found is True
+    assert [c.document_id for c in started.citations] == [1, 2]
+    assert "".join(started.tokens) == "It is due [1]."
+    assert len(generator.calls) == 1
+    messages, max_tokens = generator.calls[0]
+    assert max_tokens == 50
+    assert "[2] Doc 2" in messages[1]["content"] and "Doc 3" not in messages[1]["content"]
+
+
+def test_restore_pseudonyms():
+    text = f"{PERSON} wrote to {EMAIL}; {PERSON} again. <PERSON_ffffffff> stays."
+    assert restore_pseudonyms(text, ORIGINALS) == (
+        "Alice Martin wrote to alice@example.com; Alice Martin again. <PERSON_ffffffff> stays."
+    )
+    assert restore_pseudonyms(text, {}) == text
+
+
+@pytest.mark.parametrize(
+    ("pieces", "expected"),
+    [
+        (["The boss is <PER", "SON_1234abcd>", "."], "The boss is Alice Martin."),
+        (["<", "PERSON_", "1234ab", "cd", ">!"], "Alice Martin!"),
+        ([f"Mail {EMAIL[:3]}", f"{EMAIL[3:]} or {PERSON[:9]}", PERSON[9:]], None),
+        (["a < b", " and c > d"], "a < b and c > d"),
+        (["x <", " " + "y" * 60, " z"], "x < " + "y" * 60 + " z"),
+        (["Unknown <PERSON_", "ffffffff> here"], "Unknown <PERSON_ffffffff> here"),
+        (["Trailing <PERS"], "Trailing <PERS"),
+        ([f"{PERSON}{PERSON}", ""], "Alice MartinAlice Martin"),
+    ],
+)
+def test_restore_stream(pieces, expected):
+    if expected is None:
+        expected = restore_pseudonyms("".join(pieces), ORIGINALS)
+    assert "".join(restore_stream(iter(pieces), ORIGINALS)) == expected
+    # Restoring the stream equals restoring the whole text at once.
+    assert expected == restore_pseudonyms("".join(pieces), ORIGINALS)
+
+
+def test_restore_stream_yields_text_before_a_token_without_waiting():
+    consumed: list[str] = []
+
+    def pieces():
+        for piece in ["The boss is <PER", "SON_1234abcd>", "."]:
+            consumed.append(piece)
+            yield piece
+
+    stream = restore_stream(pieces(), ORIGINALS)
+    assert next(stream) == "The boss is "
+    assert consumed == ["The boss is <PER"]
+    assert list(stream) == ["Alice Martin", "."]
+
+
+def test_restore_stream_does_not_hold_a_stray_angle_bracket_for_long():
+    consumed: list[str] = []
+
+    def pieces():
+        for piece in ["if a <", " b then", " " + "c" * 45, " and more", " and the end"]:
+            consumed.append(piece)
+            yield piece
+
+    for out in restore_stream(pieces(), ORIGINALS):
+        if "<" in out:
+            assert len(consumed) < 5, "the '<' was held back until the stream ended"
+            break
+    else:
+        pytest.fail("the '<' never came out")
+
+
+def test_restore_stream_without_originals_passes_pieces_through():
+    pieces = ["a <PER", "SON_1234abcd>", " b"]
+    assert list(restore_stream(iter(pieces), {})) == pieces

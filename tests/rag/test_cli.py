@@ -1,0 +1,60 @@
+"""The `rag` command, as an admin runs it, against a real SQLite file and the real models."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli import app
+from rag.config import get_settings
+from tests.conftest import EXAMPLES
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_ingest_before_upgrade_says_what_to_run(env):
+    result = runner.invoke(app, ["ingest", str(EXAMPLES)])
+    assert result.exit_code == 2
+    assert "rag db upgrade" in result.output
+
+
+def test_ingest_lists_failures_and_exits_zero_unless_strict(env):
+    folder = env / "docs"
+    shutil.copytree(EXAMPLES, folder)
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4\n garbage without any objects")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+
+    result = runner.invoke(app, ["ingest", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "Ingest summary" in result.output
+    assert "broken.pdf" in result.output and "corrupt PDF" in result.output
+
+    strict = runner.invoke(app, ["ingest", "--strict", str(folder)])
+    assert strict.exit_code == 1
+
+
+def test_missing_model_fails_at_startup_naming_it(env, monkeypatch):
+    monkeypatch.setenv("RAG_EMBEDDING__MODEL", "package:no_such_embedding_pkg/model")
+    get_settings.cache_clear()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["ingest", str(EXAMPLES)])
+    assert result.exit_code == 2
+    assert "no_such_embedding_pkg" in result.output
+
+
+def test_keys_bootstrap_prints_an_admin_key_once(env):
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    first = runner.invoke(app, ["keys", "bootstrap"])
+    assert first.exit_code == 0 and "rag_" in first.output
+    second = runner.invoke(app, ["keys", "bootstrap"])
+    assert "rag_" not in second.output
