@@ -67,7 +67,8 @@ def _page_groups(pages: list[Page], tokenizer, min_tokens: int) -> list[list[Pag
         if not page.text.strip():
             continue
         current.append(page)
-        current_tokens += len(tokenizer(page.text, add_special_tokens=False)["input_ids"])
+        encoded = tokenizer(page.text, add_special_tokens=False, verbose=False)
+        current_tokens += len(encoded["input_ids"])
         if current_tokens >= min_tokens:
             groups.append(current)
             current, current_tokens = [], 0

@@ -18,7 +18,7 @@ from ingest.loaders import LoaderError, Page, UnsupportedFormat, load_document
 from ingest.scan import FileEntry, plan_scan, sha256_of, walk
 from rag.config import Settings
 from rag.db.models import Chunk, Document, IndexLog, Source
-from rag.db.session import transaction
+from rag.db.session import lock_index_log, transaction
 from rag.embed import Embedder
 
 log = logging.getLogger(__name__)
@@ -184,6 +184,7 @@ class IngestPipeline:
     ) -> None:
         """Write the document and its chunks in one transaction: never half a document."""
         with transaction(self.session_factory) as session:
+            lock_index_log(session)
             doc = session.scalar(
                 select(Document).where(
                     Document.source_id == source.id, Document.path == entry.relative_path
@@ -210,6 +211,7 @@ class IngestPipeline:
 
     def remove_document(self, document_id: int) -> None:
         with transaction(self.session_factory) as session:
+            lock_index_log(session)
             _remove_chunks(session, document_id)
             doc = session.get(Document, document_id)
             doc.status, doc.chunk_count, doc.error = "deleted", 0, None

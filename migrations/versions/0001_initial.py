@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("token_count", sa.Integer(), nullable=False),
         sa.Column("embedding", sa.LargeBinary(), nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_chunks_document_id", "chunks", ["document_id"])
     op.create_table(

@@ -79,6 +79,8 @@ class Chunk(Base):
     """A pseudonymized passage. Its id is also its id in the FAISS index."""
 
     __tablename__ = "chunks"
+    # Never reuse a deleted chunk's id on SQLite: it is also the id in every FAISS copy.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     document_id: Mapped[int] = mapped_column(

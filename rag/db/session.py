@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -35,3 +35,19 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+# Any fixed number: the advisory lock that orders writes to index_log.
+INDEX_LOG_LOCK = 7_243_001
+
+
+def lock_index_log(session: Session) -> None:
+    """Hold, until this transaction ends, the right to append to index_log.
+
+    Readers replay the log by seq. On PostgreSQL a seq is drawn at insert but becomes visible at
+    commit, so two overlapping writers could commit out of order and a reader could move past
+    an entry not yet visible. Serializing the writers makes commit order equal seq order.
+    SQLite already allows one writer at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INDEX_LOG_LOCK})

@@ -27,27 +27,19 @@ class Store:
         self.vectors: dict[int, np.ndarray] = {}
         with transaction(self.factory) as session:
             source = Source(name="s", path="/docs")
-            session.add(source)
-            session.flush()
-            document = Document(source_id=source.id, path="a.txt", sha256="0" * 64, format="txt")
+            document = Document(source=source, path="a.txt", sha256="0" * 64, format="txt")
             session.add(document)
             session.flush()
             self.document_id = document.id
 
-    def add(self, n: int, log: bool = True) -> list[int]:
+    def add(self, n: int, log: bool = True, ids: list[int] | None = None) -> list[int]:
         vectors = self.rng.normal(size=(n, DIM)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         with transaction(self.factory) as session:
+            same = {"document_id": self.document_id, "page_start": 1, "page_end": 1}
+            same |= {"text": "a chunk", "token_count": 2}
             chunks = [
-                Chunk(
-                    document_id=self.document_id,
-                    ordinal=i,
-                    page_start=1,
-                    page_end=1,
-                    text=f"chunk {i}",
-                    token_count=2,
-                    embedding=vector.tobytes(),
-                )
+                Chunk(id=ids and ids[i], ordinal=i, embedding=vector.tobytes(), **same)
                 for i, vector in enumerate(vectors)
             ]
             session.add_all(chunks)
@@ -58,11 +50,10 @@ class Store:
         self.vectors.update(zip(ids, vectors, strict=True))
         return ids
 
-    def remove(self, ids: list[int], log: bool = True) -> None:
+    def remove(self, ids: list[int]) -> None:
         with transaction(self.factory) as session:
             session.execute(delete(Chunk).where(Chunk.id.in_(ids)))
-            if log:
-                session.add_all(IndexLog(op="remove", chunk_id=cid) for cid in ids)
+            session.add_all(IndexLog(op="remove", chunk_id=cid) for cid in ids)
         for cid in ids:
             self.vectors.pop(cid)
 
@@ -87,6 +78,9 @@ class Store:
         with self.factory() as session:
             return index.catch_up(session)
 
+    def new_index(self, directory, model: str = MODEL) -> VectorIndex:
+        return self.load(VectorIndex(directory, DIM, model))
+
 
 @pytest.fixture
 def store(database_url):
@@ -99,6 +93,23 @@ def ids_of(index: VectorIndex) -> list[int]:
     return sorted(index.ids().tolist())
 
 
+def stored(index: VectorIndex, chunk_id: int) -> np.ndarray:
+    return index._index.reconstruct(chunk_id)
+
+
+def spy_replays(index: VectorIndex) -> list[int]:
+    """The seqs of the log entries the index applies from now on."""
+    replayed: list[int] = []
+    real_apply = index._apply
+
+    def spy(session, rows):
+        replayed.extend(row.seq for row in rows)
+        real_apply(session, rows)
+
+    index._apply = spy
+    return replayed
+
+
 def assert_matches_sql(index: VectorIndex, store: Store) -> None:
     ids = index.ids().tolist()
     assert len(ids) == len(set(ids)) == index.size
@@ -108,14 +119,17 @@ def assert_matches_sql(index: VectorIndex, store: Store) -> None:
 def test_load_without_snapshot_rebuilds_from_chunks(store, tmp_path):
     logged = store.add(4)
     unlogged = store.add(3, log=False)  # only a rebuild from the chunks table can know these
-    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    index = VectorIndex(tmp_path, DIM, MODEL)
+    replayed = spy_replays(index)
+    store.load(index)
+    assert replayed == [], "the rebuild already covers the log up to its start"
     assert ids_of(index) == sorted(logged + unlogged)
     assert index.last_seq == store.max_seq() == 4
     assert_matches_sql(index, store)
 
 
 def test_catch_up_applies_adds_and_removes(store, tmp_path):
-    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    index = store.new_index(tmp_path)
     assert index.size == 0 and index.last_seq == 0
     first = store.add(5)
     assert store.catch_up(index) == 5
@@ -134,7 +148,7 @@ def test_replaying_twice_never_duplicates(store, tmp_path, monkeypatch, batch):
     monkeypatch.setattr(vector_index, "CATCH_UP_BATCH", batch)
     ids = store.add(6)
     store.log("add", ids[:3])  # the same add logged twice
-    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    index = store.new_index(tmp_path)
     index.last_seq = 0  # as if the snapshot were older than what it holds
     assert store.catch_up(index) == 9
     index.last_seq = 0
@@ -146,7 +160,7 @@ def test_replaying_twice_never_duplicates(store, tmp_path, monkeypatch, batch):
 @pytest.mark.parametrize("batch", [1, 5000])
 def test_add_then_remove_leaves_nothing(store, tmp_path, monkeypatch, batch):
     monkeypatch.setattr(vector_index, "CATCH_UP_BATCH", batch)
-    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    index = store.new_index(tmp_path)
     kept = store.add(2)
     gone = store.add(3)
     store.remove(gone)
@@ -155,42 +169,63 @@ def test_add_then_remove_leaves_nothing(store, tmp_path, monkeypatch, batch):
     assert_matches_sql(index, store)
 
 
+def test_last_operation_on_a_reused_id_wins(store, tmp_path):
+    # SQLite may hand a deleted chunk's id to a new chunk: remove then add again, one batch.
+    index = store.new_index(tmp_path)
+    (reused, other) = store.add(2)
+    assert store.catch_up(index) == 2
+    store.remove([reused])
+    store.add(1, ids=[reused])
+    assert store.catch_up(index) == 2
+    assert ids_of(index) == sorted([reused, other])
+    np.testing.assert_allclose(stored(index, reused), store.vectors[reused], rtol=1e-6)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_rebuild_keeps_chunks_written_while_it_reads(store, tmp_path, monkeypatch, when):
+    """A writer commits during the rebuild's scan of the chunks table."""
+    existing = store.add(3)
+    written: list[int] = []
+    real_chunk_vectors = vector_index._chunk_vectors
+
+    def racing(session, query, batch=2048):
+        if when == "before" and not written:
+            written.extend(store.add(2))  # after the max(seq) read: scanned and replayed
+        yield from real_chunk_vectors(session, query, batch)
+        if when == "after" and not written:
+            written.extend(store.add(2))  # missed by the scan: only the log brings it
+
+    monkeypatch.setattr(vector_index, "_chunk_vectors", racing)
+    index = store.new_index(tmp_path)
+    assert ids_of(index) == sorted(existing + written)
+    assert index.last_seq == store.max_seq()
+    assert_matches_sql(index, store)
+
+
 def test_snapshot_round_trip_replays_only_newer_entries(store, tmp_path):
     old = store.add(5)
-    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    index = store.new_index(tmp_path)
     index.save()
     saved_seq = index.last_seq
     orphan = store.add(1, log=False)  # in SQL but not in the log: a snapshot load misses it
     store.remove(old[:1])
     new = store.add(2)
 
-    replayed: list[int] = []
     reloaded = VectorIndex(tmp_path, DIM, MODEL)
-    real_apply = reloaded._apply
-
-    def spy(session, rows):
-        replayed.extend(row.seq for row in rows)
-        real_apply(session, rows)
-
-    reloaded._apply = spy
+    replayed = spy_replays(reloaded)
     store.load(reloaded)
     assert replayed == list(range(saved_seq + 1, store.max_seq() + 1))
     assert reloaded.last_seq == store.max_seq()
     assert ids_of(reloaded) == sorted(old[1:] + new)
     assert orphan[0] not in ids_of(reloaded)
     for cid in ids_of(reloaded):
-        np.testing.assert_allclose(_stored(reloaded, cid), store.vectors[cid], rtol=1e-6)
-
-
-def _stored(index: VectorIndex, chunk_id: int) -> np.ndarray:
-    return index._index.reconstruct(chunk_id)
+        np.testing.assert_allclose(stored(reloaded, cid), store.vectors[cid], rtol=1e-6)
 
 
 @pytest.mark.parametrize("change", ["model", "dimension", "no-index-file"])
 def test_mismatched_snapshot_triggers_a_rebuild(store, tmp_path, change):
     store.add(3)
-    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
-    index.save()
+    store.new_index(tmp_path).save()
     orphan = store.add(2, log=False)  # only a rebuild picks these up
     model = MODEL
     if change == "model":
@@ -200,23 +235,14 @@ def test_mismatched_snapshot_triggers_a_rebuild(store, tmp_path, change):
         (tmp_path / META_FILE).write_text(json.dumps({**meta, "dimension": DIM * 2}))
     else:
         (tmp_path / vector_index.INDEX_FILE).unlink()
-    reloaded = store.load(VectorIndex(tmp_path, DIM, model))
+    reloaded = store.new_index(tmp_path, model)
     assert set(orphan) <= set(ids_of(reloaded))
     assert_matches_sql(reloaded, store)
 
 
-def test_matching_snapshot_is_not_rebuilt(store, tmp_path):
-    store.add(3)
-    store.load(VectorIndex(tmp_path, DIM, MODEL)).save()
-    orphan = store.add(2, log=False)
-    reloaded = store.load(VectorIndex(tmp_path, DIM, MODEL))
-    assert not set(orphan) & set(ids_of(reloaded))
-    assert reloaded.size == 3
-
-
 def test_search_is_best_first_cosine(store, tmp_path):
     ids = store.add(20)
-    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    index = store.new_index(tmp_path)
     for target in (ids[0], ids[7], ids[-1]):
         query = store.vectors[target]
         results = index.search(query, k=5)
@@ -234,7 +260,7 @@ def test_search_is_best_first_cosine(store, tmp_path):
 
 
 def test_search_on_an_empty_index(store, tmp_path):
-    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    index = store.new_index(tmp_path)
     assert index.size == 0
     assert index.search(np.ones(DIM, dtype=np.float32) / np.sqrt(DIM), k=5) == []
     assert index.ids().tolist() == []
@@ -242,7 +268,7 @@ def test_search_on_an_empty_index(store, tmp_path):
 
 def test_size_follows_sql_through_a_mixed_sequence(store, tmp_path):
     rng = np.random.default_rng(3)
-    index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+    index = store.new_index(tmp_path)
     for step in range(12):
         store.add(int(rng.integers(1, 6)))
         live = sorted(store.vectors)
@@ -252,9 +278,9 @@ def test_size_follows_sql_through_a_mixed_sequence(store, tmp_path):
             store.catch_up(index)
         if step == 6:
             index.save()
-            index = store.load(VectorIndex(tmp_path, DIM, MODEL))
+            index = store.new_index(tmp_path)
     store.catch_up(index)
     assert index.size == len(store.chunk_ids())
     assert_matches_sql(index, store)
-    rebuilt = store.load(VectorIndex(tmp_path / "fresh", DIM, MODEL))
+    rebuilt = store.new_index(tmp_path / "fresh")
     assert ids_of(rebuilt) == ids_of(index)
