@@ -66,6 +66,7 @@ def main() -> int:
         print(f"no rag.db in {args.data_dir}: ingest into it first", file=sys.stderr)
         return 2
     rag = Path(sys.executable).parent / "rag"
+    load_average_start = [round(x, 2) for x in os.getloadavg()]
     runs = [ask(rag, args.data_dir.resolve(), question) for question in QUESTIONS]
 
     header = ("process s", "startup s", "first token s", "answer s")
@@ -85,6 +86,7 @@ def main() -> int:
     )
     results = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "load_average_start": load_average_start,
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
         "runs": runs,
         "median": medians,

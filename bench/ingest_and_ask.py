@@ -1,6 +1,6 @@
 """Ingestion throughput and question latency on a real corpus, through the product's own parts.
 
-    python bench/ingest_and_ask.py [--corpus DIR] [--out FILE.json] [--data-dir DIR]
+    python bench/ingest_and_ask.py [--corpus DIR] [--out FILE.json] [--data-dir DIR] [--skip-stages]
 
 In a fresh data folder (SQLite; a temporary one unless --data-dir is given, which is then kept
 so `rag ask` can be measured against it), this migrates the schema and then measures:
@@ -26,6 +26,7 @@ import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -94,6 +95,26 @@ def per_second(count: float, seconds: float) -> float:
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def code_version() -> dict:
+    """The commit and the files changed since it: what these figures measured. Read-only git
+    (no optional locks), so a concurrent git user is not disturbed."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "--no-optional-locks", *args],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return done.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "changed_since_commit": git("status", "--porcelain").splitlines(),
+    }
 
 
 def machine_facts(service: RagService) -> dict:
@@ -196,6 +217,7 @@ def stage_breakdown(service: RagService, corpus: Path) -> dict:
     anonymizer, embedder, chunking = service.anonymizer, service.embedder, service.settings.chunking
     stages = Stages()
     clock = time.perf_counter
+    cpu_started = time.process_time()
     for entry in walk(corpus.resolve()):
         t0 = clock()
         try:
@@ -227,11 +249,14 @@ def stage_breakdown(service: RagService, corpus: Path) -> dict:
         stages.chunk_tokens += sum(chunk.token_count for chunk in chunks)
         stages.texts.extend(texts)
 
-    started = clock()
+    total = sum(stages.seconds.values())
+    cpu_per_wall = (time.process_time() - cpu_started) / total
+
+    cpu_started, started = time.process_time(), clock()
     embedder.embed(stages.texts)
     bulk_s = clock() - started
+    bulk_cpu_per_wall = (time.process_time() - cpu_started) / bulk_s
 
-    total = sum(stages.seconds.values())
     return {
         "files": stages.files,
         "pages": stages.pages,
@@ -241,11 +266,13 @@ def stage_breakdown(service: RagService, corpus: Path) -> dict:
         "pii_found": dict(stages.pii.most_common()),
         "seconds": dict(stages.seconds) | {"total": total},
         "share": {stage: s / total for stage, s in stages.seconds.items()},
+        "cpu_per_wall": cpu_per_wall,
         "anonymize_chars_per_s": per_second(stages.characters, stages.seconds["anonymize"]),
         "embed_per_document_chunks_per_s": per_second(stages.chunks, stages.seconds["embed"]),
         "embed_bulk_s": bulk_s,
         "embed_bulk_chunks_per_s": per_second(stages.chunks, bulk_s),
         "embed_bulk_tokens_per_s": per_second(stages.chunk_tokens, bulk_s),
+        "embed_bulk_cpu_per_wall": bulk_cpu_per_wall,
     }
 
 
@@ -403,7 +430,11 @@ def print_tables(results: dict) -> None:
             f"{stages['embed_bulk_chunks_per_s']:.1f} chunks/s",
         )
         console.print(table)
-        console.print(f"  personal data found and replaced: {stages['pii_found']}")
+        console.print(
+            f"  CPU s/s: {stages['cpu_per_wall']:.2f} over the stages, "
+            f"{stages['embed_bulk_cpu_per_wall']:.2f} embedding all chunks; "
+            f"personal data found and replaced: {stages['pii_found']}"
+        )
 
     qa = results["ask"]
     table = Table(title=f"Questions ({len(qa['questions'])} after one warm-up)")
@@ -460,6 +491,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> dict:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "corpus": str(args.corpus),
+        "code": code_version(),
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
     }
     results["model_loading_s"] = load_models(service)

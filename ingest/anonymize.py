@@ -1,22 +1,25 @@
-"""Personal data removal: Presidio finds entities, keyed pseudonyms replace them.
+"""Personal data removal: Presidio finds entities, a policy per type replaces them.
 
-Each value becomes a typed token such as <PERSON_3fa9c2d1>: an HMAC-SHA256 of the normalized
-value under a secret key kept on the premises. The same value gives the same token in every
-document and in questions, so search still connects a person across documents.
+By default each value becomes a typed token such as <PERSON_3fa9c2d1>: an HMAC-SHA256 of the
+normalized value under a secret key kept on the premises (ingest/operators/pseudonymize.py).
+The same value gives the same token in every document and in questions, so search still
+connects a person across documents. `anonymize.operators` picks mask, redact or keep per type.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 import re
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+from ingest.operators import Operator, PseudonymizeOperator, build_operators
+from ingest.operators.pseudonymize import normalize
+from ingest.recognizers.person_spans import expand, looks_common, lowercase_words
 from rag.config import AnonymizeSettings
 
 log = logging.getLogger(__name__)
@@ -25,7 +28,7 @@ log = logging.getLogger(__name__)
 WINDOW_CHARS = 20_000
 WINDOW_OVERLAP = 200
 TOKEN_PATTERN = re.compile(r"<([A-Z_]+)_([0-9a-f]{8})>")
-_DIGITS_ONLY_TYPES = {"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "US_BANK_NUMBER"}
+__all__ = ["AnonymizedText", "Anonymizer", "Span", "load_or_create_secret", "normalize"]
 
 
 def load_or_create_secret(configured: str | None, data_dir: Path) -> bytes:
@@ -44,10 +47,12 @@ def load_or_create_secret(configured: str | None, data_dir: Path) -> bytes:
     return key.encode()
 
 
-def normalize(entity_type: str, value: str) -> str:
-    if entity_type in _DIGITS_ONLY_TYPES:
-        return re.sub(r"[^0-9A-Za-z+]", "", value).upper()
-    return " ".join(value.split()).casefold()
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    entity_type: str
+    score: float
 
 
 @dataclass
@@ -59,95 +64,159 @@ class AnonymizedText:
 
 
 class Anonymizer:
-    def __init__(self, settings: AnonymizeSettings, secret: bytes) -> None:
+    """Finds entities (Presidio + our recognizers), then applies each type's operator.
+
+    `analyzer` and `operators` may be passed in (tests); by default they are built from the
+    settings. The spaCy model is loaded once per process and shared by every Anonymizer.
+    """
+
+    def __init__(
+        self,
+        settings: AnonymizeSettings,
+        secret: bytes,
+        *,
+        analyzer=None,
+        operators: dict[str, Operator] | None = None,
+        window_chars: int = WINDOW_CHARS,
+        window_overlap: int = WINDOW_OVERLAP,
+    ) -> None:
         self.settings = settings
-        self._secret = secret
-        self._analyzer = _build_analyzer(settings.spacy_model) if settings.enabled else None
+        self.window_chars, self.window_overlap = window_chars, window_overlap
+        self._pseudonymizer = PseudonymizeOperator(secret)
+        names = [settings.default_operator, *settings.operators.values()]
+        self.operators = operators or build_operators(names, self._pseudonymizer)
+        if analyzer is None and settings.enabled:
+            analyzer = build_analyzer(settings)
+        self._analyzer = analyzer
+        self.entities = sorted(
+            {*settings.entities, *(r.entity_type for r in settings.recognizers)}
+            | {t for t, terms in settings.deny_list.items() if terms}
+        )
+        allow = sorted({t.strip() for t in settings.allow_list if t.strip()}, key=len)
+        self._allow = (
+            re.compile("|".join(rf"(?<!\w){re.escape(t)}(?!\w)" for t in reversed(allow)), re.I)
+            if allow
+            else None
+        )
 
     def pseudonym(self, entity_type: str, value: str) -> str:
-        digest = hmac.new(
-            self._secret, f"{entity_type}:{normalize(entity_type, value)}".encode(), hashlib.sha256
-        ).hexdigest()
-        return f"<{entity_type}_{digest[:8]}>"
+        return self._pseudonymizer.operate(entity_type, value)
+
+    def operator_for(self, entity_type: str) -> Operator:
+        name = self.settings.operators.get(entity_type, self.settings.default_operator)
+        return self.operators[name]
 
     def anonymize(self, text: str) -> AnonymizedText:
         if self._analyzer is None or not text.strip():
             return AnonymizedText(text)
-        spans = self._find(text)
         result = AnonymizedText(text="")
         pieces, cursor = [], 0
-        for start, end, entity_type in spans:
-            value = text[start:end]
-            token = self.pseudonym(entity_type, value)
-            pieces.append(text[cursor:start])
-            pieces.append(token)
-            result.counts[entity_type] += 1
-            result.originals[token] = value
-            cursor = end
+        for span in self.find(text):
+            value = text[span.start : span.end]
+            operator = self.operator_for(span.entity_type)
+            replacement = operator.operate(span.entity_type, value)
+            pieces.append(text[cursor : span.start])
+            pieces.append(replacement)
+            result.counts[span.entity_type] += 1
+            if operator.restorable:
+                result.originals[replacement] = value
+            cursor = span.end
         pieces.append(text[cursor:])
         result.text = "".join(pieces)
         return result
 
-    def _find(self, text: str) -> list[tuple[int, int, str]]:
-        found = []
-        for offset, window in _windows(text):
+    def find(self, text: str) -> list[Span]:
+        """Entities in `text`, non-overlapping, in order; values are never logged."""
+        if self._analyzer is None:
+            return []
+        lowest = min([self.settings.min_score, *self.settings.min_scores.values()])
+        lowercase = lowercase_words(text)
+        found: list[Span] = []
+        for offset, window in _windows(text, self.window_chars, self.window_overlap):
+            artifacts = self._analyzer.nlp_engine.process_text(window, "en")
             for r in self._analyzer.analyze(
                 window,
                 language="en",
-                entities=self.settings.entities,
-                score_threshold=self.settings.min_score,
+                entities=self.entities,
+                score_threshold=lowest,
+                nlp_artifacts=artifacts,
             ):
-                found.append((r.start + offset, r.end + offset, r.entity_type, r.score))
+                if r.score < self.settings.min_scores.get(r.entity_type, self.settings.min_score):
+                    continue
+                start, end = r.start, r.end
+                if r.entity_type == "PERSON":
+                    start, end = expand(start, end, artifacts.tokens, lowercase)
+                    if self.settings.person_filter and looks_common(window[start:end], lowercase):
+                        continue
+                found.append(Span(start + offset, end + offset, r.entity_type, r.score))
+        if self._allow is not None:
+            allowed = [(m.start(), m.end()) for m in self._allow.finditer(text)]
+            found = [s for s in found if all(s.end <= a or s.start >= b for a, b in allowed)]
         return _resolve_overlaps(found)
 
 
-def _windows(text: str):
-    if len(text) <= WINDOW_CHARS:
+def _windows(text: str, size: int = WINDOW_CHARS, overlap: int = WINDOW_OVERLAP):
+    """Overlapping windows of at most `size` characters, cut at whitespace, so spaCy's cost
+    and memory stay bounded and an entity across a cut is whole in the next window."""
+    if len(text) <= size:
         yield 0, text
         return
     start = 0
     while start < len(text):
-        end = min(len(text), start + WINDOW_CHARS)
+        end = min(len(text), start + size)
         if end < len(text):
             # Cut at whitespace so a word is never split in two.
-            space = text.rfind(" ", start + WINDOW_CHARS // 2, end)
+            space = text.rfind(" ", start + size // 2, end)
             end = space if space > 0 else end
         yield start, text[start:end]
         if end >= len(text):
             return
-        start = end - WINDOW_OVERLAP
+        start = end - overlap
 
 
-def _resolve_overlaps(found) -> list[tuple[int, int, str]]:
+def _resolve_overlaps(found: list[Span]) -> list[Span]:
     """Keep the best of overlapping spans: higher score, then longer."""
-    ranked = sorted(found, key=lambda f: (-f[3], -(f[1] - f[0]), f[0]))
-    kept: list[tuple[int, int, str]] = []
-    for start, end, entity_type, _ in ranked:
-        if all(end <= k_start or start >= k_end for k_start, k_end, _ in kept):
-            kept.append((start, end, entity_type))
-    return sorted(kept)
+    ranked = sorted(found, key=lambda f: (-f.score, -(f.end - f.start), f.start))
+    kept: list[Span] = []
+    for span in ranked:
+        if all(span.end <= k.start or span.start >= k.end for k in kept):
+            kept.append(span)
+    return sorted(kept, key=lambda s: s.start)
 
 
-def _build_analyzer(spacy_model: str):
-    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+@lru_cache(maxsize=2)
+def _nlp_engine(spacy_model: str):
     from presidio_analyzer.nlp_engine import NlpEngineProvider
-    from presidio_analyzer.predefined_recognizers import EmailRecognizer
-
-    from ingest.recognizers.offline_email import OfflineEmailRecognizer
 
     _require_spacy_model(spacy_model)
     # Presidio warns at INFO/WARNING about every recognizer of other languages it skips.
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
-    nlp_engine = NlpEngineProvider(
+    return NlpEngineProvider(
         nlp_configuration={
             "nlp_engine_name": "spacy",
             "models": [{"lang_code": "en", "model_name": spacy_model}],
         }
     ).create_engine()
+
+
+def build_analyzer(settings: AnonymizeSettings):
+    """Presidio's English recognizers (e-mail swapped for the offline one), street addresses,
+    and the recognizers and deny lists declared in YAML."""
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.predefined_recognizers import EmailRecognizer
+
+    from ingest.recognizers.offline_email import OfflineEmailRecognizer
+    from ingest.recognizers.street_address import StreetAddressRecognizer
+    from ingest.recognizers.yaml_recognizers import yaml_recognizers
+
+    nlp_engine = _nlp_engine(settings.spacy_model)
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
     registry.remove_recognizer(EmailRecognizer().name)
     registry.add_recognizer(OfflineEmailRecognizer())
+    registry.add_recognizer(StreetAddressRecognizer())
+    for recognizer in yaml_recognizers(settings):
+        registry.add_recognizer(recognizer)
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
 
 

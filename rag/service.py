@@ -23,7 +23,7 @@ from rag.llm import Generator, build_generator
 from rag.retrieve import Retriever
 
 log = logging.getLogger(__name__)
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 
 class SchemaOutOfDate(RuntimeError):

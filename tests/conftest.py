@@ -25,12 +25,17 @@ def shared_eval(*parts: str) -> Path:
     return path
 
 
-def _reset_postgres(url: str) -> None:
+def _fresh_postgres_schema(url: str) -> str:
+    """An empty schema of this test process's own, so concurrent test runs on one server
+    cannot drop each other's tables. Returns the URL that puts it first on the search path."""
+    schema = f"rag_test_{os.getpid()}"
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -41,8 +46,7 @@ def database_url(request, tmp_path) -> str:
     else:
         if not PG_URL:
             pytest.skip("set RAG_TEST_DATABASE_URL to run the storage tests on PostgreSQL")
-        url = PG_URL
-        _reset_postgres(url)
+        url = _fresh_postgres_schema(PG_URL)
     upgrade(url)
     return url
 

@@ -48,6 +48,7 @@ class LlamaCppGenerator:
                     messages=messages,
                     max_tokens=max_tokens,
                     temperature=self.settings.temperature,
+                    repeat_penalty=self.settings.repeat_penalty,
                     stop=stop or [],
                     seed=self.settings.seed,
                     stream=True,

@@ -1,0 +1,36 @@
+"""Recognizers declared in YAML (`anonymize.recognizers`, `anonymize.deny_list`), no code."""
+
+from __future__ import annotations
+
+from presidio_analyzer import Pattern, PatternRecognizer
+
+from rag.config import AnonymizeSettings, RecognizerSettings
+
+
+def recognizer_from_settings(spec: RecognizerSettings) -> PatternRecognizer:
+    patterns = [
+        Pattern(p.name or f"{spec.name}_{i}", p.regex, p.score) for i, p in enumerate(spec.patterns)
+    ]
+    return PatternRecognizer(
+        supported_entity=spec.entity_type,
+        name=spec.name,
+        patterns=patterns,
+        context=spec.context or None,
+    )
+
+
+def deny_list_recognizers(deny_list: dict[str, list[str]]) -> list[PatternRecognizer]:
+    """One recognizer per type; Presidio matches the terms as whole words, any case, score 1."""
+    return [
+        PatternRecognizer(
+            supported_entity=entity_type, name=f"deny_list_{entity_type}", deny_list=terms
+        )
+        for entity_type, terms in deny_list.items()
+        if terms
+    ]
+
+
+def yaml_recognizers(settings: AnonymizeSettings) -> list[PatternRecognizer]:
+    return [recognizer_from_settings(spec) for spec in settings.recognizers] + (
+        deny_list_recognizers(settings.deny_list)
+    )

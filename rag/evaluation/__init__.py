@@ -1,0 +1,1 @@
+"""Quality measurements: `rag eval ...` commands over datasets in known formats."""

@@ -1,0 +1,92 @@
+"""`rag eval`: one command per measurement, each in its own module of this package."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+eval_app = typer.Typer(help="Measure quality on a dataset.", no_args_is_help=True)
+
+
+@eval_app.command("pii")
+def eval_pii(
+    dataset: Annotated[Path, typer.Option(help="JSON list of {text, spans[start,end,label]}.")],
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N examples.")] = None,
+    person_filter: Annotated[
+        bool | None, typer.Option(help="Override anonymize.person_filter.")
+    ] = None,
+) -> None:
+    """Personal-data detection: precision, recall, F2 per type and overall (span overlap)."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from rag.config import get_settings
+    from rag.evaluation.pii import run_pii_eval
+
+    settings = get_settings()
+    if person_filter is not None:
+        settings = settings.model_copy(
+            update={
+                "anonymize": settings.anonymize.model_copy(update={"person_filter": person_filter})
+            }
+        )
+    result = run_pii_eval(dataset, settings, limit)
+    table = Table(title=f"Personal data detection ({result['examples']} examples)")
+    for column in ("type", "gold", "predicted", "precision", "recall", "F2"):
+        table.add_column(column, justify="left" if column == "type" else "right")
+    rows = [*result["per_type"].items(), ("overall", result["overall"])]
+    for kind, row in rows:
+        table.add_row(
+            kind,
+            str(row["gold"]),
+            str(row["predicted"]),
+            f"{row['precision']:.3f}",
+            f"{row['recall']:.3f}",
+            f"{row['f2']:.3f}",
+        )
+    Console().print(table)
+    if out:
+        out.write_text(json.dumps(result, indent=2))
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    dataset: Annotated[Path, typer.Option(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/")],
+    out: Annotated[Path | None, typer.Option(help="Write the results as JSON here.")] = None,
+    modes: Annotated[str, typer.Option(help="Comma-separated: dense,fulltext,hybrid.")] = (
+        "dense,fulltext,hybrid"
+    ),
+    limit: Annotated[int | None, typer.Option(help="Only the first N judged queries.")] = None,
+    candidates: Annotated[
+        int, typer.Option(help="Chunks each leg proposes (100+ for Recall@100).")
+    ] = 100,
+    anonymize: Annotated[
+        bool, typer.Option(help="Remove personal data as in production (slow; off: public data).")
+    ] = False,
+    split: Annotated[str, typer.Option(help="Relevance judgments: qrels/SPLIT.tsv.")] = "test",
+) -> None:
+    """Retrieval ranking per mode on a BEIR dataset: nDCG@10, Recall@10/100, MRR@10, ms/query."""
+    import json
+
+    from rich.console import Console
+
+    from rag.config import get_settings
+    from rag.evaluation.retrieval import pii_state, results_table, run_retrieval_eval
+
+    chosen = [m.strip() for m in modes.split(",") if m.strip()]
+    try:
+        payload = run_retrieval_eval(
+            dataset, get_settings(), chosen, limit, candidates, anonymize, split
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console = Console()
+    console.print(results_table(payload))
+    console.print(f"personal-data removal: {pii_state(anonymize)}")
+    if out:
+        out.write_text(json.dumps(payload, indent=2) + "\n")
+        console.print(f"results written to {out}")

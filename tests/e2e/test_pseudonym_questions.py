@@ -1,0 +1,62 @@
+"""Questions that name people: retrieval through pseudonyms, and whose names an answer shows."""
+
+from __future__ import annotations
+
+import re
+
+DOCS = {
+    "payroll.md": "# Payroll\n\nKenji Watanabe is responsible for the quarterly payroll audit.\n",
+    "security.md": "# Security\n\nHannah Lindqvist is responsible for the yearly access audit.\n",
+    "travel.md": "# Travel\n\nMargaret Okafor is responsible for the quarterly travel audit.\n",
+    "expenses.md": (
+        "# Expenses\n\nExpense reports from Priya Raman are approved by Daniel Whitfield.\n"
+    ),
+}
+
+
+class EchoPseudonyms:
+    """A fake LLM that answers with every pseudonym token found in its sources."""
+
+    name = "echo"
+    context_tokens = 2048
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream(self, messages, max_tokens, stop=None):
+        sources = messages[-1]["content"].split("Question:")[0]
+        yield "People: "
+        for token in re.findall(r"<[A-Z_]+_[0-9a-f]{8}>", sources):
+            yield token[:5]  # tokens arrive split across pieces, as from a real model
+            yield token[5:] + " "
+
+
+def _ingest(make_service, tmp_path, generator=None):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, body in DOCS.items():
+        (folder / name).write_text(body)
+    service = make_service(generator=generator)
+    service.pipeline.ingest_folder(folder)
+    return service
+
+
+def test_a_question_naming_a_person_finds_their_chunk(make_service, tmp_path):
+    service = _ingest(make_service, tmp_path)
+    with service.session_factory() as session:
+        service.index.catch_up(session)
+    question = service.anonymizer.anonymize("What is Hannah Lindqvist responsible for?").text
+    assert "Hannah" not in question
+    hits = service.retriever.search(question, 3)
+    assert hits and hits[0].path == "security.md"
+
+
+def test_the_askers_own_name_is_restored_and_no_one_elses(make_service, tmp_path):
+    service = _ingest(make_service, tmp_path, generator=EchoPseudonyms())
+    answer = service.ask("Who approves the expense reports from Priya Raman?")
+    expenses = [c for c in answer.citations if c.path == "expenses.md"]
+    assert expenses, answer.citations
+    assert "Priya Raman" in answer.answer
+    assert "Daniel" not in answer.answer and "Whitfield" not in answer.answer
+    assert "<PERSON_" in answer.answer  # the other person stays a pseudonym
+    assert "Priya Raman" in expenses[0].snippet and "Whitfield" not in expenses[0].snippet
