@@ -12,7 +12,6 @@ both counted from after its models are loaded.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import statistics
@@ -20,6 +19,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from results_io import load_average, write_results
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "bench" / "results" / "cli_ask.json"
@@ -66,7 +67,7 @@ def main() -> int:
         print(f"no rag.db in {args.data_dir}: ingest into it first", file=sys.stderr)
         return 2
     rag = Path(sys.executable).parent / "rag"
-    load_average_start = [round(x, 2) for x in os.getloadavg()]
+    load_average_start = load_average()
     runs = [ask(rag, args.data_dir.resolve(), question) for question in QUESTIONS]
 
     header = ("process s", "startup s", "first token s", "answer s")
@@ -87,12 +88,11 @@ def main() -> int:
     results = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "load_average_start": load_average_start,
-        "load_average_end": [round(x, 2) for x in os.getloadavg()],
+        "load_average_end": load_average(),
         "runs": runs,
         "median": medians,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(args.out, results)
     print(f"results written to {args.out}")
     return 0
 

@@ -21,7 +21,6 @@ The figures are printed as tables and written as JSON (--out).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -34,6 +33,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from results_io import load_average, write_results
 
 # Nothing is fetched from a model hub, ever (as in the Makefile).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -492,7 +493,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> dict:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "corpus": str(args.corpus),
         "code": code_version(),
-        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+        "load_average_start": load_average(),
     }
     results["model_loading_s"] = load_models(service)
     results["machine"] = machine_facts(service)
@@ -503,7 +504,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> dict:
         results["stages"] = stage_breakdown(service, args.corpus)
     console.print("asking ...")
     results["ask"] = ask_questions(service, QUESTIONS)
-    results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["load_average_end"] = load_average()
     results["peak_rss_mib"] = peak_rss_mib()
     service.close()  # saves the FAISS snapshot, so `rag ask` on --data-dir starts from it
     return results
@@ -528,8 +529,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
             results = run(args, Path(tmp))
     print_tables(results)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(args.out, results)
     console.print(f"results written to {args.out}")
     return 0
 

@@ -12,11 +12,12 @@ to itself spends as many CPU seconds as wall seconds.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
+
+from results_io import load_average, write_results
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere
@@ -53,7 +54,7 @@ def main() -> int:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "model": path.name,
         "cores": cores,
-        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+        "load_average_start": load_average(),
         "prompt": [],
     }
 
@@ -99,7 +100,7 @@ def main() -> int:
         "tokens_per_s": len(generated) / wall,
         "tokens_per_cpu_s": len(generated) / cpu,
     }
-    results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["load_average_end"] = load_average()
 
     print(f"{path.name}, {cores} cores, load average {results['load_average_start']}")
     print(f"{'phase':26} {'threads':>7} {'tokens':>6} {'wall s':>7} {'CPU s':>7} {'tok/s':>7}")
@@ -110,8 +111,7 @@ def main() -> int:
             f"{name:26} {r['threads']:7d} {r['tokens']:6d} {r['wall_s']:7.2f} "
             f"{r['cpu_s']:7.2f} {r['tokens_per_s']:7.1f}"
         )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(args.out, results)
     print(f"results written to {args.out}")
     return 0
 

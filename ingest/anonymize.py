@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 # spaCy's cost grows with text length; analyze long pages in overlapping windows.
 WINDOW_CHARS = 20_000
 WINDOW_OVERLAP = 200
-TOKEN_PATTERN = re.compile(r"<([A-Z_]+)_([0-9a-f]{8})>")
 __all__ = ["AnonymizedText", "Anonymizer", "Span", "load_or_create_secret", "normalize"]
 
 

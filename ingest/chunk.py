@@ -43,8 +43,9 @@ def chunk_pages(
     if overlap_tokens >= chunk_tokens:
         raise ValueError("overlap_tokens must be smaller than chunk_tokens")
     chunks: list[TextChunk] = []
-    for group in _page_groups(pages, tokenizer, min_tokens):
-        text, tokens = _tokenize(group, tokenizer)
+    encoded = [(page, _offsets(page, tokenizer)) for page in pages if page.text.strip()]
+    for group in _page_groups(encoded, min_tokens):
+        text, tokens = _join(group)
         for piece_start, piece_end in _windows(text, tokens, chunk_tokens, overlap_tokens):
             first, last = tokens[piece_start], tokens[piece_end - 1]
             chunks.append(
@@ -59,16 +60,24 @@ def chunk_pages(
     return chunks
 
 
-def _page_groups(pages: list[Page], tokenizer, min_tokens: int) -> list[list[Page]]:
-    groups: list[list[Page]] = []
-    current: list[Page] = []
+_Encoded = tuple[Page, list[tuple[int, int]]]
+
+
+def _offsets(page: Page, tokenizer) -> list[tuple[int, int]]:
+    """Each token's character span in the page; every page is tokenized once."""
+    encoded = tokenizer(
+        page.text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+    )
+    return [tuple(span) for span in encoded["offset_mapping"]]
+
+
+def _page_groups(pages: list[_Encoded], min_tokens: int) -> list[list[_Encoded]]:
+    groups: list[list[_Encoded]] = []
+    current: list[_Encoded] = []
     current_tokens = 0
-    for page in pages:
-        if not page.text.strip():
-            continue
-        current.append(page)
-        encoded = tokenizer(page.text, add_special_tokens=False, verbose=False)
-        current_tokens += len(encoded["input_ids"])
+    for page, offsets in pages:
+        current.append((page, offsets))
+        current_tokens += len(offsets)
         if current_tokens >= min_tokens:
             groups.append(current)
             current, current_tokens = [], 0
@@ -92,22 +101,16 @@ def _windows(text: str, tokens: list[_Token], size: int, overlap: int):
         start = _next_start(tokens, start, end, overlap)
 
 
-def _tokenize(pages: list[Page], tokenizer) -> tuple[str, list[_Token]]:
-    parts: list[str] = []
+def _join(pages: list[_Encoded]) -> tuple[str, list[_Token]]:
+    """The group's pages as one text, with token spans shifted into it."""
     tokens: list[_Token] = []
     offset = 0
-    for page in pages:
-        if not page.text.strip():
-            continue
-        encoded = tokenizer(
-            page.text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
-        )
-        for char_start, char_end in encoded["offset_mapping"]:
+    for page, offsets in pages:
+        for char_start, char_end in offsets:
             if char_end > char_start:
                 tokens.append(_Token(page.number, offset + char_start, offset + char_end))
-        parts.append(page.text)
         offset += len(page.text) + len(PAGE_SEPARATOR)
-    return PAGE_SEPARATOR.join(parts), tokens
+    return PAGE_SEPARATOR.join(page.text for page, _ in pages), tokens
 
 
 def _best_break(text: str, tokens: list[_Token], start: int, end: int, size: int) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from rag.llm.base import ChatMessage, Generator
 from rag.retrieve import Hit
@@ -35,13 +35,6 @@ class Answer:
     answer: str
     citations: list[Citation] = field(default_factory=list)
     found: bool = True
-
-    def to_dict(self) -> dict:
-        return {
-            "answer": self.answer,
-            "found": self.found,
-            "citations": [asdict(c) for c in self.citations],
-        }
 
 
 def source_block(n: int, hit: Hit) -> str:

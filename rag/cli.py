@@ -27,16 +27,13 @@ err = Console(stderr=True)
 
 
 def _service():
-    from rag.model_paths import ModelNotFoundError
+    """The service on the configured database, refusing a schema that is not migrated."""
     from rag.service import RagService, SchemaOutOfDate
 
     service = RagService(get_settings())
     try:
         service.check_schema()
     except SchemaOutOfDate as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    except ModelNotFoundError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     return service
