@@ -25,7 +25,13 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test /usr/bin/chromium
+
+# The browser tests (tests/e2e/browser) drive Debian's chromium through Playwright; nothing is
+# downloaded by Playwright itself. CI machines are clean Debian and run as root.
+/usr/bin/chromium:
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
 
 run: install
 	$(RAG) db upgrade

@@ -19,7 +19,12 @@ from pathlib import Path
 
 from ingest.operators import Operator, PseudonymizeOperator, build_operators
 from ingest.operators.pseudonymize import normalize
-from ingest.recognizers.person_spans import expand, looks_common, lowercase_words
+from ingest.recognizers.person_spans import (
+    expand,
+    looks_common,
+    lowercase_words,
+    only_everyday_words,
+)
 from rag.config import AnonymizeSettings
 
 log = logging.getLogger(__name__)
@@ -145,7 +150,10 @@ class Anonymizer:
                 start, end = r.start, r.end
                 if r.entity_type == "PERSON":
                     start, end = expand(start, end, artifacts.tokens, lowercase)
-                    if self.settings.person_filter and looks_common(window[start:end], lowercase):
+                    value = window[start:end]
+                    if self.settings.person_filter and looks_common(value, lowercase):
+                        continue
+                    if self.settings.common_word_filter and only_everyday_words(value):
                         continue
                 found.append(Span(start + offset, end + offset, r.entity_type, r.score))
         if self._allow is not None:
@@ -174,7 +182,17 @@ def _windows(text: str, size: int = WINDOW_CHARS, overlap: int = WINDOW_OVERLAP)
 
 
 def _resolve_overlaps(found: list[Span]) -> list[Span]:
-    """Keep the best of overlapping spans: higher score, then longer."""
+    """Keep the best of overlapping spans: one that contains another wins (a name inside an
+    address or an e-mail goes with it, so no part of the longer value is left in the text);
+    otherwise the higher score, then the longer."""
+    found = [
+        s
+        for s in found
+        if not any(
+            o.start <= s.start and s.end <= o.end and (o.end - o.start) > (s.end - s.start)
+            for o in found
+        )
+    ]
     ranked = sorted(found, key=lambda f: (-f.score, -(f.end - f.start), f.start))
     kept: list[Span] = []
     for span in ranked:
@@ -205,7 +223,8 @@ def build_analyzer(settings: AnonymizeSettings):
     from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
     from ingest.recognizers.offline_email import OfflineEmailRecognizer
-    from ingest.recognizers.street_address import StreetAddressRecognizer
+    from ingest.recognizers.person_names import PersonNameRecognizer
+    from ingest.recognizers.world_address import WorldAddressRecognizer
     from ingest.recognizers.yaml_recognizers import yaml_recognizers
 
     nlp_engine = _nlp_engine(settings.spacy_model)
@@ -213,7 +232,11 @@ def build_analyzer(settings: AnonymizeSettings):
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
     registry.remove_recognizer(EmailRecognizer().name)
     registry.add_recognizer(OfflineEmailRecognizer())
-    registry.add_recognizer(StreetAddressRecognizer())
+    # US streets (street_address.py) and the rest of the world, each completed by its
+    # unit, postcode and place lines.
+    registry.add_recognizer(WorldAddressRecognizer())
+    if settings.person_names:
+        registry.add_recognizer(PersonNameRecognizer())
     for recognizer in yaml_recognizers(settings):
         registry.add_recognizer(recognizer)
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])

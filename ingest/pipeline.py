@@ -9,21 +9,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import DateTime, delete, insert, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.anonymize import Anonymizer
 from ingest.chunk import TextChunk, chunk_pages
 from ingest.loaders import LoaderError, Page, UnsupportedFormat, load_document
-from ingest.scan import FileEntry, plan_scan, sha256_of, walk
+from ingest.reembed import check_vectors, embedding_fingerprint, passage_text
+from ingest.scan import FileEntry, SourceUnavailable, plan_scan, sha256_of, walk
+from ingest.sources import add_source
 from rag.config import Settings
-from rag.db.models import Chunk, Document, IndexLog, Source
+from rag.db.models import Chunk, Document, IndexLog, Source, utcnow
 from rag.db.session import lock_index_log, transaction
 from rag.embed import Embedder
 
 log = logging.getLogger(__name__)
-
-ProgressCallback = Callable[[int, int, str], None]
 
 
 @dataclass
@@ -37,12 +37,18 @@ class IngestReport:
     source_id: int
     indexed: int = 0
     unchanged: int = 0
+    moved: int = 0
     skipped: list[Failure] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     deleted: int = 0
     pages: int = 0
     chunks: int = 0
     seconds: float = 0.0
+    stopped: bool = False  # cancelled before every file was processed
+
+
+# Called before each file and once at the end: (files done, files to do, current file, report).
+ProgressCallback = Callable[[int, int, str, IngestReport], None]
 
 
 @dataclass
@@ -52,6 +58,10 @@ class _Prepared:
     chunks: list[TextChunk]
     vectors: object
     pii_counts: Counter
+
+
+class FileChangedWhileReading(OSError):
+    pass
 
 
 class IngestPipeline:
@@ -75,42 +85,92 @@ class IngestPipeline:
         groups: list[str] | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> IngestReport:
-        started = time.perf_counter()
+        """Register `root` as a source if it is not one yet (no allowed-root check: callers
+        facing users go through ingest.sources.validate_folder), then scan it."""
         root = root.resolve()
-        source = self._source_for(root, groups or [])
-        entries = walk(root)
+        with transaction(self.session_factory) as session:
+            source = session.scalar(select(Source).where(Source.path == str(root)))
+            if source is None:
+                source = add_source(session, root, groups=groups)
+            source_id = source.id
+        return self.ingest_source(source_id, on_progress)
+
+    def ingest_source(
+        self,
+        source_id: int,
+        on_progress: ProgressCallback | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> IngestReport:
+        """Bring the index in line with the folder: new and changed files are processed,
+        deleted ones removed, moved ones re-pathed. A missing folder removes nothing."""
+        started = time.perf_counter()
         with self.session_factory() as session:
-            known = list(session.scalars(select(Document).where(Document.source_id == source.id)))
+            source = session.get(Source, source_id)
+            known = list(session.scalars(select(Document).where(Document.source_id == source_id)))
+        root = Path(source.path)
+        try:
+            entries = walk(root)
+        except SourceUnavailable as exc:
+            kept = sum(1 for doc in known if doc.status == "indexed")
+            reason = f"{exc}; its {kept} indexed documents are kept until it is back"
+            self._set_source_state(source_id, "unavailable", reason)
+            raise SourceUnavailable(reason) from exc
         plan = plan_scan(entries, known)
-        report = IngestReport(source_id=source.id, unchanged=len(plan.unchanged))
+        if plan.new or plan.changed:
+            # Records which model makes the vectors (first ingest), or queues a re-embed when
+            # the store holds another model's.
+            check_vectors(
+                self.session_factory, embedding_fingerprint(self.settings.embedding, self.embedder)
+            )
+        report = IngestReport(source_id=source_id, unchanged=len(plan.unchanged))
         self._refresh_unchanged(plan.unchanged)
+        self._apply_moves(plan.moved)
+        report.moved = len(plan.moved)
         for doc in plan.deleted:
             self.remove_document(doc.id)
             report.deleted += 1
 
-        work = [(entry, None) for entry in plan.new] + plan.changed
-        for done, (entry, _) in enumerate(work):
+        work = plan.new + [entry for entry, _ in plan.changed]
+        for done, entry in enumerate(work):
+            if should_stop and should_stop():
+                report.stopped = True
+                break
             if on_progress:
-                on_progress(done, len(work), entry.relative_path)
-            self._ingest_file(source, entry, report)
-        if on_progress:
-            on_progress(len(work), len(work), "")
+                on_progress(done, len(work), entry.relative_path, report)
+            self._ingest_file(source, entry, report, plan.hashes.get(entry.relative_path))
+        if on_progress and not report.stopped:
+            on_progress(len(work), len(work), "", report)
+        self._set_source_state(source_id, "active", None, scanned=True)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _source_for(self, root: Path, groups: list[str]) -> Source:
+    def _set_source_state(
+        self, source_id: int, status: str, error: str | None, scanned: bool = False
+    ) -> None:
         with transaction(self.session_factory) as session:
-            source = session.scalar(select(Source).where(Source.path == str(root)))
-            if source is None:
-                name = root.name or str(root)
-                taken = set(session.scalars(select(Source.name)))
-                suffix = 2
-                while name in taken:
-                    name, suffix = f"{root.name}-{suffix}", suffix + 1
-                source = Source(name=name, path=str(root), groups=groups, status="active")
-                session.add(source)
-                session.flush()
-            return source
+            source = session.get(Source, source_id)
+            if source.status != "paused":
+                source.status = status
+            source.error = error
+            if scanned:
+                source.last_scan_at = utcnow()
+
+    def _apply_moves(self, moved: list[tuple[FileEntry, Document]]) -> None:
+        if not moved:
+            return
+        with transaction(self.session_factory) as session:
+            for entry, doc in moved:
+                # A document deleted earlier may still hold the new path: it makes way.
+                session.execute(
+                    delete(Document).where(
+                        Document.source_id == doc.source_id,
+                        Document.path == entry.relative_path,
+                        Document.status == "deleted",
+                    )
+                )
+                row = session.get(Document, doc.id)
+                row.path = entry.relative_path
+                row.size_bytes, row.mtime_ns = entry.size_bytes, entry.mtime_ns
 
     def _refresh_unchanged(self, unchanged: list[tuple[FileEntry, Document]]) -> None:
         stale = [
@@ -125,15 +185,16 @@ class IngestPipeline:
 
     # -- one file --------------------------------------------------------------------------
 
-    def _ingest_file(self, source: Source, entry: FileEntry, report: IngestReport) -> None:
+    def _ingest_file(
+        self, source: Source, entry: FileEntry, report: IngestReport, known_hash: str | None
+    ) -> None:
         limit_mb = self.settings.ingest.max_file_mb
         try:
             if entry.size_bytes > limit_mb * 1024 * 1024:
                 raise LoaderError(
                     f"file is larger than the {limit_mb:g} MB limit (ingest.max_file_mb)"
                 )
-            sha256 = sha256_of(entry.absolute_path)
-            prepared = self._prepare(entry.absolute_path)
+            sha256, prepared = self._read_stable(entry, known_hash)
         except UnsupportedFormat as exc:
             self._record(source, entry, None, status="skipped", error=str(exc))
             report.skipped.append(Failure(entry.relative_path, str(exc)))
@@ -154,6 +215,20 @@ class IngestPipeline:
         report.pages += prepared.pages
         report.chunks += len(prepared.chunks)
 
+    def _read_stable(self, entry: FileEntry, known_hash: str | None) -> tuple[str, _Prepared]:
+        """Hash and prepare a file, making sure it did not change meanwhile (one retry)."""
+        path = entry.absolute_path
+        for _attempt in range(2):
+            before = _signature(path)
+            sha256 = known_hash if before == (entry.size_bytes, entry.mtime_ns) else None
+            sha256 = sha256 or sha256_of(path)
+            prepared = self._prepare(path)
+            if _signature(path) == before:
+                return sha256, prepared
+            known_hash = None
+            log.info("document %s changed while being read; reading it again", entry.relative_path)
+        raise FileChangedWhileReading("file changed while being read (it is being written?)")
+
     def _prepare(self, path: Path) -> _Prepared:
         loaded = load_document(path)
         pii_counts: Counter = Counter()
@@ -169,8 +244,7 @@ class IngestPipeline:
             self.settings.chunking.chunk_tokens,
             self.settings.chunking.overlap_tokens,
         )
-        # The title travels with every chunk's embedding so a chunk knows what it is part of.
-        vectors = self.embedder.embed([f"{title}\n{chunk.text}" for chunk in chunks])
+        vectors = self.embedder.embed([passage_text(title, chunk.text) for chunk in chunks])
         return _Prepared(title, len(loaded.pages), chunks, vectors, pii_counts)
 
     def _record(
@@ -236,13 +310,27 @@ def _add_chunks(session: Session, document_id: int, prepared: _Prepared) -> None
 
 
 def _remove_chunks(session: Session, document_id: int) -> None:
-    ids = list(session.scalars(select(Chunk.id).where(Chunk.document_id == document_id)))
-    if ids:
-        session.add_all(IndexLog(op="remove", chunk_id=chunk_id) for chunk_id in ids)
-        session.execute(delete(Chunk).where(Chunk.document_id == document_id))
+    # One INSERT ... SELECT and one DELETE, however many chunks: a 1,000-page manual goes in
+    # one round trip each, not thousands.
+    session.execute(
+        insert(IndexLog).from_select(
+            ["op", "chunk_id", "created_at"],
+            select(literal("remove"), Chunk.id, literal(utcnow(), DateTime(timezone=True)))
+            .where(Chunk.document_id == document_id)
+            .order_by(Chunk.id),
+        )
+    )
+    session.execute(delete(Chunk).where(Chunk.document_id == document_id))
+
+
+def _signature(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, FileChangedWhileReading):
+        return f"{exc}; the next scan will try again"
     if isinstance(exc, PermissionError):
         return "permission denied: the service cannot read this file"
     if isinstance(exc, FileNotFoundError):

@@ -10,6 +10,14 @@ from pathlib import Path
 from rag.db.models import Document
 
 HASH_BLOCK = 1 << 20
+# How ingest/pipeline.py words failures that may pass by themselves.
+TRANSIENT_FAILURES = (
+    "permission denied",
+    "file disappeared",
+    "file changed while being read",
+    "could not read file",
+    "internal error",
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,10 @@ class ScanPlan:
     changed: list[tuple[FileEntry, Document]] = field(default_factory=list)
     unchanged: list[tuple[FileEntry, Document]] = field(default_factory=list)
     deleted: list[Document] = field(default_factory=list)
+    # Same content at a new path: (the file now, the document it was): update the path only.
+    moved: list[tuple[FileEntry, Document]] = field(default_factory=list)
+    # Content hashes computed while planning, by relative path, so no file is hashed twice.
+    hashes: dict[str, str] = field(default_factory=dict)
 
     @property
     def to_process(self) -> int:
@@ -81,18 +93,49 @@ def plan_scan(entries: list[FileEntry], known: list[Document]) -> ScanPlan:
         doc = by_path.pop(entry.relative_path, None)
         if doc is None:
             plan.new.append(entry)
-        elif doc.status == "failed" or doc.status == "queued":
-            plan.changed.append((entry, doc))  # try again: the cause may have been fixed
-        elif (
-            doc.size_bytes == entry.size_bytes
-            and doc.mtime_ns == entry.mtime_ns
-            or _hash_or_none(entry.absolute_path) == doc.sha256
-        ):
+        elif doc.status == "queued" or _may_pass_now(doc):
+            plan.changed.append((entry, doc))
+        elif doc.size_bytes == entry.size_bytes and doc.mtime_ns == entry.mtime_ns:
             plan.unchanged.append((entry, doc))
+        elif _remember_hash(plan, entry) == doc.sha256:
+            plan.unchanged.append((entry, doc))  # touched, same content
         else:
             plan.changed.append((entry, doc))
     plan.deleted = list(by_path.values())
+    _find_moves(plan)
     return plan
+
+
+def _may_pass_now(doc: Document) -> bool:
+    """A failure caused by the moment (a lock, a write in progress) is tried again at every
+    scan; one caused by the file's content only once the file changes."""
+    return doc.status == "failed" and (doc.error or "").startswith(TRANSIENT_FAILURES)
+
+
+def _find_moves(plan: ScanPlan) -> None:
+    """A new file with the content of a deleted document is that document, moved."""
+    gone = [doc for doc in plan.deleted if doc.status == "indexed" and doc.sha256]
+    if not gone or not plan.new:
+        return
+    sizes = {doc.size_bytes for doc in gone}
+    by_hash = {doc.sha256: doc for doc in gone}
+    still_new = []
+    for entry in plan.new:
+        # Only a file of a matching size can match; the rest are not hashed here.
+        doc = by_hash.pop(_remember_hash(plan, entry), None) if entry.size_bytes in sizes else None
+        if doc is None:
+            still_new.append(entry)
+        else:
+            plan.moved.append((entry, doc))
+            plan.deleted.remove(doc)
+    plan.new = still_new
+
+
+def _remember_hash(plan: ScanPlan, entry: FileEntry) -> str | None:
+    digest = _hash_or_none(entry.absolute_path)
+    if digest is not None:
+        plan.hashes[entry.relative_path] = digest
+    return digest
 
 
 def _hash_or_none(path: Path) -> str | None:

@@ -17,6 +17,10 @@ SYSTEM_PROMPT = (
 )
 # Chat-template tokens around the messages: a margin, not a measurement.
 TEMPLATE_OVERHEAD_TOKENS = 32
+# Conversation history may take at most 1/HISTORY_SHARE of the prompt budget: the sources
+# answer the question, the history only explains it. Each turn adds its template tokens.
+HISTORY_SHARE = 3
+HISTORY_TURN_OVERHEAD_TOKENS = 8
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,15 @@ def source_block(n: int, hit: Hit) -> str:
 
 
 def pack_prompt(
-    question: str, hits: list[Hit], generator: Generator, max_answer_tokens: int
+    question: str,
+    hits: list[Hit],
+    generator: Generator,
+    max_answer_tokens: int,
+    history: list[ChatMessage] | None = None,
 ) -> tuple[list[ChatMessage], list[Hit]]:
-    """Fit the best hits, in order, into what the context leaves after the answer's tokens."""
+    """Fit the best hits, in order, into what the context leaves after the answer's tokens.
+    Earlier turns of a conversation (`history`, oldest first) come before the question, the
+    newest that fit in a share of the budget; the sources get the rest."""
     budget = (
         generator.context_tokens
         - max_answer_tokens
@@ -57,6 +67,8 @@ def pack_prompt(
         - generator.count_tokens(SYSTEM_PROMPT)
         - generator.count_tokens(f"Question: {question}\nAnswer:")
     )
+    turns = fit_history(history or [], generator, budget // HISTORY_SHARE)
+    budget -= sum(generator.count_tokens(turn["content"]) for turn in turns)
     packed: list[Hit] = []
     blocks: list[str] = []
     for hit in hits:
@@ -71,9 +83,25 @@ def pack_prompt(
     user = f"Sources:\n\n{sources}\n\nQuestion: {question}\nAnswer:"
     messages: list[ChatMessage] = [
         {"role": "system", "content": SYSTEM_PROMPT},
+        *turns,
         {"role": "user", "content": user},
     ]
     return messages, packed
+
+
+def fit_history(history: list[ChatMessage], generator: Generator, budget: int) -> list[ChatMessage]:
+    """The newest user/assistant turns whose tokens fit in `budget`, oldest first; a turn
+    that does not fit ends the walk back, so no gap opens in the conversation."""
+    kept: list[ChatMessage] = []
+    for turn in reversed(history):
+        if turn["role"] not in ("user", "assistant") or not turn["content"].strip():
+            continue
+        cost = generator.count_tokens(turn["content"]) + HISTORY_TURN_OVERHEAD_TOKENS
+        if cost > budget:
+            break
+        budget -= cost
+        kept.append({"role": turn["role"], "content": turn["content"]})
+    return kept[::-1]
 
 
 def citations_for(hits: list[Hit]) -> list[Citation]:
@@ -109,10 +137,14 @@ class StreamedAnswer:
 
 
 def start_answer(
-    question: str, hits: list[Hit], generator: Generator, max_answer_tokens: int
+    question: str,
+    hits: list[Hit],
+    generator: Generator,
+    max_answer_tokens: int,
+    history: list[ChatMessage] | None = None,
 ) -> StreamedAnswer:
     """With no relevant hit the LLM is not called: the answer says so plainly."""
-    messages, packed = pack_prompt(question, hits, generator, max_answer_tokens)
+    messages, packed = pack_prompt(question, hits, generator, max_answer_tokens, history)
     if not packed:
         return StreamedAnswer(citations=[], tokens=iter([NOT_FOUND]), found=False)
     tokens = generator.stream(messages, max_tokens=max_answer_tokens)
@@ -133,7 +165,7 @@ def restore_stream(pieces: Iterator[str], originals: dict[str, str]) -> Iterator
         yield from pieces
         return
     held = ""
-    for piece in pieces:
+    for piece in _closing(pieces):
         held += piece
         cut = held.rfind("<")
         if cut == -1 or ">" in held[cut:] or len(held) - cut > 40:
@@ -144,3 +176,14 @@ def restore_stream(pieces: Iterator[str], originals: dict[str, str]) -> Iterator
             held = held[cut:]
     if held:
         yield restore_pseudonyms(held, originals)
+
+
+def _closing(pieces: Iterator[str]) -> Iterator[str]:
+    """`pieces`, closed as soon as the reader stops early (a timeout, a client gone): a
+    backend's stream releases its model only when closed, and a plain `for` never closes it."""
+    try:
+        yield from pieces
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from rag import cli_jobs
 from rag.config import get_settings
 from rag.evaluation.cli import eval_app
 
@@ -22,6 +23,7 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(eval_app, name="eval")
+cli_jobs.register(app)
 console = Console()
 err = Console(stderr=True)
 
@@ -78,17 +80,29 @@ def db_upgrade() -> None:
 @app.command()
 @_fail_on_missing_model
 def ingest(
-    path: Annotated[Path, typer.Argument(help="A folder (or one file's folder) to index.")],
+    path: Annotated[Path, typer.Argument(help="A folder below one of ingest.allowed_roots.")],
     group: Annotated[list[str], typer.Option("--group", "-g", help="Access group.")] = [],  # noqa: B006
     strict: Annotated[bool, typer.Option(help="Exit non-zero if any file failed.")] = False,
 ) -> None:
-    """Index a folder: new and changed files are processed, deleted ones removed."""
+    """Index a folder now, in this process: it becomes a source if it is not one yet; new and
+    changed files are processed, deleted ones removed, moved ones re-pathed."""
+    from sqlalchemy import func, select
+
     from ingest.scan import SourceUnavailable
+    from ingest.sources import SourceError, add_source, validate_folder
+    from rag.db.models import Document, Source
+    from rag.db.session import transaction
 
     service = _service()
-    if not path.is_dir():
-        err.print(f"[red]error:[/red] not a folder: {path}")
-        raise typer.Exit(2)
+    try:
+        folder = validate_folder(path, service.settings.ingest.allowed_roots)
+        with transaction(service.session_factory) as session:
+            source = session.scalar(select(Source).where(Source.path == str(folder)))
+            source = source or add_source(session, folder, groups=group)
+            source_id = source.id
+    except SourceError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
     with Progress(
         TextColumn("[bold]ingest[/bold]"),
         BarColumn(),
@@ -100,29 +114,37 @@ def ingest(
     ) as progress:
         task = progress.add_task("scanning", total=None)
 
-        def on_progress(done: int, total: int, current: str) -> None:
+        def on_progress(done: int, total: int, current: str, _report) -> None:
             progress.update(task, completed=done, total=total, description=current)
 
         try:
-            report = service.pipeline.ingest_folder(path, group, on_progress)
+            report = service.pipeline.ingest_source(source_id, on_progress)
         except SourceUnavailable as exc:
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
     service.index.save()  # the server then starts from a current snapshot
     _print_report(report)
+    with service.session_factory() as session:
+        # Failures of earlier runs count too: an unchanged broken file is not read again.
+        failed = session.scalar(
+            select(func.count()).where(Document.source_id == source_id, Document.status == "failed")
+        )
     service.close()
-    if strict and report.failed:
+    if strict and failed:
+        err.print(f"{failed} files of this folder failed (see `rag documents --status failed`)")
         raise typer.Exit(1)
 
 
 def _print_report(report) -> None:
     summary = Table(title="Ingest summary")
-    for column in ("indexed", "unchanged", "skipped", "failed", "deleted", "pages", "chunks"):
+    columns = ("indexed", "unchanged", "moved", "skipped", "failed", "deleted", "pages", "chunks")
+    for column in columns:
         summary.add_column(column, justify="right")
     summary.add_column("seconds", justify="right")
     counts = (
         report.indexed,
         report.unchanged,
+        report.moved,
         len(report.skipped),
         len(report.failed),
         report.deleted,
@@ -247,6 +269,51 @@ def keys_create(
     console.print(f"key for '{name}' ({role}); shown once, keep it safe:\n{new.secret}")
 
 
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys: name, prefix, role, groups, revoked (never the key itself)."""
+    from rag.keys import list_keys
+
+    service = _service()
+    with service.session_factory() as session:
+        records = list_keys(session)
+    table = Table(title=f"API keys ({len(records)})")
+    for column in ("id", "name", "prefix", "role", "groups", "revoked", "created"):
+        table.add_column(column)
+    for key in records:
+        table.add_row(
+            str(key.id),
+            key.name,
+            key.prefix,
+            key.role,
+            ",".join(key.groups) or "-",
+            "yes" if key.revoked else "no",
+            f"{key.created_at:%Y-%m-%d %H:%M}",
+        )
+    console.print(table)
+    service.engine.dispose()
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    name_or_prefix: Annotated[str, typer.Argument(help="The key's name or its listed prefix.")],
+) -> None:
+    """Revoke a key: requests with it get 401 from then on."""
+    from rag.db.session import transaction
+    from rag.keys import KeyRequestError, revoke_key
+
+    service = _service()
+    try:
+        with transaction(service.session_factory) as session:
+            record = revoke_key(session, name_or_prefix)
+            name = record.name
+    except KeyRequestError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"key '{name}' revoked")
+    service.engine.dispose()
+
+
 @keys_app.command("bootstrap")
 def keys_bootstrap() -> None:
     """Make an admin key if no key exists yet, and print it (used by `make run`)."""
@@ -263,6 +330,19 @@ def keys_bootstrap() -> None:
             return
         new = create_key(session, "admin", "admin", [])
     console.print(f"admin API key (shown once, keep it safe):\n{new.secret}")
+
+
+@app.command()
+def doctor(
+    load: Annotated[
+        bool, typer.Option("--load/--no-load", help="Load each model and run it once.")
+    ] = True,
+) -> None:
+    """Show what the service will use (device, database, index, models, LLM backend) and
+    check that each part loads. Exits 1 when a check fails."""
+    from rag.doctor import run_doctor
+
+    raise typer.Exit(run_doctor(get_settings(), console, load=load))
 
 
 if __name__ == "__main__":

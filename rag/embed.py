@@ -1,4 +1,12 @@
-"""Embedder: a sentence-transformers model from a local path, on CUDA when present."""
+"""Embedder: a sentence-transformers model from a local path, on CUDA when present.
+
+Any sentence-transformers model works; the `embedding:` settings say how it wants its input:
+its window (`max_seq_length`), the prefixes it was trained with for questions and passages
+(e5: "query: " / "passage: "; bge v1.5: a query instruction and no passage prefix; MiniLM:
+none) and whether its vectors are L2-normalized (then inner product = cosine, which the FAISS
+index and `retrieval.min_score` assume). Questions go through `embed_query`, passages through
+`embed`: mixing them up silently costs retrieval quality with e5 or bge.
+"""
 
 from __future__ import annotations
 
@@ -22,16 +30,19 @@ def pick_device(preference: str) -> str:
 
 
 class Embedder:
-    """Turns texts into L2-normalized float32 vectors (inner product = cosine)."""
+    """Turns texts into float32 vectors, L2-normalized unless the settings say otherwise."""
 
     def __init__(self, settings: EmbeddingSettings) -> None:
         from sentence_transformers import SentenceTransformer
 
         path = resolve_model_path(settings.model, "embedding")
+        self.settings = settings
+        self.path = path
         self.device = pick_device(settings.device)
         self.batch_size = settings.batch_size
         self.model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
-        self.model.max_seq_length = settings.max_seq_length
+        if settings.max_seq_length is not None:
+            self.model.max_seq_length = settings.max_seq_length
         self.dimension = int(self.model.get_embedding_dimension())
         self.model_name = path.name if path.name != "model" else path.parent.name
         log.info("embedding model %s on %s (dim %d)", self.model_name, self.device, self.dimension)
@@ -45,16 +56,27 @@ class Embedder:
         return int(self.model.max_seq_length)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Passages (chunks), with the passage prefix: one row per text."""
+        return self._encode(texts, self.settings.passage_prefix)
+
+    def embed_query(self, texts: Sequence[str]) -> np.ndarray:
+        """Questions, with the query prefix: one row per text."""
+        return self._encode(texts, self.settings.query_prefix)
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        if isinstance(texts, str):
+            # A str is a sequence of characters: embedding each one is never what was meant.
+            raise TypeError("embed a list of texts, not a single str (wrap it: [text])")
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self.model.encode(
             list(texts),
+            # An explicit prompt, even "", also stops a model's own default prompt from being
+            # added: the settings alone say what the vectors were made from.
+            prompt=prefix,
             batch_size=self.batch_size,
-            normalize_embeddings=True,
+            normalize_embeddings=self.settings.normalize,
             convert_to_numpy=True,
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]

@@ -1,10 +1,14 @@
-"""Retrieval: a dense leg (FAISS) and a full-text leg (SQL), fused by reciprocal rank fusion.
+"""Retrieval: a dense leg (FAISS) and a full-text leg (SQL), fused.
 
 * Dense: the question's embedding against the FAISS index (cosine similarity).
 * Full-text: BM25 on SQLite (FTS5), ts_rank_cd on PostgreSQL (rag/db/fulltext.py). It finds
   exact rare words the embedding blurs: codes, product names, pseudonyms.
-* Fusion (rag/fusion.py): each leg proposes `candidates` chunks; RRF with `rrf_k` and the
-  legs' weights orders them. `mode` runs one leg alone (dense, fulltext) or both (hybrid).
+* Fusion (rag/fusion.py): each leg proposes `candidates` chunks. `fusion: convex` (default)
+  scores every candidate in both legs (its cosine from the stored embedding, its full-text
+  score by `fulltext_scores`), min-max normalizes each leg and orders by the weighted mean;
+  `fusion: rrf` orders by reciprocal rank with `rrf_k`. `mode` runs one leg alone (dense,
+  fulltext) or both (hybrid). With `dense_enabled=False` (the stored vectors were made by
+  another embedding configuration: ingest/reembed.py) every mode runs full-text only.
 * Near-duplicates: chunks with the same normalized text (boilerplate on every page) count as
   one, the best-ranked, before fusion, so they neither fill the top-k nor add up across legs.
 * Relevance ("nothing relevant" must stay detectable): a chunk may be used to answer when its
@@ -12,6 +16,9 @@
   of the question (a strong full-text match). Fused and BM25 scores are relative to one query
   and cannot be thresholded; "every word of the question is in this passage" is absolute, and
   strict enough that a question about something absent from the documents finds nothing.
+* Access: the caller's groups limit both legs inside their searches, before top-k: FAISS
+  scans only the allowed chunk ids (an exact ID selector), the full-text SQL joins documents.
+  A caller who may see 1% of the corpus still gets k hits when k relevant ones exist for it.
 * `Hit.score` is the chunk's cosine similarity to the question in dense and hybrid mode (also
   for chunks only the full-text leg found; computed from their stored embedding), so citation
   scores keep one meaning. Hits are ordered by the fused rank, not by this score. In fulltext
@@ -20,18 +27,26 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from rag.access import Caller, document_visible, visible_chunk_ids
 from rag.config import RetrievalSettings
-from rag.db.fulltext import containing_all_terms, fulltext_search
+from rag.db.fulltext import containing_all_terms, fulltext_scores, fulltext_search
 from rag.db.models import Chunk, Document
 from rag.embed import Embedder
-from rag.fusion import first_per_key, normalized_text_key, rrf
+from rag.fusion import convex, first_per_key, normalized_text_key, rrf
 from rag.index import VectorIndex
+
+log = logging.getLogger(__name__)
+
+
+# Group sets whose visible chunk ids are kept (each at most 8 bytes per chunk).
+VISIBLE_CACHE_ENTRIES = 16
 
 
 @dataclass(frozen=True)
@@ -53,33 +68,74 @@ class Retriever:
         index: VectorIndex,
         embedder: Embedder,
         settings: RetrievalSettings,
+        dense_enabled: bool = True,
     ) -> None:
         self.session_factory = session_factory
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        # False while the stored vectors are another embedding model's (a re-embed is due or
+        # running): questions are then never compared with them.
+        self.dense_enabled = dense_enabled
 
-    def search(self, question: str, top_k: int | None = None) -> list[Hit]:
-        """The best chunks for the question that are relevant enough to answer from."""
-        return self._retrieve(question, top_k or self.settings.top_k, None, relevant_only=True)
+    def search(
+        self, question: str, top_k: int | None = None, caller: Caller | None = None
+    ) -> list[Hit]:
+        """The best chunks for the question that are relevant enough to answer from, among
+        those `caller` may see (None: everything)."""
+        return self._retrieve(
+            question, top_k or self.settings.top_k, None, relevant_only=True, caller=caller
+        )
 
-    def rank(self, question: str, top_k: int, mode: str | None = None) -> list[Hit]:
+    def rank(
+        self, question: str, top_k: int, mode: str | None = None, caller: Caller | None = None
+    ) -> list[Hit]:
         """The best chunks in fused order, relevant or not (for measuring ranking quality)."""
-        return self._retrieve(question, top_k, mode, relevant_only=False)
+        return self._retrieve(question, top_k, mode, relevant_only=False, caller=caller)
+
+    def _visible_chunks(self, session: Session, caller: Caller | None) -> np.ndarray | None:
+        """The caller's chunk ids, reused while neither the index log nor the documents table
+        has changed: reading them is the costly part when a key may see most of a big corpus.
+        A stale entry can only narrow results (the hits are checked against SQL again below),
+        never widen them."""
+        if caller is None or caller.is_admin:
+            return None
+        count, updated = session.execute(
+            select(func.count(Document.id), func.max(Document.updated_at))
+        ).one()
+        key = (caller.groups, self.index.last_seq, count, updated)
+        cache = self.index.visible_cache
+        allowed = cache.get(key)
+        if allowed is None:
+            allowed = visible_chunk_ids(session, caller)
+            if len(cache) >= VISIBLE_CACHE_ENTRIES:
+                cache.clear()
+            cache[key] = allowed
+        return allowed
 
     def _retrieve(
-        self, question: str, top_k: int, mode: str | None, relevant_only: bool
+        self,
+        question: str,
+        top_k: int,
+        mode: str | None,
+        relevant_only: bool,
+        caller: Caller | None = None,
     ) -> list[Hit]:
         mode = mode or self.settings.mode
+        if not self.dense_enabled and mode != "fulltext":
+            _warn_dense_disabled()
+            mode = "fulltext"
         depth = max(self.settings.candidates, top_k)
-        vector = self.embedder.embed_query(question) if mode != "fulltext" else None
+        vector = self.embedder.embed_query([question])[0] if mode != "fulltext" else None
         with self.session_factory() as session:
             dense: list[tuple[int, float]] = []
             if vector is not None:
                 # Every query first applies what the writers committed since the last one.
                 self.index.catch_up(session)
-                dense = self.index.search(vector, depth)
-            full = fulltext_search(session, question, depth) if mode != "dense" else []
+                # Access is applied inside both searches, before their top-k (see rag/access.py).
+                allowed = self._visible_chunks(session, caller)
+                dense = self.index.search(vector, depth, allowed_ids=allowed)
+            full = fulltext_search(session, question, depth, caller) if mode != "dense" else []
             ids = {cid for cid, _ in dense} | {cid for cid, _ in full}
             if not ids:
                 return []
@@ -88,20 +144,28 @@ class Retriever:
                 for chunk, document in session.execute(
                     select(Chunk, Document)
                     .join(Document, Chunk.document_id == Document.id)
-                    .where(Chunk.id.in_(ids), Document.status == "indexed")
+                    .where(
+                        Chunk.id.in_(ids),
+                        Document.status == "indexed",
+                        # Again here: a document may have changed groups since the search.
+                        document_visible(caller),
+                    )
                 )
             }
             # One chunk per normalized text in each leg, the leg's best-ranked one.
             key = {cid: normalized_text_key(chunk.text) for cid, (chunk, _) in rows.items()}
             dense = first_per_key([p for p in dense if p[0] in rows], lambda p: key[p[0]])
             full = first_per_key([p for p in full if p[0] in rows], lambda p: key[p[0]])
-            fused = rrf(
-                [
-                    ([key[cid] for cid, _ in dense], self.settings.dense_weight),
-                    ([key[cid] for cid, _ in full], self.settings.fulltext_weight),
-                ],
-                self.settings.rrf_k,
-            )
+            if self.settings.fusion == "convex":
+                fused = self._convex(session, question, vector, rows, key, dense, full, mode)
+            else:
+                fused = rrf(
+                    [
+                        ([key[cid] for cid, _ in dense], self.settings.dense_weight),
+                        ([key[cid] for cid, _ in full], self.settings.fulltext_weight),
+                    ],
+                    self.settings.rrf_k,
+                )
             # A fused text is shown as the chunk the dense leg ranked best, else the full-text's.
             chosen: dict[str, int] = {}
             for cid, _ in full[::-1] + dense[::-1]:
@@ -146,3 +210,41 @@ class Retriever:
             if len(hits) == top_k:
                 break
         return hits
+
+    def _convex(self, session, question, vector, rows, key, dense, full, mode):
+        """Both legs' scores for every candidate either proposed, fused by convex combination
+        per normalized text (a text's score in a leg: its best chunk's)."""
+        candidates = [cid for cid, _ in dense] + [cid for cid, _ in full]
+        dense_scores: dict[str, float] = {}
+        full_scores: dict[str, float] = {}
+        if mode != "fulltext":
+            cosine = dict(dense)
+            for cid in candidates:
+                if cid not in cosine:  # proposed by the full-text leg only
+                    cosine[cid] = float(np.frombuffer(rows[cid][0].embedding, dtype="<f4") @ vector)
+                dense_scores[key[cid]] = max(cosine[cid], dense_scores.get(key[cid], -np.inf))
+        if mode != "dense":
+            rank = dict(full)
+            missing = [cid for cid in candidates if cid not in rank]
+            rank.update(fulltext_scores(session, question, missing))
+            for cid in candidates:
+                full_scores[key[cid]] = max(rank[cid], full_scores.get(key[cid], -np.inf))
+        return convex(
+            [
+                (dense_scores, self.settings.dense_weight),
+                (full_scores, self.settings.fulltext_weight),
+            ]
+        )
+
+
+_dense_warning_given = False
+
+
+def _warn_dense_disabled() -> None:
+    global _dense_warning_given
+    if not _dense_warning_given:  # once per process, not once per question
+        _dense_warning_given = True
+        log.warning(
+            "dense retrieval is off: the stored vectors were made by another embedding "
+            "configuration; answering from full-text search until the re-embed finishes"
+        )

@@ -8,22 +8,29 @@ is missing. Heavy imports (torch, presidio, llama.cpp) happen inside the parts' 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from ingest.anonymize import Anonymizer, load_or_create_secret
 from ingest.pipeline import IngestPipeline
+from ingest.reembed import check_vectors, embedding_fingerprint
+from ingest.worker import Worker
+from rag.access import Caller
 from rag.answer import Answer, Citation, restore_pseudonyms, restore_stream, start_answer
 from rag.config import Settings
-from rag.db.migrate import current_revision
+from rag.db.migrate import current_revision, head_revision
 from rag.db.session import make_engine, make_session_factory
 from rag.embed import Embedder
 from rag.index import VectorIndex
 from rag.llm import Generator, build_generator
+from rag.llm.base import ChatMessage
 from rag.retrieve import Retriever
 
 log = logging.getLogger(__name__)
-HEAD_REVISION = "0002"
+HEAD_REVISION = head_revision()
+# Once the embedding model changed, how soon queries notice that the re-embed has finished.
+VECTOR_CHECK_S = 30.0
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -57,6 +64,8 @@ class RagService:
         self._anonymizer = anonymizer
         self._generator = generator
         self._index: VectorIndex | None = None
+        self._vectors_current = True
+        self._vectors_checked_at: float | None = None
 
     def check_schema(self) -> None:
         revision = current_revision(self.settings.resolved_database_url)
@@ -100,24 +109,63 @@ class RagService:
 
     @property
     def retriever(self) -> Retriever:
-        return Retriever(self.session_factory, self.index, self.embedder, self.settings.retrieval)
+        return Retriever(
+            self.session_factory,
+            self.index,
+            self.embedder,
+            self.settings.retrieval,
+            dense_enabled=self.vectors_current(),
+        )
+
+    def vectors_current(self) -> bool:
+        """Whether the stored vectors were made by the configured embedding model. If not, a
+        re-embed job is queued and retrieval is full-text only until it has finished, rather
+        than comparing vectors of two models. Checked at most every VECTOR_CHECK_S seconds."""
+        now = time.monotonic()
+        if self._vectors_checked_at is None or now - self._vectors_checked_at > VECTOR_CHECK_S:
+            fingerprint = embedding_fingerprint(self.settings.embedding, self.embedder)
+            self._vectors_current = check_vectors(self.session_factory, fingerprint)
+            self._vectors_checked_at = now
+        return self._vectors_current
 
     @property
     def pipeline(self) -> IngestPipeline:
         return IngestPipeline(self.settings, self.session_factory, self.embedder, self.anonymizer)
 
+    def worker(self) -> Worker:
+        """A worker for this service's database; models load when a job needs them."""
+        return Worker(
+            self.settings.worker,
+            self.session_factory,
+            lambda: self.pipeline,
+            scan_interval_s=self.settings.ingest.scan_interval_s,
+        )
+
     def load_all(self) -> None:
         self.check_schema()
         for part in ("embedder", "anonymizer", "index", "generator"):
             getattr(self, part)
+        self.vectors_current()  # a changed embedding model queues its re-embed at startup
 
     # -- asking ----------------------------------------------------------------------------
 
-    def ask_stream(self, question: str, top_k: int | None = None) -> AnswerStream:
+    def ask_stream(
+        self,
+        question: str,
+        top_k: int | None = None,
+        caller: Caller | None = None,
+        history: list[ChatMessage] | None = None,
+    ) -> AnswerStream:
+        """`caller` limits retrieval to the documents it may see (None: all of them);
+        `history` holds earlier turns of a conversation, oldest first."""
         pseudonymized = self.anonymizer.anonymize(question)
-        hits = self.retriever.search(pseudonymized.text, top_k)
+        hits = self.retriever.search(pseudonymized.text, top_k, caller=caller)
         started = start_answer(
-            pseudonymized.text, hits, self.generator, self.settings.llm.max_tokens
+            pseudonymized.text,
+            hits,
+            self.generator,
+            self.settings.llm.max_tokens,
+            history=history,
         )
         # Only values from the asker's own question are shown as themselves.
         originals = pseudonymized.originals
@@ -127,8 +175,8 @@ class RagService:
         tokens = restore_stream(started.tokens, originals)
         return AnswerStream(citations=citations, found=started.found, tokens=tokens)
 
-    def ask(self, question: str, top_k: int | None = None) -> Answer:
-        stream = self.ask_stream(question, top_k)
+    def ask(self, question: str, top_k: int | None = None, caller: Caller | None = None) -> Answer:
+        stream = self.ask_stream(question, top_k, caller=caller)
         text = "".join(stream.tokens).strip()
         return Answer(answer=text, citations=stream.citations, found=stream.found)
 

@@ -58,7 +58,8 @@ def loader_for(path: Path | str) -> Loader | None:
 
 
 def load_document(path: Path | str) -> LoadedDocument:
-    """Load one file. Every failure, expected or not, comes out as a LoaderError."""
+    """Load one file. Every failure of the content, expected or not, comes out as a
+    LoaderError; a file that is missing or unreadable raises the OSError itself."""
     path = Path(path)
     extension = path.suffix.lower()
     loader = LOADERS.get(extension)
@@ -71,8 +72,8 @@ def load_document(path: Path | str) -> LoadedDocument:
         if path.stat().st_size == 0:
             raise LoaderError("file is empty")
         document = loader.load(path)
-    except LoaderError:
-        raise
+    except (LoaderError, FileNotFoundError, PermissionError):
+        raise  # the file's state, not its content: the caller words these
     except Exception as exc:
         # No traceback or exception text in the log: either may quote the document.
         frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None

@@ -6,11 +6,16 @@
 * `looks_common`: it tags sentence-initial capitalized common nouns ("Screens must be
   locked", "Git is ...") as PERSON. A span whose every word also occurs in the same text in
   lowercase is a common word used at a sentence start, not a name.
+* `only_everyday_words`: the same mistake judged with a dictionary instead of the text:
+  every word is a common English word and none is a given name ("Discipline", "Cautionary
+  Tales" go; "Will Smith", "Rose" stay).
 """
 
 from __future__ import annotations
 
 import re
+
+from ingest.recognizers.word_lists import common_words, given_names
 
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -53,3 +58,9 @@ def lowercase_words(text: str) -> set[str]:
 def looks_common(value: str, lowercase: set[str]) -> bool:
     words = _WORD.findall(value)
     return bool(words) and all(w.lower() in lowercase for w in words)
+
+
+def only_everyday_words(value: str) -> bool:
+    words = _WORD.findall(value)
+    common, given = common_words(), given_names()
+    return bool(words) and all(w.lower() in common and w.title() not in given for w in words)

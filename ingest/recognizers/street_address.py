@@ -13,7 +13,12 @@ from presidio_analyzer import Pattern, PatternRecognizer
 SUFFIXES = (
     "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Way|"
     "Terrace|Ter|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq|Trail|Trl|Plaza|Alley|"
-    "Crescent|Loop|Row|Pike|Expressway|Freeway"
+    "Crescent|Loop|Row|Pike|Expressway|Freeway|"
+    # More USPS (Publication 28) and UK street types.
+    "Close|Gardens|Mews|Grove|Hill|Hills|Park|Green|Greens|Rise|Walk|View|Point|Points|Union|"
+    "Flat|Flats|Pass|Route|Squares|Station|Bridge|Dale|Heights|Ridge|Run|Path|Estates|"
+    "Meadow|Meadows|Mill|Mills|Springs|Valley|Crossing|Junction|Field|Fields|Manor|Port|"
+    "Harbor|Haven|Shore|Shores|Causeway|Quay|Wharf|Gate|Gdns|Cres|Cl"
 )
 _NAME_WORD = r"(?:[A-Z][A-Za-z'.-]*|\d{1,3}(?:st|nd|rd|th))"
 _DIRECTION = r"(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?\s+)?"

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,29 @@ _CODES = {
     413: "too_large",
     422: "invalid_request",
     429: "too_many_requests",
+    500: "internal",
     503: "unavailable",
+    504: "timeout",
+}
+
+
+class ErrorOut(BaseModel):
+    """Every error response, whatever the route."""
+
+    status: int = Field(description="The HTTP status, repeated.")
+    code: str = Field(description="A stable, machine-readable name for the error.")
+    message: str = Field(description="What went wrong, for a person.")
+
+
+# For the routers' `responses=`: the error shape documented in the OpenAPI schema.
+ERROR_RESPONSES: dict[int | str, dict] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in (
+        (401, "missing, invalid or revoked API key"),
+        (403, "the key's role may not use this route"),
+        (422, "invalid request"),
+        (429, "rate limit reached (see Retry-After)"),
+    )
 }
 
 

@@ -6,15 +6,35 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from rag.api.background import start_background_worker
 from rag.api.errors import install_error_handlers
-from rag.api.routers import health, query
+from rag.api.metrics import install_metrics
+from rag.api.routers import (
+    conversations,
+    documents,
+    health,
+    jobs,
+    keys,
+    metrics,
+    openai_compat,
+    query,
+    search,
+    sources,
+    web,
+)
 from rag.config import Settings, get_settings
 from rag.service import RagService
 
 
-def create_app(settings: Settings | None = None, service: RagService | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    service: RagService | None = None,
+    *,
+    run_worker: bool | None = None,
+) -> FastAPI:
     """Build the app. Models and index load before the first request is served, so a missing
-    model stops the server at startup with a message naming it."""
+    model stops the server at startup with a message naming it. With run_worker (default:
+    worker.in_process from the config) the server also runs indexing jobs in a thread."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -24,7 +44,11 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
             service = RagService(settings or get_settings())
         service.load_all()
         app.state.service = service
+        in_process = service.settings.worker.in_process if run_worker is None else run_worker
+        worker = start_background_worker(service) if in_process else None
         yield
+        if worker:
+            worker.shutdown()
         if owned:
             service.close()
 
@@ -35,6 +59,16 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_metrics(app)
     app.include_router(health.router)
     app.include_router(query.router)
+    app.include_router(search.router)
+    app.include_router(openai_compat.router)
+    app.include_router(keys.router)
+    app.include_router(metrics.router)
+    app.include_router(sources.router)
+    app.include_router(jobs.router)
+    app.include_router(documents.router)
+    app.include_router(conversations.router)
+    app.include_router(web.router)
     return app

@@ -22,8 +22,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, column, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
+
+from rag.access import Caller, document_visible
+from rag.db.models import Chunk, Document
 
 FTS_TABLE = "chunks_fts"
 TSV_COLUMN = "text_tsv"
@@ -96,35 +99,90 @@ def _pg_tsquery(question: str, operator: str) -> str | None:
     return f" {operator} ".join(terms) or None
 
 
-def fulltext_search(session: Session, question: str, limit: int) -> list[tuple[int, float]]:
-    """(chunk id, score) best first; a higher score is a better match on either dialect."""
+def fulltext_search(
+    session: Session, question: str, limit: int, caller: Caller | None = None
+) -> list[tuple[int, float]]:
+    """(chunk id, score) best first; a higher score is a better match on either dialect.
+
+    Only chunks of indexed documents `caller` may see compete (None: every indexed document):
+    the join to documents is inside the ranked query, so the limit counts visible chunks only.
+    """
     dialect = session.get_bind().dialect.name
+    visible = (Document.status == "indexed", document_visible(caller))
     if dialect == "sqlite":
         match = _sqlite_match(question, "OR")
         if match is None:
             return []
+        fts = table(FTS_TABLE, column("rowid"))
+        rank = func.bm25(literal_column(FTS_TABLE))
+        query = (
+            select(fts.c.rowid, (-rank).label("score"))
+            .select_from(
+                fts.join(Chunk, Chunk.id == fts.c.rowid).join(
+                    Document, Document.id == Chunk.document_id
+                )
+            )
+            .where(literal_column(FTS_TABLE).op("MATCH")(bindparam("match", match)), *visible)
+            .order_by(rank)
+            .limit(limit)
+        )
+    elif dialect == "postgresql":
+        tsquery_text = _pg_tsquery(question, "|")
+        if tsquery_text is None:
+            return []
+        tsv = literal_column(f"chunks.{TSV_COLUMN}")
+        tsquery = func.to_tsquery(
+            literal_column("'english'::regconfig"), bindparam("query", tsquery_text)
+        )
+        score = func.ts_rank_cd(tsv, tsquery, 1)
+        query = (
+            select(Chunk.id, score.label("score"))
+            .join(Document, Document.id == Chunk.document_id)
+            .where(tsv.op("@@")(tsquery), *visible)
+            .order_by(score.desc(), Chunk.id)
+            .limit(limit)
+        )
+    else:
+        raise NotImplementedError(f"full-text search is not available on {dialect}")
+    return [(int(chunk_id), float(score)) for chunk_id, score in session.execute(query)]
+
+
+def fulltext_scores(session: Session, question: str, chunk_ids: list[int]) -> dict[int, float]:
+    """The score `fulltext_search` gives each of chunk_ids (the same ranking function, the
+    same corpus statistics); a chunk matching no word of the question scores 0, the lowest.
+    Score-aware fusion needs both legs' scores for the candidates only one leg proposed."""
+    scores = dict.fromkeys((int(i) for i in chunk_ids), 0.0)
+    if not scores:
+        return scores
+    ids = ",".join(str(i) for i in scores)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        match = _sqlite_match(question, "OR")
+        if match is None:
+            return scores
         rows = session.execute(
             text(
-                f"SELECT rowid, -bm25({FTS_TABLE}) AS score FROM {FTS_TABLE} "
-                f"WHERE {FTS_TABLE} MATCH :match ORDER BY bm25({FTS_TABLE}) LIMIT :limit"
+                f"SELECT rowid, -bm25({FTS_TABLE}) FROM {FTS_TABLE} "
+                f"WHERE {FTS_TABLE} MATCH :match AND rowid IN ({ids})"
             ),
-            {"match": match, "limit": limit},
+            {"match": match},
         )
     elif dialect == "postgresql":
         query = _pg_tsquery(question, "|")
         if query is None:
-            return []
+            return scores
         rows = session.execute(
             text(
-                f"SELECT id, ts_rank_cd({TSV_COLUMN}, q, 1) AS score "
-                f"FROM chunks, to_tsquery('english', :query) AS q WHERE {TSV_COLUMN} @@ q "
-                "ORDER BY score DESC, id LIMIT :limit"
+                f"SELECT id, ts_rank_cd({TSV_COLUMN}, q, 1) "
+                f"FROM chunks, to_tsquery('english', :query) AS q "
+                f"WHERE {TSV_COLUMN} @@ q AND id IN ({ids})"
             ),
-            {"query": query, "limit": limit},
+            {"query": query},
         )
     else:
         raise NotImplementedError(f"full-text search is not available on {dialect}")
-    return [(int(chunk_id), float(score)) for chunk_id, score in rows]
+    scores.update({int(chunk_id): float(score) for chunk_id, score in rows})
+    return scores
 
 
 def containing_all_terms(session: Session, question: str, chunk_ids: list[int]) -> set[int]:

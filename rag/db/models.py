@@ -28,7 +28,11 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+    type_annotation_map = {
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        list[dict[str, Any]]: JSON,
+    }
 
 
 class Source(Base):
@@ -40,7 +44,14 @@ class Source(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     path: Mapped[str] = mapped_column(Text, unique=True)
     groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # active / paused / unavailable (the folder is gone: its documents are kept)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # Uploads land in a source the service manages itself (data_dir/uploads).
+    managed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Re-scan every this many seconds; None: only on demand.
+    scan_interval_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_scan_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     documents: Mapped[list[Document]] = relationship(back_populates="source")
@@ -106,25 +117,39 @@ class IndexLog(Base):
 
 
 class Job(Base):
+    """Work for the workers, claimed with a lease so a killed worker's job is taken over."""
+
     __tablename__ = "jobs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", name="fk_jobs_source_id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    )
     # queued / running / succeeded / failed / cancelled
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
     )
-    done: Mapped[int] = mapped_column(Integer, default=0)
-    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)  # files done
+    total: Mapped[int] = mapped_column(Integer, default=0)  # files to do
+    chunks_written: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    current: Mapped[str | None] = mapped_column(Text, nullable=True)  # the file being read
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Per-file errors: [{"path": ..., "reason": ...}]; the job goes on past them.
+    errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class ApiKey(Base):
@@ -142,12 +167,66 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class StoreMeta(Base):
+    """Facts about the store, e.g. which embedding model made the vectors in it."""
+
+    __tablename__ = "store_meta"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Conversation(Base):
+    """A chat-page conversation, kept per API key."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"
+    )
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))  # user / assistant
+    # Pseudonymized text: SQL never holds a raw personal value. The asker's own values, needed
+    # to show the conversation back to them, are kept only encrypted.
+    content: Mapped[str] = mapped_column(Text)
+    originals_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    found: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
 __all__ = [
     "ApiKey",
     "Base",
     "Chunk",
+    "Conversation",
     "Document",
     "IndexLog",
     "Job",
+    "Message",
     "Source",
+    "StoreMeta",
 ]

@@ -90,3 +90,40 @@ def eval_retrieval(
     if out:
         out.write_text(json.dumps(payload, indent=2) + "\n")
         console.print(f"results written to {out}")
+
+
+@eval_app.command("answers")
+def eval_answers(
+    dataset: Annotated[
+        Path, typer.Option(help="BEIR folder with answers.json (query id -> reference answers).")
+    ],
+    out: Annotated[Path | None, typer.Option(help="Write the results as JSON here.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Only the first N questions with answers (the LLM is slow).")
+    ] = None,
+    anonymize: Annotated[
+        bool, typer.Option(help="Remove personal data as in production (slow; off: public data).")
+    ] = False,
+    split: Annotated[str, typer.Option(help="Relevance judgments: qrels/SPLIT.tsv.")] = "test",
+) -> None:
+    """Answers through the real service: how often a cited passage, and how often the
+    generated answer, contains a reference answer (SQuAD normalization); s/question."""
+    import json
+
+    from rich.console import Console
+
+    from rag.config import get_settings
+    from rag.evaluation.answers import answers_table, run_answers_eval
+    from rag.evaluation.retrieval import pii_state
+
+    try:
+        payload = run_answers_eval(dataset, get_settings(), limit, anonymize, split)
+    except (ValueError, FileNotFoundError) as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console = Console()
+    console.print(answers_table(payload))
+    console.print(f"personal-data removal: {pii_state(anonymize)}")
+    if out:
+        out.write_text(json.dumps(payload, indent=2) + "\n")
+        console.print(f"results written to {out}")

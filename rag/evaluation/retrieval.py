@@ -1,18 +1,15 @@
 """`rag eval retrieval`: ranking quality of each retrieval mode on a BEIR dataset.
 
-A fresh store is built in a temporary data dir (SQLite, migrations applied) through the normal
-ingest pipeline: each corpus document becomes a text file "title, blank line, text" (so the
-loader takes the title from its first line and the title stays with the text for both legs),
-is chunked by the normal chunker and embedded exactly as in production. Every query is then
-ranked in each mode; a corpus document ranks where its best chunk does. Personal-data removal
-is off by default (BEIR datasets are public); --anonymize turns it on.
+A fresh store is built from the corpus (rag/evaluation/store.py: the normal ingest pipeline in
+a temporary data dir). Every query is then ranked in each mode; a corpus document ranks where
+its best chunk does. Personal-data removal is off by default (BEIR datasets are public);
+--anonymize turns it on.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -22,6 +19,7 @@ from rich.table import Table
 
 from rag.config import Settings
 from rag.evaluation.metrics import METRICS, documents_from_chunks
+from rag.evaluation.store import eval_store, load_corpus
 
 MODES = ("dense", "fulltext", "hybrid")
 DEPTH = 100  # documents ranked per query: enough for Recall@100
@@ -29,12 +27,7 @@ DEPTH = 100  # documents ranked per query: enough for Recall@100
 
 def load_beir(directory: Path, split: str = "test"):
     """(corpus {id: (title, text)}, queries {id: text} in file order, qrels {qid: {doc: grade}})."""
-    corpus = {}
-    with (directory / "corpus.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                row = json.loads(line)
-                corpus[str(row["_id"])] = (row.get("title") or "", row.get("text") or "")
+    corpus = load_corpus(directory)
     queries = {}
     with (directory / "queries.jsonl").open(encoding="utf-8") as handle:
         for line in handle:
@@ -51,18 +44,6 @@ def load_beir(directory: Path, split: str = "test"):
     return corpus, queries, dict(qrels)
 
 
-def _write_corpus(corpus: dict[str, tuple[str, str]], folder: Path) -> dict[str, str]:
-    """One text file per document; returns file name -> corpus id."""
-    folder.mkdir(parents=True)
-    names = {}
-    for number, (doc_id, (title, body)) in enumerate(corpus.items()):
-        name = f"d{number:07d}.txt"
-        content = f"{title.strip()}\n\n{body.strip()}" if title.strip() else body.strip()
-        (folder / name).write_text(content + "\n", encoding="utf-8")
-        names[name] = doc_id
-    return names
-
-
 def run_retrieval_eval(
     dataset: Path,
     settings: Settings,
@@ -74,9 +55,7 @@ def run_retrieval_eval(
     log: Console | None = None,
 ) -> dict:
     """Build a fresh store from the dataset and measure each mode; returns the JSON payload."""
-    from rag.db.migrate import upgrade
     from rag.retrieve import Retriever
-    from rag.service import RagService
 
     log = log or Console(stderr=True)
     unknown = [m for m in modes if m not in MODES]
@@ -92,29 +71,10 @@ def run_retrieval_eval(
         f"{len(corpus)} documents, {len(judged)} judged queries; "
         f"personal-data removal: {pii_state(anonymize)}"
     )
-    with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
-        data_dir = Path(tmp) / "data"
-        retrieval = settings.retrieval.model_copy(update={"candidates": max(candidates, 1)})
-        store_settings = settings.model_copy(
-            update={
-                "data_dir": data_dir,
-                "database_url": "",  # a fresh SQLite file in data_dir
-                # Embedding and chunking stay as configured: the same vectors as production.
-                "anonymize": settings.anonymize.model_copy(update={"enabled": anonymize}),
-                "retrieval": retrieval,
-            }
-        )
-        data_dir.mkdir(parents=True)
-        upgrade(store_settings.resolved_database_url)
-        names = _write_corpus(corpus, Path(tmp) / "corpus")
-        service = RagService(store_settings)
-        started = time.perf_counter()
-        report = service.pipeline.ingest_folder(Path(tmp) / "corpus")
-        log.print(
-            f"indexed {report.indexed} documents ({report.chunks} chunks, "
-            f"{len(report.failed) + len(report.skipped)} not indexed) "
-            f"in {time.perf_counter() - started:.0f}s"
-        )
+    retrieval = settings.retrieval.model_copy(update={"candidates": max(candidates, 1)})
+    settings = settings.model_copy(update={"retrieval": retrieval})
+    with eval_store(corpus, settings, anonymize, log) as store:
+        service = store.service
         retriever = Retriever(service.session_factory, service.index, service.embedder, retrieval)
         retriever.rank("warm-up", 1)  # load the index and models before timing
         results = {}
@@ -125,24 +85,23 @@ def run_retrieval_eval(
                 tick = time.perf_counter()
                 hits = retriever.rank(queries[qid], retrieval.candidates, mode)
                 seconds += time.perf_counter() - tick
-                ranked = documents_from_chunks([names[hit.path] for hit in hits])[:DEPTH]
+                ranked = documents_from_chunks([store.names[hit.path] for hit in hits])[:DEPTH]
                 for name, metric in METRICS.items():
                     totals[name] += metric(ranked, qrels[qid])
             count = max(len(judged), 1)
             results[mode] = {name: total / count for name, total in totals.items()}
             results[mode]["ms/query"] = 1000 * seconds / count
             log.print(f"{mode}: done")
-        service.close()
     return {
         "dataset": str(dataset),
         "split": split,
         "documents": len(corpus),
-        "indexed_documents": report.indexed,
-        "chunks": report.chunks,
+        "indexed_documents": store.indexed,
+        "chunks": store.chunks,
         "queries": len(judged),
         "personal_data_removal": anonymize,
         "retrieval": retrieval.model_dump(),
-        "embedding_model": store_settings.embedding.model,
+        "embedding_model": settings.embedding.model,
         "results": results,
     }
 

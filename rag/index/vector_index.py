@@ -35,6 +35,8 @@ class VectorIndex:
         self.last_seq = 0
         self._lock = threading.RLock()
         self._index = self._empty()
+        # Per group set, the chunk ids a caller may search (filled by rag/retrieve.py).
+        self.visible_cache: dict[tuple, np.ndarray] = {}
 
     def _empty(self) -> faiss.IndexIDMap2:
         # Exact inner-product search over normalized vectors = cosine similarity.
@@ -69,7 +71,8 @@ class VectorIndex:
         """Rebuild from the chunks table; the log up to now is covered by it."""
         last_seq = session.scalar(select(func.coalesce(func.max(IndexLog.seq), 0))) or 0
         index = self._empty()
-        for ids, vectors in _chunk_vectors(session, select(Chunk.id, Chunk.embedding)):
+        query = select(Chunk.id, Chunk.embedding)
+        for ids, vectors in _chunk_vectors(session, query, self.dimension):
             index.add_with_ids(vectors, ids)
         with self._lock:
             self._index = index
@@ -104,7 +107,7 @@ class VectorIndex:
         if to_add:
             # A chunk removed again later is simply gone from SQL: nothing to add.
             query = select(Chunk.id, Chunk.embedding).where(Chunk.id.in_(to_add))
-            for ids, vectors in _chunk_vectors(session, query):
+            for ids, vectors in _chunk_vectors(session, query, self.dimension):
                 self._index.add_with_ids(vectors, ids)
 
     def save(self) -> None:
@@ -126,12 +129,28 @@ class VectorIndex:
 
     # -- search ----------------------------------------------------------------------------
 
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """The k nearest chunk ids with their cosine similarity, best first."""
+    def search(
+        self, vector: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The k nearest chunk ids with their cosine similarity, best first.
+
+        With `allowed_ids`, only those chunks compete: FAISS skips the others inside the exact
+        scan (an ID selector), so k results come back whenever k allowed chunks exist, however
+        few of the index they are.
+        """
+        query = vector.reshape(1, -1).astype(np.float32)
         with self._lock:
             if self.size == 0:
                 return []
-            scores, ids = self._index.search(vector.reshape(1, -1).astype(np.float32), k)
+            if allowed_ids is None:
+                scores, ids = self._index.search(query, k)
+            else:
+                if len(allowed_ids) == 0:
+                    return []
+                bitmap, selector = _bitmap_selector(allowed_ids)
+                params = faiss.SearchParameters(sel=selector)
+                scores, ids = self._index.search(query, k, params=params)
+                del bitmap  # the selector reads it during the search only
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
 
     def ids(self) -> np.ndarray:
@@ -140,9 +159,28 @@ class VectorIndex:
             return faiss.vector_to_array(self._index.id_map).astype(np.int64)
 
 
-def _chunk_vectors(session: Session, query, batch: int = 2048):
+def _bitmap_selector(allowed_ids: np.ndarray) -> tuple[np.ndarray, faiss.IDSelector]:
+    """An ID selector over a bitmap of the allowed ids: one bit per id up to the largest, so
+    membership is a shift and a mask, cheaper than a hash set for the scan of every vector.
+    The bitmap must outlive the search (FAISS keeps a pointer, not a copy)."""
+    ids = np.asarray(allowed_ids, dtype=np.int64)
+    if ids.min() < 0:
+        raise ValueError("chunk ids are never negative")
+    bits = np.zeros(int(ids.max()) + 1, dtype=bool)
+    bits[ids] = True
+    bitmap = np.packbits(bits, bitorder="little")
+    return bitmap, faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
+
+
+def _chunk_vectors(session: Session, query, dimension: int, batch: int = 2048):
+    """(ids, vectors) batches of chunks whose vector has this index's dimension. While a
+    re-embed to a model of another dimension runs (ingest/reembed.py), the chunks not yet done
+    hold the old model's vectors: they are left out, and come in as the re-embed logs them."""
     result = session.execute(query.execution_options(yield_per=batch))
     for rows in result.partitions(batch):
+        rows = [row for row in rows if len(row[1]) == dimension * 4]
+        if not rows:
+            continue
         ids = np.array([row[0] for row in rows], dtype=np.int64)
         vectors = np.vstack([np.frombuffer(row[1], dtype=np.float32) for row in rows])
         yield ids, vectors

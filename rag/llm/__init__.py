@@ -1,7 +1,22 @@
-"""Generators: one file per LLM backend, all behind the Generator protocol."""
+"""Generators: one file per LLM backend, all behind the Generator protocol.
+
+Each backend module is imported only when it is chosen, so torch/transformers, llama.cpp or
+httpx load only for the backend in use.
+"""
 
 from rag.config import LlmSettings
-from rag.llm.base import ChatMessage, Generator, GeneratorError
+from rag.llm.base import (
+    ChatMessage,
+    Completion,
+    Generator,
+    GeneratorError,
+    GeneratorTimeout,
+    GeneratorUnavailable,
+    TokenStream,
+    Usage,
+)
+
+BACKENDS = ("llama_cpp", "transformers", "openai_compatible")
 
 
 def build_generator(settings: LlmSettings) -> Generator:
@@ -9,7 +24,26 @@ def build_generator(settings: LlmSettings) -> Generator:
         from rag.llm.llama_cpp import LlamaCppGenerator
 
         return LlamaCppGenerator(settings)
-    raise ValueError(f"unknown LLM backend '{settings.backend}'")
+    if settings.backend == "transformers":
+        from rag.llm.transformers_backend import TransformersGenerator
+
+        return TransformersGenerator(settings)
+    if settings.backend == "openai_compatible":
+        from rag.llm.openai_compatible import OpenAiCompatibleGenerator
+
+        return OpenAiCompatibleGenerator(settings)
+    raise ValueError(f"unknown LLM backend '{settings.backend}' (one of {', '.join(BACKENDS)})")
 
 
-__all__ = ["ChatMessage", "Generator", "GeneratorError", "build_generator"]
+__all__ = [
+    "BACKENDS",
+    "ChatMessage",
+    "Completion",
+    "Generator",
+    "GeneratorError",
+    "GeneratorTimeout",
+    "GeneratorUnavailable",
+    "TokenStream",
+    "Usage",
+    "build_generator",
+]

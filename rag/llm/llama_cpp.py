@@ -1,4 +1,9 @@
-"""llama.cpp backend: a quantized GGUF model in this process, CPU or GPU offload."""
+"""llama.cpp backend: a quantized GGUF model in this process, CPU or GPU offload.
+
+The prompt is rendered with the chat template the GGUF carries (or `llm.chat_template`), so the
+prompt's tokens are known exactly; a stopping criterion inside llama.cpp's sampling loop counts
+the generated tokens and ends generation at once on cancel or timeout.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,20 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 from rag.config import LlmSettings
-from rag.llm.base import ChatMessage, GeneratorError
+from rag.llm.base import (
+    ChatMessage,
+    Completion,
+    Deadline,
+    FinishReason,
+    GeneratorError,
+    GeneratorTimeout,
+    StreamControl,
+    TokenStream,
+    Usage,
+)
 from rag.model_paths import resolve_model_path
 
 log = logging.getLogger(__name__)
@@ -32,30 +48,131 @@ class LlamaCppGenerator:
             verbose=False,
         )
         self.context_tokens = settings.n_ctx
+        self._formatter = self._chat_formatter(path)
         # One llama context serves one generation at a time.
         self._lock = threading.Lock()
         log.info("LLM %s loaded (context %d tokens)", self.name, settings.n_ctx)
 
+    def _chat_formatter(self, path: Path):
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if self.settings.chat_template:
+            template = Path(self.settings.chat_template).expanduser().read_text()
+        if not template:
+            raise GeneratorError(
+                f"the GGUF file {path.name} carries no chat template "
+                "(tokenizer.chat_template): set llm.chat_template to a Jinja template file"
+            )
+        model = self._llm._model
+        eos, bos = self._llm.token_eos(), self._llm.token_bos()
+        return Jinja2ChatFormatter(
+            template=template,
+            eos_token=model.token_get_text(eos) if eos != -1 else "",
+            bos_token=model.token_get_text(bos) if bos != -1 else "",
+            stop_token_ids=[eos],
+        )
+
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def _prompt(self, messages: list[ChatMessage]):
+        """The prompt's tokens, the template's stop strings and its stopping criteria."""
+        rendered = self._formatter(messages=messages)
+        tokens = self._llm.tokenize(
+            rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True
+        )
+        if len(tokens) >= self.context_tokens:
+            raise GeneratorError(
+                f"the prompt has {len(tokens)} tokens, more than the context of "
+                f"{self.context_tokens} (llm.n_ctx)"
+            )
+        stops = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop]
+        return tokens, [s for s in stops if s], list(rendered.stopping_criteria or [])
+
     def stream(
-        self, messages: list[ChatMessage], max_tokens: int, stop: list[str] | None = None
+        self,
+        messages: list[ChatMessage],
+        max_tokens: int,
+        stop: list[str] | None = None,
+        *,
+        cancel: threading.Event | None = None,
+        timeout_s: float | None = None,
+    ) -> TokenStream:
+        deadline = Deadline(timeout_s if timeout_s is not None else self.settings.request_timeout_s)
+        return TokenStream(
+            lambda ts: self._generate(ts, messages, max_tokens, stop, deadline), cancel
+        )
+
+    def complete(
+        self,
+        messages: list[ChatMessage],
+        max_tokens: int,
+        stop: list[str] | None = None,
+        *,
+        timeout_s: float | None = None,
+    ) -> Completion:
+        stream = self.stream(messages, max_tokens, stop, timeout_s=timeout_s)
+        text = stream.text()
+        assert stream.usage is not None and stream.finish_reason is not None
+        return Completion(text=text, usage=stream.usage, finish_reason=stream.finish_reason)
+
+    def _generate(
+        self,
+        ts: StreamControl,
+        messages: list[ChatMessage],
+        max_tokens: int,
+        stop: list[str] | None,
+        deadline: Deadline,
     ) -> Iterator[str]:
-        with self._lock:
+        from llama_cpp import StoppingCriteriaList
+
+        left = deadline.remaining()
+        if not self._lock.acquire(timeout=-1 if left is None else max(left, 0)):
+            # Time spent waiting for the model (one generation at a time) counts too.
+            raise GeneratorTimeout(f"the model stayed busy for longer than {deadline.seconds:g} s")
+        try:
+            deadline.check()
+            prompt, template_stops, template_criteria = self._prompt(messages)
+            # The criterion runs once per sampled token, with the prompt and the tokens so far.
+            seen = {"last": len(prompt) - 1}
+            timed_out = threading.Event()
+
+            def should_stop(input_ids, _logits) -> bool:
+                seen["last"] = max(seen["last"], len(input_ids))
+                if deadline.remaining() is not None and deadline.remaining() <= 0:
+                    timed_out.set()
+                return ts.cancelled.is_set() or timed_out.is_set()
+
+            criteria = StoppingCriteriaList([should_stop, *template_criteria])
+            reason: FinishReason = "length"
+            chunks = None
             try:
-                chunks = self._llm.create_chat_completion(
-                    messages=messages,
+                chunks = self._llm.create_completion(
+                    prompt=prompt,
                     max_tokens=max_tokens,
                     temperature=self.settings.temperature,
                     repeat_penalty=self.settings.repeat_penalty,
-                    stop=stop or [],
+                    stop=[*(stop or []), *template_stops],
                     seed=self.settings.seed,
+                    stopping_criteria=criteria,
                     stream=True,
                 )
                 for chunk in chunks:
-                    text = chunk["choices"][0]["delta"].get("content")
-                    if text:
-                        yield text
-            except ValueError as exc:  # llama.cpp raises ValueError when the prompt is too long
+                    choice = chunk["choices"][0]
+                    if choice["text"]:
+                        yield choice["text"]
+                    if choice.get("finish_reason"):
+                        reason = "length" if choice["finish_reason"] == "length" else "stop"
+                    if ts.cancelled.is_set() or timed_out.is_set():
+                        break
+            except ValueError as exc:  # llama.cpp raises ValueError for a prompt it refuses
                 raise GeneratorError(f"generation failed: {exc}") from exc
+            finally:
+                if chunks is not None:
+                    chunks.close()  # ends llama.cpp's generation before the lock is released
+            if timed_out.is_set():
+                deadline.check()
+            ts.finish(Usage(len(prompt), seen["last"] - len(prompt) + 1), reason)
+        finally:
+            self._lock.release()

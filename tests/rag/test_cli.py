@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -17,6 +18,8 @@ runner = CliRunner()
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    roots = [str(tmp_path), str(EXAMPLES.parent)]
+    monkeypatch.setenv("RAG_INGEST__ALLOWED_ROOTS", json.dumps(roots))
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -17,6 +18,7 @@ runner = CliRunner()
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RAG_INGEST__ALLOWED_ROOTS", json.dumps([str(tmp_path)]))
     monkeypatch.setenv("COLUMNS", "250")
     get_settings.cache_clear()
     yield tmp_path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import rag.retrieve
+from rag.access import Caller
 from rag.retrieve import Retriever
 
 DOCS = {
@@ -81,3 +82,120 @@ def test_near_duplicate_chunks_fill_one_place(service):
         hits = _retriever(service, mode=mode).rank("confidential internal use only", 5)
         assert hits[0].path.startswith("footer")
         assert [hit.path.startswith("footer") for hit in hits].count(True) == 1, mode
+
+
+# -- access groups inside retrieval ---------------------------------------------------------
+
+STAFF_DOCS = 297  # with 3 HR memos: the HR key may see 1% of the corpus
+HR_MEMOS = {
+    "memo-1.txt": "Managers receive a holiday allowance of 31 days.",
+    "memo-2.txt": "The leave allowance for directors is 33 days each year.",
+    "memo-3.txt": "Interns accrue two days of vacation for every month worked.",
+}
+LEAVE_QUESTION = "How many days of paid annual leave do employees get per year?"
+
+
+def _store_documents(service, documents: dict[str, tuple[str, str]], groups: list[str]) -> None:
+    """Documents of one chunk each, written as the pipeline writes them (chunk, embedding of
+    title + text, index_log entry) but embedded in one batch: 300 documents in seconds."""
+    from rag.db.models import Chunk, Document, IndexLog, Source
+    from rag.db.session import lock_index_log, transaction
+
+    vectors = service.embedder.embed([f"{t}\n{body}" for t, body in documents.values()])
+    with transaction(service.session_factory) as session:
+        lock_index_log(session)
+        source = Source(name=groups[0], path=f"/{groups[0]}", groups=groups)
+        session.add(source)
+        session.flush()
+        for (path, (title, body)), vector in zip(documents.items(), vectors, strict=True):
+            doc = Document(
+                source_id=source.id,
+                path=path,
+                sha256="",
+                format="txt",
+                title=title,
+                status="indexed",
+                groups=groups,
+                chunk_count=1,
+            )
+            session.add(doc)
+            session.flush()
+            chunk = Chunk(
+                document_id=doc.id,
+                ordinal=0,
+                page_start=1,
+                page_end=1,
+                text=body,
+                token_count=len(body.split()),
+                embedding=vector.astype("<f4").tobytes(),
+            )
+            session.add(chunk)
+            session.flush()
+            session.add(IndexLog(op="add", chunk_id=chunk.id))
+
+
+@pytest.fixture
+def grouped_service(make_service):
+    service = make_service()
+    # Each says the question's words outright, so every leg ranks all of them above the HR
+    # memos: a filter applied after the top-k would leave the HR key with nothing.
+    staff = {
+        f"leave-{i}.txt": (
+            f"Leave rules {i}",
+            f"Employees get {20 + i % 9} days of paid annual leave per year in office {i}.",
+        )
+        for i in range(STAFF_DOCS)
+    }
+    _store_documents(service, staff, ["staff"])
+    _store_documents(service, {n: ("HR memo", t) for n, t in HR_MEMOS.items()}, ["hr"])
+    return service
+
+
+def test_access_is_applied_inside_both_legs_before_top_k(grouped_service):
+    hr = Caller("hr-bot", groups=frozenset({"hr"}))
+    for mode in ("dense", "fulltext", "hybrid"):
+        retriever = _retriever(grouped_service, mode=mode, candidates=50)
+        # Unrestricted, the best 50 candidates of the leg(s) hold no HR memo at all...
+        assert not any(h.path.startswith("memo") for h in retriever.rank(LEAVE_QUESTION, 50))
+        # ...yet the HR key, which may see 1% of the corpus, gets its k = 3 memos.
+        hits = retriever.rank(LEAVE_QUESTION, 3, caller=hr)
+        assert sorted(h.path for h in hits) == sorted(HR_MEMOS), mode
+
+    retriever = _retriever(grouped_service, mode="hybrid")
+    staff = Caller("staff-bot", groups=frozenset({"staff", "sales"}))
+    for question in (LEAVE_QUESTION, "holiday allowance of managers", "interns vacation per month"):
+        assert all(h.path.startswith("leave-") for h in retriever.rank(question, 20, caller=staff))
+    # No group in common, no open document: nothing at all, not even from the full-text leg.
+    assert retriever.rank("interns vacation per month", 10, caller=Caller("nobody")) == []
+    assert retriever.search(LEAVE_QUESTION, caller=Caller("nobody")) == []
+    # An admin sees every group.
+    admin_hits = retriever.rank("interns accrue vacation", 5, caller=Caller("root", role="admin"))
+    assert admin_hits[0].path == "memo-3.txt"
+
+
+def test_a_change_of_groups_applies_to_the_next_search(service):
+    from sqlalchemy import text, update
+
+    from rag.db.models import Document
+    from rag.db.session import transaction
+
+    retriever = _retriever(service, mode="dense")
+    hr = Caller("hr-bot", groups=frozenset({"hr"}))
+
+    def paths() -> set[str]:
+        return {hit.path for hit in retriever.rank("annual leave days", 10, caller=hr)}
+
+    assert "leave.txt" in paths()  # no groups yet: open to every key
+    # A write that bypasses the ORM leaves the cached id list stale: the hits are checked
+    # against SQL again, so the stale list can hide a document but never show a hidden one.
+    with transaction(service.session_factory) as session:
+        dialect = session.get_bind().dialect.name
+        value = "CAST(:g AS json)" if dialect == "postgresql" else ":g"
+        session.execute(
+            text(f"UPDATE documents SET groups = {value} WHERE path = 'leave.txt'"),
+            {"g": '["finance"]'},
+        )
+    assert "leave.txt" not in paths()
+    with transaction(service.session_factory) as session:
+        session.execute(update(Document).where(Document.path == "leave.txt").values(groups=["hr"]))
+    assert "leave.txt" in paths()

@@ -6,14 +6,13 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from rag.api.deps import ReaderKey, ServiceDep
-from rag.api.errors import error_body
-from rag.llm.base import GeneratorError
-from rag.service import AnswerStream
+from rag.api.answering import GENERATION_FAILURES, GatedAnswer, failure_status, start_answer
+from rag.api.deps import CallerDep, GateDep, ServiceDep
+from rag.api.errors import ERROR_RESPONSES, ErrorOut, error_body
 
 router = APIRouter(prefix="/v1", tags=["query"])
 
@@ -25,62 +24,72 @@ class QueryRequest(BaseModel):
 
 
 class CitationOut(BaseModel):
-    n: int
+    n: int = Field(description="The number the answer cites it by, [n].")
     document_id: int
     title: str
-    path: str
-    page: int
-    snippet: str
-    score: float
+    path: str = Field(description="The document's path inside its source folder.")
+    page: int = Field(description="The first page of the passage.")
+    snippet: str = Field(description="The start of the passage (pseudonymized).")
+    score: float = Field(description="Cosine similarity of the passage to the question.")
 
 
 class QueryResponse(BaseModel):
     answer: str
-    found: bool
+    found: bool = Field(description="False when nothing relevant was found (the LLM not run).")
     citations: list[CitationOut]
 
 
 @router.post(
     "/query",
     response_model=QueryResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    summary="Answer a question from the documents the key may see",
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        **ERROR_RESPONSES,
+        429: {
+            "model": ErrorOut,
+            "description": "rate limit reached, or the answer generator is busy (Retry-After)",
+        },
+        503: {"model": ErrorOut, "description": "generation failed"},
+        504: {"model": ErrorOut, "description": "generation ran past its time limit"},
+    },
 )
-def query(body: QueryRequest, service: ServiceDep, _key: ReaderKey):
-    """Answer from the documents with numbered citations.
+def query(
+    body: QueryRequest, request: Request, service: ServiceDep, gate: GateDep, caller: CallerDep
+):
+    """Answer from the documents with numbered citations. Only documents the key's groups may
+    see are searched.
 
     With `stream: true` the response is `text/event-stream`: one `citations` event, `token`
-    events as the answer is generated, then a `done` event holding the whole response.
+    events as the answer is generated, then a `done` event holding the whole response (or an
+    `error` event with the usual error body, e.g. status 504 when the answer timed out).
     """
-    limit = service.settings.api.max_question_chars
-    if len(body.question) > limit:
-        raise HTTPException(422, f"question is longer than {limit} characters")
-    if not body.question.strip():
-        raise HTTPException(422, "question is empty")
-    answer_stream = service.ask_stream(body.question, body.top_k)
+    metrics = getattr(request.app.state, "metrics", None)
+    answer = start_answer(service, gate, metrics, body.question, body.top_k, caller)
     if body.stream:
-        return StreamingResponse(_events(answer_stream), media_type="text/event-stream")
+        return StreamingResponse(_events(answer), media_type="text/event-stream")
     try:
-        text = "".join(answer_stream.tokens).strip()
-    except GeneratorError as exc:
-        raise HTTPException(503, str(exc)) from exc
-    citations = [asdict(c) for c in answer_stream.citations]
-    return QueryResponse(answer=text, found=answer_stream.found, citations=citations)
+        text = "".join(answer.tokens).strip()
+    except GENERATION_FAILURES as exc:
+        raise HTTPException(failure_status(exc), str(exc)) from exc
+    citations = [asdict(c) for c in answer.citations]
+    return QueryResponse(answer=text, found=answer.found, citations=citations)
 
 
 def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-def _events(answer_stream: AnswerStream) -> Iterator[str]:
-    citations = [asdict(c) for c in answer_stream.citations]
-    yield _sse("citations", {"citations": citations, "found": answer_stream.found})
+def _events(answer: GatedAnswer) -> Iterator[str]:
+    citations = [asdict(c) for c in answer.citations]
+    yield _sse("citations", {"citations": citations, "found": answer.found})
     pieces: list[str] = []
     try:
-        for piece in answer_stream.tokens:
+        for piece in answer.tokens:
             pieces.append(piece)
             yield _sse("token", {"text": piece})
-    except GeneratorError as exc:
-        yield _sse("error", error_body(503, str(exc)))
+    except GENERATION_FAILURES as exc:
+        yield _sse("error", error_body(failure_status(exc), str(exc)))
         return
-    done = {"answer": "".join(pieces).strip(), "found": answer_stream.found, "citations": citations}
+    done = {"answer": "".join(pieces).strip(), "found": answer.found, "citations": citations}
     yield _sse("done", done)

@@ -1,0 +1,126 @@
+"""PERSON names the small spaCy model misses, found with name lists instead of a model.
+
+A known given name ("Ana", "Oluwaseun"... from lists/given_names.txt) starts a name; following
+capitalized words on the same line that are not common English words ("Souza", "J.", "ten
+Pas") are its surname. A capitalized word followed by a known surname ("... Adeyemi") is a
+name too. A given name alone counts only where spaCy does not call it a place or an
+organisation ("Florence" in "lives in Florence" is not a person).
+
+A given name that is also an everyday word ("Will", "Grace", "June", "Christian") starts a
+name only when a surname-like word follows ("Will Pearson"), never alone.
+"""
+
+from __future__ import annotations
+
+import regex
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from ingest.recognizers.word_lists import (
+    capitalized_words,
+    common_words,
+    distinctive_given_names,
+    distinctive_surnames,
+    given_names,
+)
+
+# A Capitalized word in any cased script ("Ana", "Jean-Luc", "O'Neil", "Żaneta"), or an initial.
+_TOKEN = regex.compile(
+    r"(?<![\p{L}\p{N}_@.])(?:\p{Lu}\p{Ll}+(?:['’-]\p{Lu}?\p{Ll}+)*|\p{Lu}\.?)(?![\p{L}\p{N}@])"
+)
+# Lowercase surname particles: "Willemine ten Pas", "Ana de Souza".
+_PARTICLES = frozenset(
+    {"van", "von", "de", "da", "der", "den", "del", "della", "di", "du", "la", "le", "ten"}
+    | {"ter", "dos", "das", "do", "bin", "ibn", "al", "el"}
+)
+_SAME_LINE_GAP = regex.compile(r"[ \t]{1,3}")
+# Entity labels under which a lone given name is something else: spaCy's, and the names
+# Presidio maps them to in nlp_artifacts ("Florence" -> LOCATION).
+_NOT_A_PERSON = frozenset({"GPE", "LOC", "FAC", "LOCATION"})
+MAX_SURNAME_WORDS = 3
+
+
+class PersonNameRecognizer(EntityRecognizer):
+    def __init__(self, full_name_score: float = 0.75, given_name_score: float = 0.6) -> None:
+        self.full_name_score = full_name_score
+        self.given_name_score = given_name_score
+        super().__init__(supported_entities=["PERSON"], name="PersonNameRecognizer")
+
+    def load(self) -> None:
+        self._given = distinctive_given_names()
+        self._ambiguous_given = given_names() - self._given
+        self._surnames = distinctive_surnames()
+        self._common = common_words()
+        self._capitalized = capitalized_words()
+
+    def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
+        if "PERSON" not in entities:
+            return []
+        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+        other_entities = _other_entity_spans(nlp_artifacts)
+        results, i = [], 0
+        while i < len(tokens):
+            start, end, word = tokens[i]
+            j = i + 1
+            if word in self._given or word in self._ambiguous_given:
+                while j < len(tokens) and j - i <= MAX_SURNAME_WORDS:
+                    if not self._joins(text, tokens[j - 1][1], tokens[j]):
+                        break
+                    j += 1
+                has_surname = any(self._name_word(t[2]) for t in tokens[i + 1 : j])
+                if word in self._ambiguous_given and not has_surname:
+                    i += 1  # "Will", "Grace" alone are words
+                    continue
+                if j == i + 1 and _inside(start, end, other_entities):
+                    i += 1  # "Florence" that spaCy calls a place
+                    continue
+                score = self.full_name_score if j > i + 1 else self.given_name_score
+            elif (
+                self._name_word(word)
+                and j < len(tokens)
+                and tokens[j][2] in self._surnames
+                and _gap_is_space(text, end, tokens[j][0])
+            ):
+                j += 1
+                score = self.full_name_score
+            else:
+                i += 1
+                continue
+            results.append(RecognizerResult("PERSON", start, tokens[j - 1][1], score))
+            i = j
+        return results
+
+    def _joins(self, text: str, previous_end: int, token: tuple[int, int, str]) -> bool:
+        """Whether `token` continues the name that ends at `previous_end`: same line, only
+        spaces (or surname particles) between, and a name-like word or an initial."""
+        start, _, word = token
+        gap = text[previous_end:start]
+        words = gap.split()
+        if "\n" in gap or any(w not in _PARTICLES for w in words) or len(gap) > 12:
+            return False
+        if not words and not _gap_is_space(text, previous_end, start):
+            return False
+        return _is_initial(word) or self._name_word(word)
+
+    def _name_word(self, word: str) -> bool:
+        return (
+            not _is_initial(word)
+            and word.lower() not in self._common
+            and word not in self._capitalized
+        )
+
+
+def _is_initial(word: str) -> bool:
+    return len(word.rstrip(".")) == 1
+
+
+def _gap_is_space(text: str, end: int, start: int) -> bool:
+    return _SAME_LINE_GAP.fullmatch(text, end, start) is not None
+
+
+def _other_entity_spans(nlp_artifacts) -> list[tuple[int, int]]:
+    entities = getattr(nlp_artifacts, "entities", None) or []
+    return [(e.start_char, e.end_char) for e in entities if e.label_ in _NOT_A_PERSON]
+
+
+def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s <= start and end <= e for s, e in spans)

@@ -1,0 +1,156 @@
+"""Street addresses outside the US, and the lines that complete an address.
+
+Patterns, each a real convention rather than a list of streets:
+* a street-type word before the name, then the house number: "Via Roma 131",
+  "Rua João Pessoa 1636", "Rue de Virton 38", "Calle Mayor 5", "Λεωφόρος Συγγρού 119";
+  or the number first: "29 Rue de Tanger";
+* a street-type ending or word after the name, then the number: "Friedhofstrasse 33",
+  "Magasinsgatan 7", "Puruntie 82", "Rooseveltlaan 110", "Rákóczi út 66", "Piroska u. 97";
+* US military mail (USPS): "PSC 3294, Box 9168 APO AA 61487", "USS Lorenzen FPO AE 25990";
+* a unit alone ("Apt. 117", "Suite 464"), weaker;
+* a UK postcode ("SW1A 2AA"), whose shape alone is telling.
+A street found by any of these (or by street_address.py) then grows over what completes it on
+the same or following lines: a unit, a postcode, and lines made only of place names and codes
+("Tubize, Belgium", "Soloi\\n Cyprus 25572"). A leading 4-5 digit number joins too.
+"""
+
+from __future__ import annotations
+
+import regex
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from ingest.recognizers.street_address import STREET_ADDRESS_REGEX
+from ingest.recognizers.word_lists import common_words
+
+_NAME = r"\p{Lu}[\p{L}'’.-]*"
+_PARTICLE = r"(?:de|da|do|dos|das|del|della|dei|di|du|des|la|le|les|van|von|der|den|ten|y|e|z)"
+_NUMBER = r"\d{1,5}(?:[ ]?[A-Za-z](?![\p{L}\d]))?(?:[/-]\d{1,4})?"
+_NAME_WORDS = rf"(?:(?:{_NAME}|{_PARTICLE})[ ]+){{0,4}}{_NAME}"
+# Street types written before the name (Romance, Slavic, Greek, English loans), any case.
+_PREFIX = (
+    r"(?i:via|viale|vicolo|piazza|piazzale|corso|largo|rua|avenida|av|travessa|praça|praca|"
+    r"rue|avenue|boulevard|bd|chemin|allée|allee|impasse|quai|calle|carrer|paseo|plaza|"
+    r"camino|carretera|c/|ulica|ul|aleja|strada|calea|bulevardul|odos|οδός|λεωφόρος|ulitsa|"
+    r"улица|ул|проспект)"
+)
+# Street types written as a word's ending (Germanic, Nordic, Finnish, Dutch) ...
+_COMPOUND = (
+    r"\p{Lu}\p{Ll}*(?:strasse|straße|gasse|weg|allee|platz|damm|ufer|laan|straat|gracht|plein|"
+    r"steeg|dreef|kade|singel|gatan|gata|vägen|väg|gränd|torget|vej|gade|veien|vegen|vei|veg|"
+    r"katu|tie|kuja|polku|väylä|utca|vegur|stræde|stræti|straeti|braut|stígur|stien|baan)"
+)
+# ... or as a word of their own after the name (Hungarian, Slavic, abbreviations).
+_SUFFIX_WORD = (
+    r"(?:utca|u\.|út|tér|körút|ulica|cesta|ulice|náměstí|třída|str\.?|straße|strasse|baan)"
+)
+
+_STREET_NAME = rf"(?:{_NAME}[ ]+){{0,3}}(?:{_COMPOUND}|{_NAME}[ ]+{_SUFFIX_WORD})"
+# A number is what makes these an address, before the name or after it.
+PREFIX_STREET = (
+    rf"(?<![\p{{L}}\d])(?:{_NUMBER}[ ]+{_PREFIX}\.?[ ]+{_NAME_WORDS}"
+    rf"|{_PREFIX}\.?[ ]+{_NAME_WORDS},?[ ]+{_NUMBER}(?![\d]))"
+)
+SUFFIX_STREET = (
+    rf"(?<![\p{{L}}\d])(?:{_STREET_NAME}\.?[ ]+{_NUMBER}(?![\d])"
+    rf"|{_NUMBER}[ ]+{_STREET_NAME}(?![\p{{L}}]))"
+)
+# A street without a type word ("Allika 46", "172 Maneeži 75"): only where what follows shows
+# an address, a unit ("Allika 46\n Suite 501"), or a house number in front and a place or a
+# line break after ("50541 Mlýnská 1540\nTrancoso").
+# Blanks and list or quote marks that start a line ("> ", "* ", "??? ").
+_LINE_MARK = r"[ \t]*(?:[^\w\s]{1,3}[ \t]*)?"
+_UNIT_TAIL = r"(?i:apt|apartment|suite|ste|unit|flat|floor|fl|box)\.?[ ]?#?\d{1,5}[A-Z]?"
+BARE_STREET = (
+    rf"(?<![\p{{L}}\d,.])(?:(?:{_NAME}[ ]+){{1,3}}{_NUMBER}\.?(?=[ ]*\n{_LINE_MARK}{_UNIT_TAIL}"
+    rf"|[ ]+{_UNIT_TAIL})|\d{{1,5}}[ ]+(?:{_NAME}[ ]+){{1,3}}{_NUMBER}(?=,[ ]*\p{{Lu}}|[ ]*\n))"
+)
+PO_BOX = r"\b(?i:P\.?[ ]?O\.?[ ]?Box|Post(?:al)?[ ]Office[ ]Box)[ ]\d{1,6}\b"
+MILITARY = (
+    r"\b(?i:(?:PSC|CMR|Unit)[ ]\d{3,5},?[ ]Box[ ]\d{3,5}|(?:USNS|USNV|USS|USCGC)[ ]\p{Lu}\p{L}+)"
+    r"\s{1,3}(?i:(?:APO|FPO|DPO)[ ]A[AEP])[ ]\d{4,5}\b"
+)
+UNIT = r"\b(?:Apt|APT|apt|Apartment|Suite|Ste|Unit)\.?[ ]?#?\d{1,5}[A-Z]?\b"
+UK_POSTCODE = r"\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2})\b"
+
+# (pattern, score, whether capitalized everyday words in front are trimmed: "Visit
+# Rákóczi út 66" -> "Rákóczi út 66"; not where the street type comes first, "Avenue ...").
+_STREETS = [
+    (regex.compile(STREET_ADDRESS_REGEX, regex.M), 0.6, False),
+    (regex.compile(PREFIX_STREET), 0.6, False),
+    (regex.compile(SUFFIX_STREET), 0.6, True),
+    (regex.compile(MILITARY), 0.7, False),
+    (regex.compile(PO_BOX), 0.6, False),
+    (regex.compile(BARE_STREET), 0.55, True),
+]
+_FRAGMENTS = [(regex.compile(UNIT), 0.5), (regex.compile(UK_POSTCODE), 0.6)]
+
+# What may follow a street. Same line after a space: a unit or a postcode only. After a comma
+# or a line break: those, or a line made only of place words and codes.
+_PLACE_WORD = r"\p{Lu}[\p{L}'’.-]*"
+_POSTCODE = r"(?:\d{4,6}(?:-\d{3,4})?|\d{3}[ ]\d{2}|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2})"
+_PLACE = (
+    rf"(?:{_POSTCODE}[ ]+)?{_PLACE_WORD}(?:[ -]+(?:{_PLACE_WORD}|\(\p{{L}}+\)|[A-Z]{{2}}))"
+    rf"{{0,4}}(?:,?[ ]+(?:[A-Z]{{2}}|{_POSTCODE}))*"
+)
+_AFTER_SPACE = regex.compile(rf"[ ]+(?:{_UNIT_TAIL}|{_POSTCODE})(?![\p{{L}}\d])")
+_AFTER_BREAK = regex.compile(
+    rf"(?:[ ]*,[ ]*|(?:[ \t]*\n){{1,2}}{_LINE_MARK})(?:{_UNIT_TAIL}|{_POSTCODE}|{_PLACE})"
+    rf"(?=[ ]*(?:$|\n|,|\.(?:\s|$)))",
+    regex.M,
+)
+_UNIT_PART = regex.compile(rf"{_UNIT_TAIL}$")
+_LEADING_NUMBER = regex.compile(r"(?<![\p{L}\d,.])\d{1,5}[ ]+$")
+MAX_TAIL_PARTS = 5
+_WORD = regex.compile(r"[\p{L}\d][\p{L}\d'’.-]*")
+
+
+class WorldAddressRecognizer(EntityRecognizer):
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["STREET_ADDRESS"], name="WorldAddressRecognizer")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
+        if "STREET_ADDRESS" not in entities:
+            return []
+        results = []
+        for pattern, score, trim in _STREETS:
+            for match in pattern.finditer(text):
+                start = _trim_everyday_words(text, match.start(), match.end()) if trim else None
+                if start is None:
+                    start = match.start()
+                start, end = extend(text, start, match.end())
+                results.append(RecognizerResult("STREET_ADDRESS", start, end, score))
+        for pattern, score in _FRAGMENTS:
+            for match in pattern.finditer(text):
+                start, end = extend(text, match.start(), match.end())
+                results.append(RecognizerResult("STREET_ADDRESS", start, end, score))
+        return results
+
+
+def _trim_everyday_words(text: str, start: int, end: int) -> int | None:
+    """Where the street really starts once leading everyday words ("Visit", "The") are
+    dropped; None when nothing but everyday words would be left."""
+    common = common_words()
+    for word in _WORD.finditer(text, start, end):
+        if word.group().lower() not in common or word.group()[0].isdigit():
+            return word.start()
+    return None
+
+
+def extend(text: str, start: int, end: int) -> tuple[int, int]:
+    """Grow an address over a leading number and the unit, postcode and place lines after it."""
+    line_start = text.rfind("\n", 0, start) + 1
+    leading = _LEADING_NUMBER.search(text, line_start, start)
+    if leading:
+        start = leading.start()
+    for _ in range(MAX_TAIL_PARTS):
+        tail = _AFTER_SPACE.match(text, end) or _AFTER_BREAK.match(text, end)
+        if not tail or tail.end() == end:
+            break
+        end = tail.end()
+        part = tail.group()
+        if "\n" in part and part[-1].isdigit() and not _UNIT_PART.search(part):
+            break  # "Sweden 99178": a line ending in a postcode ends the address
+    return start, end

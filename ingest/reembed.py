@@ -1,0 +1,239 @@
+"""Re-embedding every chunk when the embedding model (or how it is used) changes.
+
+Vectors of two models must never meet in one index: their similarities mean nothing to each
+other. So the store remembers, in `store_meta`, a fingerprint of what made its vectors (the
+model, its dimension and window, the passage prefix, normalization). When the configured
+fingerprint differs from the stored one:
+
+* retrieval runs full-text only (`vectors_match_config` is False; see rag/retrieve.py
+  `dense_enabled`), so no question is answered from mixed vectors;
+* `reembed_all` re-embeds every chunk in batches of one transaction each (new embedding plus
+  an `add` entry in index_log, so every FAISS copy replaces the vector when it catches up),
+  records its progress in `store_meta` after each batch so a killed run resumes where it
+  stopped, and records the new fingerprint last, which turns the dense leg back on.
+
+The query prefix is not in the fingerprint: it changes question vectors only, never the stored
+ones, so changing it needs no re-embedding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from rag.config import EmbeddingSettings
+from rag.db.models import Chunk, Document, IndexLog, StoreMeta
+from rag.db.session import lock_index_log, transaction
+from rag.embed import Embedder
+
+log = logging.getLogger(__name__)
+
+FINGERPRINT_KEY = "embedding_fingerprint"
+# {"fingerprint": the target, "after_id": every chunk up to this id is done}
+PROGRESS_KEY = "reembed_progress"
+BATCH_CHUNKS = 256
+
+# The model folder's small descriptive files, hashed whole: another model at the same path
+# (a replaced folder, a moved symlink) changes them. Weight files count by name and size.
+_DESCRIPTIVE_SUFFIXES = (".json", ".txt", ".model")
+_MAX_DESCRIPTIVE_BYTES = 20_000_000
+
+
+def passage_text(title: str, chunk_text: str) -> str:
+    """What a chunk is embedded from: its document's title travels with it (as the ingest
+    pipeline does), so a chunk knows what it is part of."""
+    return f"{title}\n{chunk_text}"
+
+
+def embedding_fingerprint(settings: EmbeddingSettings, embedder: Embedder) -> str:
+    """Everything that changes the stored vectors, as a stable JSON string."""
+    facts = {
+        "model": settings.model,
+        "model_name": embedder.model_name,
+        "model_files": _model_files_digest(embedder.path),
+        "dimension": embedder.dimension,
+        "max_seq_length": embedder.max_tokens,
+        "passage_prefix": settings.passage_prefix,
+        "normalize": settings.normalize,
+    }
+    return json.dumps(facts, sort_keys=True, separators=(",", ":"))
+
+
+def _model_files_digest(path: Path | None) -> str:
+    if path is None or not Path(path).is_dir():
+        return ""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in Path(path).rglob("*") if p.is_file()):
+        relative = file.relative_to(path).as_posix()
+        size = file.stat().st_size
+        digest.update(f"{relative}\0{size}\0".encode())
+        if file.suffix in _DESCRIPTIVE_SUFFIXES and size <= _MAX_DESCRIPTIVE_BYTES:
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _get(session: Session, key: str) -> str | None:
+    row = session.get(StoreMeta, key)
+    return row.value if row is not None else None
+
+
+def _put(session: Session, key: str, value: str) -> None:
+    row = session.get(StoreMeta, key)
+    if row is None:
+        session.add(StoreMeta(key=key, value=value))
+    else:
+        row.value = value
+    session.flush()
+
+
+def stored_fingerprint(session: Session) -> str | None:
+    """The fingerprint of the model that made the stored vectors; None: never recorded."""
+    return _get(session, FINGERPRINT_KEY)
+
+
+def record_fingerprint(session: Session, fingerprint: str) -> None:
+    """Record that the stored vectors are `fingerprint`'s (in the caller's transaction)."""
+    _put(session, FINGERPRINT_KEY, fingerprint)
+
+
+def vectors_match_config(session_factory: sessionmaker[Session], fingerprint: str) -> bool:
+    """Whether the dense leg may search: the stored vectors were made as configured.
+
+    A store without a recorded fingerprint adopts the configured one when it is empty or was
+    filled before fingerprints existed with vectors of the configured size (the only model
+    that could have made them then is the configured one, as far as the store can tell);
+    vectors of another size are another model's, and need a re-embed.
+    """
+    with transaction(session_factory) as session:
+        stored = stored_fingerprint(session)
+        if stored is not None:
+            matches = stored == fingerprint
+            if not matches:
+                log.warning(
+                    "the stored vectors were made by another embedding configuration: "
+                    "retrieval is full-text only until a re-embed finishes"
+                )
+            return matches
+        sizes = set(session.scalars(select(func.length(Chunk.embedding)).distinct().limit(2)))
+        configured = json.loads(fingerprint)["dimension"] * 4
+        if sizes and sizes != {configured}:
+            log.warning(
+                "the stored vectors have another dimension than the configured model: "
+                "retrieval is full-text only until a re-embed finishes"
+            )
+            return False
+        record_fingerprint(session, fingerprint)
+        return True
+
+
+def check_vectors(session_factory: sessionmaker[Session], fingerprint: str) -> bool:
+    """`vectors_match_config`; when the vectors are another model's, a re-embed job is queued
+    (one at a time) so the store converges on the configured model."""
+    if vectors_match_config(session_factory, fingerprint):
+        return True
+    from rag.jobs import enqueue
+
+    with transaction(session_factory) as session:
+        enqueue(session, "reembed")
+    return False
+
+
+@dataclass
+class ReembedReport:
+    done: int  # chunks re-embedded by this call
+    total: int  # chunks this call had to do (those left after an earlier, stopped run)
+    finished: bool  # False: stopped early; calling again resumes
+
+
+def reembed_all(
+    session_factory: sessionmaker[Session],
+    embedder: Embedder,
+    on_progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    batch_size: int = BATCH_CHUNKS,
+) -> ReembedReport:
+    """Re-embed every chunk with `embedder`, resumably; record its fingerprint at the end.
+
+    Chunks are taken in id order; after each batch the highest id done is recorded with the
+    target fingerprint, so a run that is killed or stopped resumes after it (a run for another
+    fingerprint starts over). Chunks written meanwhile by the ingest pipeline get higher ids
+    and are re-embedded too (harmless: it already used this model); chunks deleted meanwhile
+    are skipped. `on_progress(done, total)` is called after each batch.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    fingerprint = embedding_fingerprint(embedder.settings, embedder)
+    with session_factory() as session:
+        after_id = _resume_point(session, fingerprint)
+        total = session.scalar(select(func.count()).select_from(Chunk).where(Chunk.id > after_id))
+    done = 0
+    if on_progress:
+        on_progress(done, total)
+    while True:
+        if should_stop and should_stop():
+            log.info("re-embedding stopped after %d of %d chunks; it resumes later", done, total)
+            return ReembedReport(done=done, total=total, finished=False)
+        with session_factory() as session:
+            batch = session.execute(
+                select(Chunk.id, Chunk.text, Document.title)
+                .join(Document, Document.id == Chunk.document_id)
+                .where(Chunk.id > after_id)
+                .order_by(Chunk.id)
+                .limit(batch_size)
+            ).all()
+        if not batch:
+            break
+        vectors = embedder.embed([passage_text(title or "", text) for _, text, title in batch])
+        after_id = int(batch[-1].id)
+        _write_batch(
+            session_factory, [int(row.id) for row in batch], vectors, fingerprint, after_id
+        )
+        done += len(batch)
+        total = max(total, done)  # chunks written meanwhile join the run
+        if on_progress:
+            on_progress(done, total)
+    with transaction(session_factory) as session:
+        record_fingerprint(session, fingerprint)
+        progress = session.get(StoreMeta, PROGRESS_KEY)
+        if progress is not None:
+            session.delete(progress)
+    log.info("re-embedded %d chunks with %s", done, embedder.model_name)
+    return ReembedReport(done=done, total=total, finished=True)
+
+
+def _resume_point(session: Session, fingerprint: str) -> int:
+    raw = _get(session, PROGRESS_KEY)
+    if raw is None:
+        return 0
+    progress = json.loads(raw)
+    return int(progress["after_id"]) if progress.get("fingerprint") == fingerprint else 0
+
+
+def _write_batch(
+    session_factory: sessionmaker[Session],
+    chunk_ids: list[int],
+    vectors,
+    fingerprint: str,
+    after_id: int,
+) -> None:
+    """New vectors, their index_log entries and the progress mark, in one transaction."""
+    with transaction(session_factory) as session:
+        # Writers that delete chunks take the same lock first: what exists now stays.
+        lock_index_log(session)
+        existing = set(session.scalars(select(Chunk.id).where(Chunk.id.in_(chunk_ids))))
+        rows = [
+            {"id": chunk_id, "embedding": vector.tobytes()}
+            for chunk_id, vector in zip(chunk_ids, vectors, strict=True)
+            if chunk_id in existing
+        ]
+        if rows:
+            session.execute(update(Chunk), rows)
+            session.add_all(IndexLog(op="add", chunk_id=row["id"]) for row in rows)
+        _put(session, PROGRESS_KEY, json.dumps({"fingerprint": fingerprint, "after_id": after_id}))

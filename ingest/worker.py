@@ -1,0 +1,211 @@
+"""The ingestion worker: claims jobs from SQL with a lease, runs them, survives crashes.
+
+Run as `rag worker` (any number of them on PostgreSQL), or as a thread inside the API server on
+the embedded default. A heartbeat thread renews the lease while a long document is embedded, so
+only a worker that is really gone loses its job to another.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.pipeline import IngestPipeline, IngestReport
+from ingest.scan import SourceUnavailable
+from rag import jobs
+from rag.config import WorkerSettings
+from rag.db.models import Job, Source
+from rag.db.session import transaction
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class JobFailed(RuntimeError):
+    """The job cannot go on; the message is shown to the admin."""
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: WorkerSettings,
+        session_factory: sessionmaker[Session],
+        pipeline: Callable[[], IngestPipeline],
+        *,
+        scan_interval_s: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        # A callable, so the models load only when there is a job that needs them.
+        self._pipeline = pipeline
+        self.scan_interval_s = scan_interval_s
+        self.name = name or worker_name()
+
+    def run(self, stop: threading.Event, *, once: bool = False) -> int:
+        """Run jobs until `stop` is set (or, with once, until the queue is empty)."""
+        done = 0
+        while not stop.is_set():
+            with transaction(self.session_factory) as session:
+                jobs.enqueue_due_scans(session, self.scan_interval_s)
+            if self.run_next() is not None:
+                done += 1
+                continue
+            if once:
+                break
+            stop.wait(self.settings.poll_s)
+        return done
+
+    def run_next(self, job_id: int | None = None) -> Job | None:
+        """Claim one job (a given one, if job_id) and run it to its end."""
+        job = jobs.claim(
+            self.session_factory,
+            self.name,
+            self.settings.lease_s,
+            max_attempts=self.settings.max_attempts,
+            job_id=job_id,
+        )
+        if job is None:
+            return None
+        log.info("job %d (%s) claimed by %s, attempt %d", job.id, job.kind, self.name, job.attempts)
+        run = _JobRun(self, job)
+        run.execute()
+        return job
+
+
+class _JobRun:
+    """One job being run: its progress, its heartbeat, its end."""
+
+    def __init__(self, worker: Worker, job: Job) -> None:
+        self.worker = worker
+        self.job = job
+        self.cancel_requested = False
+        self.lease_lost = False
+        self._progress: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._stop_heartbeat = threading.Event()
+
+    def execute(self) -> None:
+        heartbeat = threading.Thread(target=self._heartbeat, daemon=True, name="job-heartbeat")
+        heartbeat.start()
+        try:
+            status, error = self._dispatch()
+        except jobs.LeaseLost:
+            log.warning("job %d was taken over by another worker; stopping", self.job.id)
+            return
+        except JobFailed as exc:
+            status, error = "failed", str(exc)
+        except Exception as exc:  # a job must end with a status, never hang as "running"
+            log.exception("job %d failed", self.job.id)
+            status, error = "failed", f"internal error ({type(exc).__name__}); see the worker log"
+        finally:
+            self._stop_heartbeat.set()
+            heartbeat.join()
+        if self.lease_lost:
+            return
+        self._flush()
+        jobs.finish(self.worker.session_factory, self.job.id, self.worker.name, status, error)
+        log.info("job %d finished: %s", self.job.id, status)
+
+    def _dispatch(self) -> tuple[str, str | None]:
+        kind = self.job.kind
+        if kind == "scan":
+            return self._scan()
+        if kind == "reembed":
+            return self._reembed()
+        raise JobFailed(f"unknown job kind '{kind}'")
+
+    # -- kinds -----------------------------------------------------------------------------
+
+    def _scan(self) -> tuple[str, str | None]:
+        with self.worker.session_factory() as session:
+            source = session.get(Source, self.job.source_id) if self.job.source_id else None
+        if source is None:
+            raise JobFailed("the source of this job no longer exists")
+        if source.status == "paused":
+            raise JobFailed(f"source '{source.name}' is paused; resume it to scan it")
+        try:
+            report = self.worker._pipeline().ingest_source(
+                source.id, self._on_progress, should_stop=self._should_stop
+            )
+        except SourceUnavailable as exc:
+            raise JobFailed(str(exc)) from exc
+        if report.stopped:
+            return "cancelled", None
+        return "succeeded", None
+
+    def _reembed(self) -> tuple[str, str | None]:
+        from ingest.reembed import reembed_all
+
+        pipeline = self.worker._pipeline()
+
+        def on_progress(done: int, total: int) -> None:
+            self._set(done=done, total=total)
+            self._flush()
+
+        reembed_all(
+            self.worker.session_factory,
+            pipeline.embedder,
+            on_progress=on_progress,
+            should_stop=self._should_stop,
+        )
+        return ("cancelled", None) if self.cancel_requested else ("succeeded", None)
+
+    # -- progress --------------------------------------------------------------------------
+
+    def _on_progress(self, done: int, total: int, current: str, report: IngestReport) -> None:
+        errors = [{"path": f.path, "reason": f.reason} for f in report.failed + report.skipped]
+        self._set(
+            done=done,
+            total=total,
+            current=current or None,
+            chunks_written=report.chunks,
+            errors=errors[: jobs.MAX_RECORDED_ERRORS],
+        )
+        self._flush()
+
+    def _should_stop(self) -> bool:
+        if self.lease_lost:
+            raise jobs.LeaseLost(f"job {self.job.id} was taken over")
+        return self.cancel_requested
+
+    def _set(self, **fields: Any) -> None:
+        with self._lock:
+            self._progress.update(fields)
+
+    def _flush(self) -> None:
+        """Write pending progress and renew the lease; learn whether to cancel."""
+        with self._lock:
+            fields, self._progress = self._progress, {}
+        try:
+            cancel = jobs.report_progress(
+                self.worker.session_factory,
+                self.job.id,
+                self.worker.name,
+                self.worker.settings.lease_s,
+                **fields,
+            )
+        except jobs.LeaseLost:
+            self.lease_lost = True
+            raise
+        self.cancel_requested = self.cancel_requested or cancel
+
+    def _heartbeat(self) -> None:
+        interval = max(self.worker.settings.lease_s / 3, 0.2)
+        while not self._stop_heartbeat.wait(interval):
+            try:
+                self._flush()
+            except jobs.LeaseLost:
+                return
+            except Exception:  # a database hiccup: the next beat tries again
+                log.warning("job %d: could not renew the lease", self.job.id, exc_info=True)

@@ -1,0 +1,87 @@
+"""Asking from a route: the question checked, retrieval for the caller, generation through the
+gate, both timed. Shared by /v1/query and /v1/chat/completions.
+
+The place in the generation gate is taken before retrieval, so an overloaded server answers
+429 at once; retrieval itself never waits for the LLM. Only a question with relevant passages
+occupies a generation slot (the "not in the documents" answer needs no LLM).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import HTTPException
+
+from rag.access import Caller
+from rag.answer import Citation
+from rag.api.generation_gate import GenerationBusy, GenerationGate, GenerationTimedOut
+from rag.api.metrics import ApiMetrics
+from rag.llm.base import ChatMessage, GeneratorError, GeneratorTimeout
+from rag.service import RagService
+
+
+@dataclass
+class GatedAnswer:
+    citations: list[Citation]
+    found: bool
+    # Raises GenerationTimedOut (stopped past the time limit) or GeneratorError while read.
+    tokens: Iterator[str]
+
+
+def check_question(service: RagService, question: str) -> None:
+    limit = service.settings.api.max_question_chars
+    if len(question) > limit:
+        raise HTTPException(422, f"question is longer than {limit} characters")
+    if not question.strip():
+        raise HTTPException(422, "question is empty")
+
+
+def busy_error(exc: GenerationBusy) -> HTTPException:
+    return HTTPException(429, str(exc), {"Retry-After": str(exc.retry_after_s)})
+
+
+# What reading an answer's tokens may raise, and the status each is reported with.
+GENERATION_FAILURES = (GenerationTimedOut, GeneratorError)
+
+
+def failure_status(exc: Exception) -> int:
+    """504 for an answer stopped at its time limit, 503 for a failed generation."""
+    return 504 if isinstance(exc, GenerationTimedOut | GeneratorTimeout) else 503
+
+
+def start_answer(
+    service: RagService,
+    gate: GenerationGate,
+    metrics: ApiMetrics | None,
+    question: str,
+    top_k: int | None,
+    caller: Caller,
+    history: list[ChatMessage] | None = None,
+) -> GatedAnswer:
+    """Retrieve for `caller` and start the answer; HTTPException 429 when the gate is full."""
+    check_question(service, question)
+    try:
+        ticket = gate.admit()
+    except GenerationBusy as exc:
+        raise busy_error(exc) from exc
+    try:
+        started = time.perf_counter()
+        stream = service.ask_stream(question, top_k, caller=caller, history=history)
+        if metrics:
+            metrics.retrieval.observe(time.perf_counter() - started)
+    except BaseException:
+        ticket.release()
+        raise
+    if not stream.found:
+        ticket.release()
+        return GatedAnswer(stream.citations, False, stream.tokens)
+    return GatedAnswer(stream.citations, True, _timed(ticket.run(stream.tokens), metrics))
+
+
+def _timed(tokens: Iterator[str], metrics: ApiMetrics | None) -> Iterator[str]:
+    started = time.perf_counter()
+    yield from tokens
+    if metrics:
+        metrics.generation.observe(time.perf_counter() - started)

@@ -1,0 +1,196 @@
+"""Conversations of the chat page, kept per API key: list, start, read, delete, and ask a
+follow-up, answered as server-sent events like POST /v1/query with `stream: true`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from ingest.anonymize import AnonymizedText, load_or_create_secret
+from rag.access import Caller
+from rag.answer import restore_pseudonyms, restore_stream
+from rag.api.answering import GENERATION_FAILURES, failure_status, start_answer
+from rag.api.deps import GateDep, ServiceDep
+from rag.api.errors import ERROR_RESPONSES, ErrorOut, error_body
+from rag.api.routers.web import ChatKey
+from rag.conversations import ConversationNotFound, ConversationStore, OriginalsCipher
+
+router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
+
+
+def get_store(request: Request, service: ServiceDep) -> ConversationStore:
+    store = getattr(request.app.state, "conversation_store", None)
+    if store is None:
+        settings = service.settings
+        secret = load_or_create_secret(settings.anonymize.secret_key, settings.data_dir)
+        store = ConversationStore(service.session_factory, OriginalsCipher(secret))
+        request.app.state.conversation_store = store
+    return store
+
+
+StoreDep = Annotated[ConversationStore, Depends(get_store)]
+
+
+class ConversationCreate(BaseModel):
+    title: str = Field(default="", max_length=200)
+
+
+class MessageCreate(BaseModel):
+    question: str = Field(min_length=1, description="The question, in plain words.")
+    top_k: int | None = Field(default=None, ge=1, le=50, description="How many passages to use.")
+
+
+class MessageOut(BaseModel):
+    id: int
+    role: str
+    content: str
+    citations: list[dict[str, Any]]
+    found: bool
+    created_at: datetime
+
+
+class ConversationOut(BaseModel):
+    id: int
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    messages: list[MessageOut] = []
+
+
+def _not_found(exc: ConversationNotFound) -> HTTPException:
+    return HTTPException(404, str(exc))
+
+
+@router.get("", response_model=list[ConversationOut])
+def list_conversations(store: StoreDep, key: ChatKey, limit: int = 100):
+    """The caller's conversations, most recent first (without their messages)."""
+    return [asdict(c) for c in store.list(key.id, limit=max(1, min(limit, 500)))]
+
+
+@router.post("", response_model=ConversationOut, status_code=201)
+def create_conversation(store: StoreDep, key: ChatKey, body: ConversationCreate | None = None):
+    return asdict(store.create(key.id, (body or ConversationCreate()).title))
+
+
+@router.get("/{conversation_id}", response_model=ConversationOut)
+def get_conversation(conversation_id: int, store: StoreDep, key: ChatKey):
+    try:
+        return asdict(store.get(key.id, conversation_id))
+    except ConversationNotFound as exc:
+        raise _not_found(exc) from exc
+
+
+@router.delete("/{conversation_id}", status_code=204)
+def delete_conversation(conversation_id: int, store: StoreDep, key: ChatKey) -> Response:
+    try:
+        store.delete(key.id, conversation_id)
+    except ConversationNotFound as exc:
+        raise _not_found(exc) from exc
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{conversation_id}/messages",
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        **ERROR_RESPONSES,
+        429: {"model": ErrorOut, "description": "rate limit or generator busy (Retry-After)"},
+    },
+)
+def ask(
+    conversation_id: int,
+    body: MessageCreate,
+    request: Request,
+    service: ServiceDep,
+    gate: GateDep,
+    store: StoreDep,
+    key: ChatKey,
+) -> StreamingResponse:
+    """Ask in a conversation; earlier turns give the question its context.
+
+    Server-sent events: `citations`, `token`s as the answer is generated, then `done` holding
+    the whole answer and the stored messages' ids; `error` (the usual error body, e.g. 504
+    when the answer timed out) if generation fails midway. Both turns are stored
+    (pseudonymized; the asker's own values encrypted). A busy generator answers 429 with
+    Retry-After before anything is stored.
+    """
+    try:
+        history = store.history(key.id, conversation_id)
+    except ConversationNotFound as exc:
+        raise _not_found(exc) from exc
+    metrics = getattr(request.app.state, "metrics", None)
+    caller = Caller.from_key(key)
+    answer = start_answer(
+        service, gate, metrics, body.question, body.top_k, caller, history.messages
+    )
+    pseudonymized = service.anonymizer.anonymize(body.question)
+    # The question's values are restored by the service; earlier turns' values here.
+    turn = _Turn(store, key.id, conversation_id, pseudonymized, history.originals)
+    citations = [
+        {**asdict(c), "snippet": restore_pseudonyms(c.snippet, history.originals)}
+        for c in answer.citations
+    ]
+    tokens = restore_stream(answer.tokens, history.originals)
+    return StreamingResponse(
+        turn.events(citations, answer.found, tokens), media_type="text/event-stream"
+    )
+
+
+class _Turn:
+    """One question and its answer, stored as the stream runs: the question when it starts,
+    the answer once it is complete."""
+
+    def __init__(
+        self,
+        store: ConversationStore,
+        key_id: int,
+        conversation_id: int,
+        question: AnonymizedText,
+        earlier_originals: dict[str, str],
+    ) -> None:
+        self.store, self.key_id, self.conversation_id = store, key_id, conversation_id
+        self.question = question
+        self.originals = {**earlier_originals, **question.originals}
+
+    def events(
+        self, citations: list[dict[str, Any]], found: bool, tokens: Iterator[str]
+    ) -> Iterator[str]:
+        question_id = self.store.add_question(
+            self.key_id, self.conversation_id, self.question.text, self.question.originals
+        )
+        yield _sse("citations", {"citations": citations, "found": found})
+        pieces: list[str] = []
+        try:
+            for piece in tokens:
+                pieces.append(piece)
+                yield _sse("token", {"text": piece})
+        except GENERATION_FAILURES as exc:
+            yield _sse("error", error_body(failure_status(exc), str(exc)))
+            return
+        answer = "".join(pieces).strip()
+        answer_id = self.store.add_answer(
+            self.key_id, self.conversation_id, answer, citations, found, self.originals
+        )
+        title = self.store.get(self.key_id, self.conversation_id).title
+        yield _sse(
+            "done",
+            {
+                "answer": answer,
+                "found": found,
+                "citations": citations,
+                "conversation_id": self.conversation_id,
+                "title": title,
+                "message_ids": [question_id, answer_id],
+            },
+        )
+
+
+def _sse(event: str, data: dict) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"

@@ -1,0 +1,232 @@
+"""OpenAI-compatible chat: `POST /v1/chat/completions` and `GET /v1/models`, so an unmodified
+OpenAI client or chat UI can use the service as a model (base URL `…/v1`, an API key of ours).
+
+The last message is the question (it must be the user's); earlier user and assistant turns are
+the conversation's history, packed into the prompt as far as the context allows. System
+messages from the client are ignored: the service's own instructions keep the answer to the
+documents. Sampling options (temperature, max_tokens, …) are accepted and ignored: the server's
+configuration decides them. Citations travel twice: as a `citations` field (on the response,
+or on the last chunk of a stream) and as a numbered "Sources:" block at the end of the text, for
+clients that drop unknown fields.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi import Path as PathParam
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.answer import Citation
+from rag.api.answering import GENERATION_FAILURES, GatedAnswer, failure_status, start_answer
+from rag.api.deps import CallerDep, GateDep, ServiceDep
+from rag.api.errors import ERROR_RESPONSES, ErrorOut, error_body
+from rag.api.routers.query import CitationOut
+from rag.llm.base import ChatMessage
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+
+MODEL_ID = "private-docs"
+SOURCES_HEADER = "Sources:"
+
+
+class TextPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["text"]
+    text: str
+
+
+class ChatMessageIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[TextPart] | None = Field(
+        default=None, description="Text, or a list of text parts (other parts are refused)."
+    )
+
+    def text(self) -> str:
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "\n".join(part.text for part in self.content)
+
+
+class ChatCompletionRequest(BaseModel):
+    # OpenAI clients send many more options; they are accepted and left to the server.
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(description=f"Any name; the service answers as '{MODEL_ID}'.")
+    messages: list[ChatMessageIn] = Field(
+        min_length=1, description="The conversation; the last message is the user's question."
+    )
+    stream: bool = Field(default=False, description="Answer as server-sent chunks.")
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    citations: list[CitationOut] = Field(description="The sources the answer's [n] refer to.")
+    found: bool = Field(description="False when nothing relevant was found (the LLM not run).")
+
+
+class ModelOut(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelOut]
+
+
+_CREATED = int(time.time())
+_MODEL = ModelOut(id=MODEL_ID, created=_CREATED, owned_by="private-docs-qa")
+
+
+@router.get("/models", response_model=ModelList, summary="Models", responses=ERROR_RESPONSES)
+def list_models(_caller: CallerDep) -> ModelList:
+    """The one model this service is: answers from the documents the key may see."""
+    return ModelList(data=[_MODEL])
+
+
+@router.get(
+    "/models/{model_id}",
+    response_model=ModelOut,
+    summary="One model",
+    responses={**ERROR_RESPONSES, 404: {"model": ErrorOut, "description": "no such model"}},
+)
+def get_model(model_id: Annotated[str, PathParam(max_length=200)], _caller: CallerDep) -> ModelOut:
+    if model_id != MODEL_ID:
+        raise HTTPException(404, f"no model '{model_id}': this service is '{MODEL_ID}'")
+    return _MODEL
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    summary="Chat completion (OpenAI-compatible)",
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        **ERROR_RESPONSES,
+        429: {
+            "model": ErrorOut,
+            "description": "rate limit reached, or the answer generator is busy (Retry-After)",
+        },
+        503: {"model": ErrorOut, "description": "generation failed"},
+        504: {"model": ErrorOut, "description": "generation ran past its time limit"},
+    },
+)
+def chat_completions(
+    body: ChatCompletionRequest,
+    request: Request,
+    service: ServiceDep,
+    gate: GateDep,
+    caller: CallerDep,
+):
+    """Answer the last user message from the documents the key may see, with the earlier
+    turns as context. `stream: true` sends `chat.completion.chunk`s as server-sent events,
+    the last one with `finish_reason` and `citations`, then `data: [DONE]`."""
+    question, history = split_conversation(body.messages)
+    metrics = getattr(request.app.state, "metrics", None)
+    answer = start_answer(service, gate, metrics, question, None, caller, history)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if body.stream:
+        chunks = _chunks(answer, completion_id, created)
+        return StreamingResponse(chunks, media_type="text/event-stream")
+    try:
+        text = "".join(answer.tokens).strip()
+    except GENERATION_FAILURES as exc:
+        raise HTTPException(failure_status(exc), str(exc)) from exc
+    return ChatCompletion(
+        id=completion_id,
+        created=created,
+        model=MODEL_ID,
+        choices=[Choice(message=AssistantMessage(content=text + sources_text(answer.citations)))],
+        citations=[asdict(c) for c in answer.citations],
+        found=answer.found,
+    )
+
+
+def split_conversation(messages: list[ChatMessageIn]) -> tuple[str, list[ChatMessage]]:
+    """(question, history): the last message, which must be the user's, and the user and
+    assistant turns before it (assistant turns without their "Sources:" block)."""
+    last = messages[-1]
+    if last.role != "user":
+        raise HTTPException(422, f"the last message must be the user's question, not '{last.role}'")
+    history: list[ChatMessage] = []
+    for message in messages[:-1]:
+        if message.role not in ("user", "assistant"):
+            continue
+        text = message.text()
+        if message.role == "assistant":
+            text = strip_sources(text)
+        if text.strip():
+            history.append({"role": message.role, "content": text})
+    return last.text(), history
+
+
+def sources_text(citations: list[Citation]) -> str:
+    """The numbered sources block appended to an answer ("" when there are none)."""
+    if not citations:
+        return ""
+    lines = [f"[{c.n}] {c.title} ({c.path}, page {c.page})" for c in citations]
+    return f"\n\n{SOURCES_HEADER}\n" + "\n".join(lines)
+
+
+def strip_sources(text: str) -> str:
+    cut = text.rfind(f"\n\n{SOURCES_HEADER}\n")
+    return text[:cut] if cut != -1 else text
+
+
+def _chunk(completion_id: str, created: int, delta: dict, finish: str | None, **extra) -> str:
+    data: dict[str, Any] = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": MODEL_ID,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        **extra,
+    }
+    return f"data: {json.dumps(data)}\n\n"
+
+
+def _chunks(answer: GatedAnswer, completion_id: str, created: int) -> Iterator[str]:
+    yield _chunk(completion_id, created, {"role": "assistant", "content": ""}, None)
+    try:
+        for piece in answer.tokens:
+            yield _chunk(completion_id, created, {"content": piece}, None)
+    except GENERATION_FAILURES as exc:
+        # OpenAI clients raise on a chunk with an `error` field; it holds our error shape.
+        error = error_body(failure_status(exc), str(exc))
+        yield f"data: {json.dumps({'error': error})}\n\n"
+        yield "data: [DONE]\n\n"
+        return
+    sources = sources_text(answer.citations)
+    if sources:
+        yield _chunk(completion_id, created, {"content": sources}, None)
+    citations = [asdict(c) for c in answer.citations]
+    yield _chunk(completion_id, created, {}, "stop", citations=citations, found=answer.found)
+    yield "data: [DONE]\n\n"

@@ -1,0 +1,145 @@
+"""The chat page: its static files, a strict Content-Security-Policy, and who is signed in.
+
+The page signs in one of two ways. An employee pastes an API key, which the page keeps in the
+browser's session storage and sends as a Bearer token. Or, when `api.trusted_user_header` is
+set, the company's reverse proxy names the user in that header: the user then acts with the
+role and groups of the API key named by `api.trusted_user_key` (one place where an admin decides
+what proxy users may read), and gets an `api_keys` row of their own, with no usable secret, so
+their conversations are theirs alone. That row's name is an HMAC of the user name under the
+service's secret, so SQL holds no user name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ingest.anonymize import load_or_create_secret
+from rag.api.deps import ServiceDep, get_api_key, get_rate_limited_key
+from rag.db.models import ApiKey
+from rag.db.session import transaction
+from rag.keys import hash_key
+from rag.service import RagService
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+# Only these files are served: a name from the URL never reaches the file system.
+ASSETS = {
+    "app.js": "text/javascript; charset=utf-8",
+    "admin.js": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
+# Everything from this origin only: no inline script or style, no frames, no outside fonts.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # A redeploy changes the files; the browser revalidates instead of keeping a stale page.
+    "Cache-Control": "no-cache",
+}
+PROXY_KEY_PREFIX = "proxy:"
+
+router = APIRouter(tags=["chat page"])
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _file(name: str, media_type: str) -> Response:
+    return Response((WEB_DIR / name).read_bytes(), media_type=media_type, headers=SECURITY_HEADERS)
+
+
+@router.get("/", include_in_schema=False)
+def index() -> Response:
+    return _file("index.html", "text/html; charset=utf-8")
+
+
+@router.get("/web/{name}", include_in_schema=False)
+def asset(name: str) -> Response:
+    media_type = ASSETS.get(name)
+    if media_type is None:
+        raise HTTPException(404, f"no such file: {name}")
+    return _file(name, media_type)
+
+
+# -- sign-in ---------------------------------------------------------------------------------
+
+
+def proxy_user(request: Request, service: RagService) -> str | None:
+    """The user the reverse proxy asserts, when the config trusts it to."""
+    header = service.settings.api.trusted_user_header
+    if not header:
+        return None
+    user = request.headers.get(header, "").strip()
+    return user or None
+
+
+def proxy_user_key(service: RagService, user: str) -> ApiKey:
+    """The user's own key row, kept in step with the role and groups of the configured key."""
+    template_name = service.settings.api.trusted_user_key
+    secret = load_or_create_secret(service.settings.anonymize.secret_key, service.settings.data_dir)
+    name = PROXY_KEY_PREFIX + hmac.new(secret, user.encode(), hashlib.sha256).hexdigest()[:32]
+    for _ in range(2):  # a second try when a parallel first request made the row meanwhile
+        try:
+            with transaction(service.session_factory) as session:
+                template = session.scalar(select(ApiKey).where(ApiKey.name == template_name))
+                if template is None or template.revoked:
+                    raise HTTPException(
+                        401,
+                        f"sign-in through the proxy is off: the API key '{template_name}' "
+                        "that proxy users act as is missing or revoked",
+                    )
+                row = session.scalar(select(ApiKey).where(ApiKey.name == name))
+                if row is None:
+                    # A random hash: no secret exists for this row, so it cannot be used as a key.
+                    row = ApiKey(name=name, prefix="proxy", key_hash=hash_key(secrets.token_hex()))
+                    session.add(row)
+                if row.revoked:
+                    raise HTTPException(401, "this user's access has been revoked")
+                row.role, row.groups = template.role, list(template.groups)
+                session.flush()
+                return row
+        except IntegrityError:
+            continue
+    raise HTTPException(503, "could not sign in through the proxy; try again")
+
+
+def chat_key(
+    request: Request,
+    service: ServiceDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiKey:
+    """A Bearer key when one is sent; otherwise the proxy's user, when trusted. Either counts
+    against its key's rate limit."""
+    if credentials is None and (user := proxy_user(request, service)):
+        key = proxy_user_key(service, user)
+    else:
+        key = get_api_key(service, credentials)
+    return get_rate_limited_key(request, key)
+
+
+ChatKey = Annotated[ApiKey, Depends(chat_key)]
+
+
+@router.get("/v1/me", tags=["chat page"])
+def me(request: Request, service: ServiceDep, key: ChatKey) -> dict:
+    """Who the page is signed in as: name, role (reader/admin), groups, and how."""
+    user = proxy_user(request, service) if key.name.startswith(PROXY_KEY_PREFIX) else None
+    return {
+        "name": user or key.name,
+        "role": key.role,
+        "groups": list(key.groups),
+        "via": "proxy" if user else "key",
+    }

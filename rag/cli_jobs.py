@@ -1,0 +1,283 @@
+"""`rag sources`, `rag reindex`, `rag jobs` and `rag worker`: admins keep folders indexed."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from rag import jobs
+
+sources_app = typer.Typer(help="Registered document folders.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Indexing jobs.", invoke_without_command=True)
+console = Console()
+err = Console(stderr=True)
+
+
+def _service():
+    from rag.cli import _service as service
+
+    return service()
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+# -- sources ---------------------------------------------------------------------------------
+
+
+@sources_app.command("add")
+def sources_add(
+    path: Annotated[Path, typer.Argument(help="A folder below one of ingest.allowed_roots.")],
+    name: Annotated[str | None, typer.Option(help="Default: the folder's name.")] = None,
+    group: Annotated[list[str], typer.Option("--group", "-g", help="Access group.")] = [],  # noqa: B006
+    interval: Annotated[
+        int | None, typer.Option(help="Re-scan every this many seconds (default: config).")
+    ] = None,
+    scan: Annotated[bool, typer.Option(help="Queue a first scan now.")] = True,
+) -> None:
+    """Register a folder; its documents are indexed by the worker."""
+    from ingest.sources import SourceError, add_source, validate_folder
+    from rag.db.session import transaction
+
+    service = _service()
+    try:
+        folder = validate_folder(path, service.settings.ingest.allowed_roots)
+        with transaction(service.session_factory) as session:
+            source = add_source(session, folder, name=name, groups=group, scan_interval_s=interval)
+            job = jobs.enqueue(session, "scan", source_id=source.id) if scan else None
+    except SourceError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"source '{source.name}' registered: {source.path}")
+    if job:
+        console.print(f"scan queued as job {job.id}; `rag reindex {source.name}` follows it")
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """Sources with their state, documents and chunks."""
+    from rag.db.models import Document, Source
+
+    service = _service()
+    with service.session_factory() as session:
+        sources = list(session.scalars(select(Source).order_by(Source.id)))
+        counts = dict(
+            session.execute(
+                select(Document.source_id, func.count())
+                .where(Document.status == "indexed")
+                .group_by(Document.source_id)
+            ).all()
+        )
+        chunks = dict(
+            session.execute(
+                select(Document.source_id, func.sum(Document.chunk_count)).group_by(
+                    Document.source_id
+                )
+            ).all()
+        )
+    table = Table(title=f"Sources ({len(sources)})")
+    for column in ("id", "name", "path", "groups", "status", "docs", "chunks", "last scan"):
+        table.add_column(column)
+    for s in sources:
+        status = s.status + (f": {s.error}" if s.error else "")
+        last = s.last_scan_at.strftime("%Y-%m-%d %H:%M") if s.last_scan_at else "never"
+        table.add_row(
+            str(s.id), s.name, s.path, ",".join(s.groups) or "-", status,
+            str(counts.get(s.id, 0)), str(chunks.get(s.id) or 0), last,
+        )  # fmt: skip
+    console.print(table)
+
+
+def _change_source(ref: str, action: str) -> None:
+    from ingest.sources import SourceNotFound, find_source, remove_source, set_status
+    from rag.db.session import transaction
+
+    service = _service()
+    try:
+        with transaction(service.session_factory) as session:
+            source = find_source(session, ref)
+            name = source.name
+            if action == "remove":
+                removed = remove_source(session, source)
+            else:
+                set_status(session, source, action)
+    except SourceNotFound as exc:
+        raise _fail(str(exc)) from exc
+    if action == "remove":
+        console.print(f"source '{name}' removed with its {removed} chunks")
+    else:
+        console.print(f"source '{name}' is {action}")
+
+
+@sources_app.command("pause")
+def sources_pause(source: str) -> None:
+    """Stop scanning a source (its documents stay searchable)."""
+    _change_source(source, "paused")
+
+
+@sources_app.command("resume")
+def sources_resume(source: str) -> None:
+    """Scan a paused source again."""
+    _change_source(source, "active")
+
+
+@sources_app.command("remove")
+def sources_remove(
+    source: str,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Remove a source and everything indexed from it (the files are not touched)."""
+    if not yes and not typer.confirm(f"Remove source '{source}' and its index entries?"):
+        raise typer.Exit(1)
+    _change_source(source, "remove")
+
+
+# -- reindex, jobs, worker -----------------------------------------------------------------
+
+
+def reindex(
+    source: Annotated[str, typer.Argument(help="Source name, id or path.")],
+    run: Annotated[
+        bool, typer.Option(help="Run the job in this process (else a worker takes it).")
+    ] = True,
+    follow: Annotated[bool, typer.Option(help="Show its progress until it ends.")] = True,
+) -> None:
+    """Scan a source now: only new, changed, moved and deleted files are processed."""
+    from ingest.sources import SourceNotFound, find_source
+    from rag.db.session import transaction
+
+    service = _service()
+    try:
+        with transaction(service.session_factory) as session:
+            job = jobs.enqueue(session, "scan", source_id=find_source(session, source).id)
+    except SourceNotFound as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"job {job.id}: scan of '{source}'")
+    runner = None
+    if run:
+        worker = service.worker()
+        runner = threading.Thread(target=worker.run_next, args=(job.id,), daemon=True)
+        runner.start()
+    if follow or run:
+        final = _follow(service, job.id)
+        if runner:
+            runner.join()
+        _print_job(final)
+        if final["status"] != "succeeded":
+            raise typer.Exit(1)
+
+
+def _follow(service, job_id: int) -> dict:
+    with Progress(
+        TextColumn("[bold]{task.fields[state]}[/bold]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+    ) as progress:
+        task = progress.add_task("", total=None, state="queued")
+        while True:
+            with service.session_factory() as session:
+                job = jobs.job_as_dict(jobs.get(session, job_id))
+            progress.update(
+                task,
+                completed=job["done"],
+                total=job["total"] or None,
+                state=job["status"],
+                description=job["current"] or "",
+            )
+            if job["status"] in jobs.FINISHED:
+                return job
+            time.sleep(0.5)
+
+
+def _print_job(job: dict) -> None:
+    console.print(
+        f"job {job['id']} {job['status']}: {job['done']}/{job['total']} files, "
+        f"{job['chunks_written']} chunks written" + (f" — {job['error']}" if job["error"] else "")
+    )
+    if job["errors"]:
+        table = Table(title="Files not indexed")
+        table.add_column("file")
+        table.add_column("reason")
+        for item in job["errors"]:
+            table.add_row(item["path"], item["reason"])
+        console.print(table)
+
+
+@jobs_app.callback()
+def jobs_list(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
+    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+) -> None:
+    """List jobs, newest first (`rag jobs cancel ID` stops one)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    service = _service()
+    with service.session_factory() as session:
+        rows = [jobs.job_as_dict(j) for j in jobs.recent(session, limit, status)]
+    table = Table(title=f"Jobs ({len(rows)})")
+    for column in ("id", "kind", "source", "status", "files", "chunks", "errors", "started"):
+        table.add_column(column)
+    for j in rows:
+        started = j["started_at"].strftime("%Y-%m-%d %H:%M:%S") if j["started_at"] else "-"
+        status = j["status"] + (f": {j['error']}" if j["error"] else "")
+        table.add_row(
+            str(j["id"]), j["kind"], str(j["source_id"] or "-"), status,
+            f"{j['done']}/{j['total']}", str(j["chunks_written"]), str(len(j["errors"])), started,
+        )  # fmt: skip
+    console.print(table)
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(job_id: int) -> None:
+    """Cancel a job: a queued one at once, a running one after its current file."""
+    from rag.db.session import transaction
+
+    service = _service()
+    try:
+        with transaction(service.session_factory) as session:
+            job = jobs.request_cancel(session, job_id)
+            status = job.status
+    except jobs.JobNotFound as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"job {job_id}: {'cancel requested' if status == 'running' else status}")
+
+
+def worker(
+    once: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
+) -> None:
+    """Run indexing jobs until interrupted (Ctrl-C stops after the current file's commit)."""
+    import signal
+
+    service = _service()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    instance = service.worker()
+    console.print(f"worker {instance.name} waiting for jobs")
+    try:
+        done = instance.run(stop, once=once)
+    except KeyboardInterrupt:
+        stop.set()
+        done = None
+    if done is not None:
+        console.print(f"worker {instance.name} stopped after {done} jobs")
+    service.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sources_app, name="sources")
+    app.add_typer(jobs_app, name="jobs")
+    app.command()(reindex)
+    app.command()(worker)

@@ -1,0 +1,240 @@
+"""`rag doctor`: what the service will use, and whether each part loads.
+
+Prints the config file, the device (CPU, or each GPU with its free memory), the database and
+its schema, the index, and each model with its resolved path; with `load`, it loads each model
+and runs it once. Nothing is written: the pseudonym key is not created, the index not saved.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rag.config import DEFAULT_CONFIG, Settings
+
+ERROR_CHARS = 300
+
+
+@dataclass
+class Row:
+    part: str
+    what: str
+    status: str = "ok"  # ok | skipped | failed
+    detail: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+def _attempt(part: str, what: str, check: Callable[[], str]) -> Row:
+    """Run one check; its exception becomes a failed row with a one-line reason."""
+    try:
+        return Row(part, what, "ok", check())
+    except Exception as exc:  # a doctor reports every failure and goes on
+        reason = (str(exc).splitlines() or [""])[0][:ERROR_CHARS]
+        return Row(part, what, "failed", f"{type(exc).__name__}: {reason}")
+
+
+def config_rows() -> list[Row]:
+    return [Row("config", os.environ.get("RAG_CONFIG") or str(DEFAULT_CONFIG))]
+
+
+def device_rows() -> list[Row]:
+    import torch
+
+    cores = len(os.sched_getaffinity(0))
+    if not torch.cuda.is_available():
+        return [Row("device", f"CPU, {cores} cores", "ok", "no CUDA device")]
+    rows = []
+    for index in range(torch.cuda.device_count()):
+        free, total = torch.cuda.mem_get_info(index)
+        name = torch.cuda.get_device_name(index)
+        detail = f"{free / 2**30:.1f} GiB free of {total / 2**30:.1f} GiB"
+        rows.append(Row("device", f"cuda:{index} {name}", "ok", detail))
+    return rows
+
+
+def database_rows(settings: Settings) -> list[Row]:
+    from sqlalchemy import func, select
+    from sqlalchemy.engine import make_url
+
+    from rag.db.migrate import current_revision, head_revision
+    from rag.db.models import Chunk, Document
+    from rag.db.session import make_engine
+
+    url = settings.resolved_database_url
+    shown = make_url(url).render_as_string(hide_password=True)
+
+    def schema() -> str:
+        database = make_url(url).database
+        if url.startswith("sqlite") and database and not os.path.exists(database):
+            # Connecting would create an empty file; the doctor writes nothing.
+            raise RuntimeError(f"no database at {database} yet: run `rag db upgrade`")
+        revision, head = current_revision(url), head_revision()
+        if revision != head:
+            raise RuntimeError(f"schema at {revision or 'nothing'}, expected {head}")
+        return f"schema {revision} (current)"
+
+    def contents() -> str:
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection:
+                documents = connection.scalar(select(func.count()).select_from(Document))
+                chunks = connection.scalar(select(func.count()).select_from(Chunk))
+        finally:
+            engine.dispose()
+        return f"{documents} documents, {chunks} chunks"
+
+    rows = [_attempt("database", shown, schema)]
+    if not rows[0].failed:
+        rows.append(_attempt("database", "contents", contents))
+    return rows
+
+
+def index_rows(settings: Settings) -> list[Row]:
+    import json
+
+    from rag.index.vector_index import INDEX_FILE, META_FILE
+
+    def snapshot() -> str:
+        meta_path = settings.index_dir / META_FILE
+        index_path = settings.index_dir / INDEX_FILE
+        if not meta_path.is_file() or not index_path.is_file():
+            return "no snapshot yet: built from the chunks table at start"
+        meta = json.loads(meta_path.read_text())
+        size = index_path.stat().st_size / 2**20
+        vectors = meta.get("size", meta.get("ntotal"))
+        counted = f"{vectors} vectors, " if vectors is not None else ""
+        return (
+            f"{counted}{size:.1f} MiB, model {meta.get('model')}, dimension "
+            f"{meta.get('dimension')}, log seq {meta.get('last_seq')}"
+        )
+
+    return [_attempt("index", str(settings.index_dir), snapshot)]
+
+
+def model_rows(settings: Settings, load: bool) -> list[Row]:
+    from rag.model_paths import resolve_model_path
+
+    rows = []
+    embedding = settings.embedding
+
+    def embedding_path() -> str:
+        return f"{resolve_model_path(embedding.model, 'embedding')} (device {embedding.device})"
+
+    rows.append(_attempt("embedding", embedding.model, embedding_path))
+    if load and not rows[-1].failed:
+        rows.append(_attempt("embedding", "loads and embeds", lambda: _load_embedder(settings)))
+    anonymize = settings.anonymize
+    if anonymize.enabled:
+        rows.append(_attempt("anonymizer", anonymize.spacy_model, lambda: _spacy_path(anonymize)))
+        if load and not rows[-1].failed:
+            rows.append(
+                _attempt("anonymizer", "loads and finds a name", lambda: _load_anonymizer(settings))
+            )
+    else:
+        rows.append(Row("anonymizer", "disabled", "skipped", "anonymize.enabled is false"))
+    return rows + llm_rows(settings, load)
+
+
+def llm_rows(settings: Settings, load: bool) -> list[Row]:
+    from rag.model_paths import resolve_model_path
+
+    llm = settings.llm
+    rows = [Row("llm", f"backend {llm.backend}", "ok", f"context {llm.n_ctx} tokens")]
+    if llm.backend == "openai_compatible":
+        detail = f"model {llm.server.model or '(the first the server lists)'}"
+        rows.append(Row("llm", f"server {llm.server.base_url}", "ok", detail))
+    else:
+        rows.append(_attempt("llm", llm.model, lambda: str(resolve_model_path(llm.model, "LLM"))))
+        if llm.backend == "transformers":
+            options = llm.transformers
+            what = f"device {options.device}, quantization {options.quantization}"
+            rows.append(Row("llm", what, "ok", f"dtype {options.dtype}"))
+    if load and not rows[-1].failed:
+        rows.append(_attempt("llm", "loads and generates", lambda: _load_llm(settings)))
+    return rows
+
+
+def _spacy_path(anonymize) -> str:
+    import importlib.util
+
+    spec = importlib.util.find_spec(anonymize.spacy_model)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"spaCy model package '{anonymize.spacy_model}' is not installed")
+    return next(iter(spec.submodule_search_locations))
+
+
+def _load_embedder(settings: Settings) -> str:
+    from rag.embed import Embedder
+
+    embedder = Embedder(settings.embedding)
+    vectors = embedder.embed(["annual leave"])
+    return f"on {embedder.device}, dimension {embedder.dimension} ({vectors.shape[1]} values)"
+
+
+def _load_anonymizer(settings: Settings) -> str:
+    from ingest.anonymize import Anonymizer
+
+    # A throwaway key: the doctor must not create the real one in data_dir.
+    anonymizer = Anonymizer(settings.anonymize, secret=b"rag-doctor")
+    found = anonymizer.anonymize("Please ask Alice Martin.").text
+    if "Alice Martin" in found:
+        raise RuntimeError("the test name was not found")
+    return "a test name was replaced"
+
+
+def _load_llm(settings: Settings) -> str:
+    from rag.llm import build_generator
+
+    generator = build_generator(settings.llm)
+    try:
+        check = getattr(generator, "check", None)
+        served = f"server serves {check()}; " if check else ""
+        completion = generator.complete(
+            [{"role": "user", "content": "Say OK."}], max_tokens=4, timeout_s=120
+        )
+        device = getattr(generator, "device", None)
+        where = f" on {device}" if device else ""
+        return (
+            f"{served}{generator.name}{where}: {completion.usage.prompt_tokens} prompt "
+            f"tokens, {completion.usage.completion_tokens} generated"
+        )
+    finally:
+        close = getattr(generator, "close", None)
+        if close:
+            close()
+
+
+def collect(settings: Settings, load: bool = True) -> list[Row]:
+    return [
+        *config_rows(),
+        *device_rows(),
+        *database_rows(settings),
+        *index_rows(settings),
+        *model_rows(settings, load),
+    ]
+
+
+def run_doctor(settings: Settings, console, load: bool = True) -> int:
+    """Print the report; 0 when every check passed, 1 otherwise."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    rows = collect(settings, load)
+    table = Table(title="rag doctor")
+    for column in ("part", "what", "status", "detail"):
+        table.add_column(column, overflow="fold")
+    colours = {"ok": "green", "skipped": "yellow", "failed": "red"}
+    for row in rows:
+        status = f"[{colours[row.status]}]{row.status}[/{colours[row.status]}]"
+        table.add_row(escape(row.part), escape(row.what), status, escape(row.detail))
+    console.print(table)
+    failed = [row for row in rows if row.failed]
+    if failed:
+        console.print(f"[red]{len(failed)} check(s) failed[/red]")
+        return 1
+    console.print("[green]all checks passed[/green]")
+    return 0

@@ -1,0 +1,99 @@
+"""A fresh store built from a BEIR corpus, for the `rag eval` commands that need one.
+
+The store lives in a temporary data dir (SQLite, migrations applied) and is filled through the
+normal ingest pipeline: each corpus document becomes a text file "title, blank line, text" (so
+the loader takes the title from its first line and the title stays with the text for both
+legs), chunked and embedded exactly as in production. Personal-data removal is off unless asked
+for (BEIR datasets are public).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from rag.config import Settings
+
+
+@dataclass
+class EvalStore:
+    service: Any  # rag.service.RagService, imported late (it loads heavy modules)
+    settings: Settings
+    names: dict[str, str]  # file name in the store -> corpus id
+    indexed: int
+    chunks: int
+
+
+def load_corpus(directory: Path) -> dict[str, tuple[str, str]]:
+    """{id: (title, text)} from a BEIR corpus.jsonl, in file order."""
+    path = directory / "corpus.jsonl"
+    if not path.is_file():
+        raise ValueError(f"no corpus.jsonl in {directory}")
+    corpus = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                row = json.loads(line)
+                corpus[str(row["_id"])] = (row.get("title") or "", row.get("text") or "")
+    return corpus
+
+
+def write_corpus(corpus: dict[str, tuple[str, str]], folder: Path) -> dict[str, str]:
+    """One text file per document; returns file name -> corpus id."""
+    folder.mkdir(parents=True)
+    names = {}
+    for number, (doc_id, (title, body)) in enumerate(corpus.items()):
+        name = f"d{number:07d}.txt"
+        content = f"{title.strip()}\n\n{body.strip()}" if title.strip() else body.strip()
+        (folder / name).write_text(content + "\n", encoding="utf-8")
+        names[name] = doc_id
+    return names
+
+
+@contextmanager
+def eval_store(
+    corpus: dict[str, tuple[str, str]],
+    settings: Settings,
+    anonymize: bool = False,
+    log: Console | None = None,
+    **parts: Any,
+) -> Iterator[EvalStore]:
+    """Build the store, yield it, delete it. `parts` (embedder, anonymizer, generator) are
+    passed to the service, so tests can share models already loaded."""
+    from rag.db.migrate import upgrade
+    from rag.service import RagService
+
+    log = log or Console(stderr=True)
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
+        data_dir = Path(tmp) / "data"
+        store_settings = settings.model_copy(
+            update={
+                "data_dir": data_dir,
+                "database_url": "",  # a fresh SQLite file in data_dir
+                # Embedding and chunking stay as configured: the same vectors as production.
+                "anonymize": settings.anonymize.model_copy(update={"enabled": anonymize}),
+            }
+        )
+        data_dir.mkdir(parents=True)
+        upgrade(store_settings.resolved_database_url)
+        names = write_corpus(corpus, Path(tmp) / "corpus")
+        service = RagService(store_settings, **parts)
+        started = time.perf_counter()
+        report = service.pipeline.ingest_folder(Path(tmp) / "corpus")
+        log.print(
+            f"indexed {report.indexed} documents ({report.chunks} chunks, "
+            f"{len(report.failed) + len(report.skipped)} not indexed) "
+            f"in {time.perf_counter() - started:.0f}s"
+        )
+        try:
+            yield EvalStore(service, store_settings, names, report.indexed, report.chunks)
+        finally:
+            service.close()

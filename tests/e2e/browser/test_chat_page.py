@@ -1,0 +1,160 @@
+"""The chat page in a real browser: sign in, ask, read the source; conversations; errors;
+keyboard only; phone width."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.db.models import ApiKey
+from rag.db.session import transaction
+from tests.e2e.browser.conftest import ask, screenshot, sign_in
+
+pytestmark = pytest.mark.slow
+
+LEAVE = "How many days of paid annual leave do employees get?"
+NOT_IN_DOCUMENTS = "What is the boiling point of tungsten?"
+
+
+def test_ask_and_open_the_first_source(open_page, server):
+    page = open_page()
+    sign_in(page, server.reader_key)
+    assert "browser-reader" in page.text_content("#who")
+    assert page.is_hidden("#nav-admin")
+
+    answer = ask(page, LEAVE)
+    assert answer.locator(".text").inner_text().strip()
+    assert "not-found" not in answer.get_attribute("class")
+
+    answer.locator(".sources .cite").first.click()
+    dialog = page.locator("dialog#source")
+    dialog.wait_for()
+    assert dialog.locator("#source-title").inner_text() == "Northwind Robotics Employee Handbook"
+    assert dialog.locator("#source-page").inner_text() == "Page 3"
+    assert dialog.locator("#source-path").inner_text() == "employee-handbook.pdf"
+    assert "annual leave" in dialog.locator("#source-passage").inner_text().lower()
+    link = dialog.locator("#source-open").get_attribute("href")
+    assert link.startswith("/v1/documents/") and link.endswith("/file#page=3")
+    screenshot(page, "chat-source.png")
+
+    # The original can be fetched with the key, as the link's click handler does.
+    status = page.evaluate(
+        """async href => (await fetch(href.split('#')[0], {headers:
+            {Authorization: 'Bearer ' + sessionStorage.getItem('rag.apiKey')}})).status""",
+        link,
+    )
+    assert status == 200
+
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    # The conversation is listed under its question.
+    listed = page.locator("#conversation-list .conversation", has_text=LEAVE)
+    assert listed.count() >= 1
+    screenshot(page, "chat-laptop.png")
+
+
+def test_not_in_the_documents_past_conversations_and_new_chat(open_page, server):
+    page = open_page()
+    sign_in(page, server.new_key("browser-history"))
+    answer = ask(page, NOT_IN_DOCUMENTS)
+    assert "not-found" in answer.get_attribute("class")
+    assert answer.locator(".who-said").inner_text() == "Not in the documents"
+    assert answer.locator(".sources").count() == 0
+
+    page.click("#new-chat")
+    assert page.locator(".message").count() == 0
+    assert page.evaluate("document.activeElement.id") == "question"
+
+    page.locator("#conversation-list .conversation", has_text=NOT_IN_DOCUMENTS).click()
+    page.wait_for_selector(".message.question")
+    assert page.locator(".message.question .text").inner_text() == NOT_IN_DOCUMENTS
+    assert page.locator(".message.answer.not-found").count() == 1
+
+    # Kept in SQL per key: a new tab with the same key sees it too.
+    again = open_page()
+    sign_in(again, server.new_key("browser-other"))
+    assert again.locator("#conversation-list .conversation").count() == 0
+
+
+def test_keyboard_only(open_page, server):
+    page = open_page()
+    # The page's script puts the focus on the key field once it has started.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'key'")
+    page.keyboard.type(server.reader_key)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#chat:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "question"
+
+    page.keyboard.type("How much is the gym")
+    page.keyboard.press("Shift+Enter")  # a new line, not sent
+    page.keyboard.type("subsidy?")
+    assert page.input_value("#question") == "How much is the gym\nsubsidy?"
+    answer_count = page.locator(".message.answer").count()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('.message.answer[data-state=done]').length > n",
+        arg=answer_count,
+        timeout=180_000,
+    )
+    page.wait_for_selector("#send:not([disabled])")
+    assert page.evaluate("document.activeElement.id") == "question"
+    screenshot(page, "chat-answer.png")
+
+    # Back from the question box to the last source of the answer, open it, close it.
+    page.keyboard.press("Shift+Tab")
+    focused = page.evaluate("document.activeElement.className")
+    assert "cite" in focused
+    page.keyboard.press("Enter")
+    page.wait_for_selector("dialog#source[open]")
+    assert page.locator("#source-title").inner_text()
+    page.keyboard.press("Escape")
+    page.wait_for_selector("dialog#source:not([open])", state="attached")
+    assert "cite" in page.evaluate("document.activeElement.className")
+    # Focus is visible: the focused element draws an outline.
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+
+
+def test_errors_in_plain_words(open_page, server):
+    page = open_page()
+    page.fill("#key", "rag_not-a-key")
+    page.press("#key", "Enter")
+    page.wait_for_selector("#signin-error:not(:empty)")
+    assert "not accepted" in page.text_content("#signin-error")
+    assert page.is_visible("#signin")
+
+    # A busy generator's 429 (its own test is the API's) is shown with its wait, and the
+    # question is given back to send again.
+    sign_in(page, server.reader_key)
+    busy = '{"status": 429, "code": "too_many_requests", "message": "busy"}'
+    page.route(
+        "**/v1/conversations/*/messages",
+        lambda route: route.fulfill(
+            status=429, body=busy, headers={"Retry-After": "7"}, content_type="application/json"
+        ),
+    )
+    page.fill("#question", "When does the canteen open?")
+    page.press("#question", "Enter")
+    page.wait_for_selector("#chat-status:not(:empty)")
+    assert "try again in 7 seconds" in page.text_content("#chat-status")
+    assert page.input_value("#question") == "When does the canteen open?"
+    page.unroute("**/v1/conversations/*/messages")
+    page.click("#sign-out")
+
+    # A key revoked while the page is open sends the employee back to sign in, saying why.
+    name = "browser-revoked"
+    sign_in(page, server.new_key(name))
+    with transaction(server.service.session_factory) as session:
+        session.query(ApiKey).filter_by(name=name).one().revoked = True
+    page.fill("#question", "When does the canteen open?")
+    page.press("#question", "Enter")
+    page.wait_for_selector("#signin:not([hidden])")
+    assert "not accepted" in page.text_content("#signin-error")
+
+
+def test_phone_width(open_page, server):
+    page = open_page(390, 844)
+    sign_in(page, server.reader_key)
+    ask(page, NOT_IN_DOCUMENTS)
+    # Nothing is wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "chat-phone.png")

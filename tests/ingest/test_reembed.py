@@ -1,0 +1,222 @@
+"""Re-embedding after a model change, on SQLite and PostgreSQL with the real MiniLM: the
+fingerprint, the full-text-only guard, every FAISS copy made consistent, resuming, and a
+change of dimension."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from ingest.reembed import (
+    FINGERPRINT_KEY,
+    PROGRESS_KEY,
+    embedding_fingerprint,
+    passage_text,
+    record_fingerprint,
+    reembed_all,
+    stored_fingerprint,
+    vectors_match_config,
+)
+from rag.config import Settings
+from rag.db.models import Chunk, Document, IndexLog, StoreMeta
+from rag.db.session import transaction
+from rag.embed import Embedder
+from rag.index import VectorIndex
+
+DOCS = {
+    "leave.txt": "Leave policy\n\nEmployees get 28 days of paid annual leave per year. "
+    + "Unused days may be carried over until March. " * 30,
+    "freezer.txt": "Facilities notes\n\nThe basement freezer reset code is FRZ-4471.",
+    "travel.txt": "Travel policy\n\nMeals on business trips are reimbursed up to the per diem.",
+}
+
+
+@pytest.fixture(scope="module")
+def prefixed() -> Embedder:
+    """A second embedding configuration: the same model with an e5-style passage prefix."""
+    settings = Settings().embedding.model_copy(update={"passage_prefix": "passage: "})
+    return Embedder(settings)
+
+
+@pytest.fixture
+def service(make_service, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, text in DOCS.items():
+        (folder / name).write_text(text)
+    service = make_service()
+    assert service.pipeline.ingest_folder(folder).indexed == len(DOCS)
+    return service
+
+
+def _chunks(service) -> dict[int, tuple[str, str, bytes]]:
+    with service.session_factory() as session:
+        rows = session.execute(
+            select(Chunk.id, Document.title, Chunk.text, Chunk.embedding).join(Document)
+        )
+        return {row.id: (row.title, row.text, row.embedding) for row in rows}
+
+
+def test_the_fingerprint_changes_with_what_changes_the_stored_vectors(embedder, prefixed):
+    base = embedding_fingerprint(embedder.settings, embedder)
+    assert json.loads(base)["dimension"] == embedder.dimension
+    assert embedding_fingerprint(embedder.settings, embedder) == base  # stable
+    assert embedding_fingerprint(prefixed.settings, prefixed) != base
+    for change in ({"normalize": False}, {"model": "/models/other"}):
+        assert embedding_fingerprint(embedder.settings.model_copy(update=change), embedder) != base
+    # The query prefix changes question vectors only: nothing stored needs re-embedding.
+    query_only = embedder.settings.model_copy(update={"query_prefix": "query: "})
+    assert embedding_fingerprint(query_only, embedder) == base
+
+
+def test_a_model_change_is_detected_and_reembedding_makes_every_copy_consistent(
+    service, embedder, prefixed
+):
+    factory = service.session_factory
+    old_fp = embedding_fingerprint(embedder.settings, embedder)
+    new_fp = embedding_fingerprint(prefixed.settings, prefixed)
+    # A store from before fingerprints, with vectors of the configured size, adopts it.
+    assert vectors_match_config(factory, old_fp)
+    with factory() as session:
+        assert stored_fingerprint(session) == old_fp
+    index = service.index  # a FAISS copy loaded before the change, like a running API's
+    before = _chunks(service)
+    assert len(before) >= 4  # the long document makes several chunks
+
+    # The configuration changed: the dense leg must stay off until the re-embed is done.
+    assert not vectors_match_config(factory, new_fp)
+    progress = []
+    report = reembed_all(factory, prefixed, on_progress=lambda d, t: progress.append((d, t)))
+    assert report.finished and report.done == report.total == len(before)
+    assert progress[0] == (0, len(before)) and progress[-1] == (len(before), len(before))
+
+    after = _chunks(service)
+    assert after.keys() == before.keys()
+    texts = [passage_text(title, text) for title, text, _ in after.values()]
+    expected = prefixed.embed(texts)
+    for (chunk_id, (_, _, blob)), vector in zip(after.items(), expected, strict=True):
+        stored = np.frombuffer(blob, dtype="<f4")
+        assert stored == pytest.approx(vector, abs=1e-5)
+        assert not np.allclose(stored, np.frombuffer(before[chunk_id][2], dtype="<f4"), atol=1e-4)
+
+    # The running copy replays the log and holds the new vectors, each chunk once.
+    with factory() as session:
+        index.catch_up(session)
+        assert session.scalar(select(func.count()).select_from(IndexLog)) >= 2 * len(before)
+    assert sorted(index.ids().tolist()) == sorted(after)
+    for chunk_id, vector in zip(after, expected, strict=True):
+        assert index.search(vector, 1) == [(chunk_id, pytest.approx(1.0, abs=1e-4))]
+    # A copy rebuilt from SQL agrees.
+    fresh = VectorIndex(service.settings.index_dir / "fresh", prefixed.dimension, "fresh")
+    with factory() as session:
+        fresh.load(session)
+    assert sorted(fresh.ids().tolist()) == sorted(after)
+
+    assert vectors_match_config(factory, new_fp)
+    with factory() as session:
+        assert stored_fingerprint(session) == new_fp
+        assert session.get(StoreMeta, PROGRESS_KEY) is None
+
+
+def test_a_stopped_reembed_resumes_where_it_stopped(service, prefixed, monkeypatch):
+    factory = service.session_factory
+    total = len(_chunks(service))
+    calls = iter([False, False, True])  # two batches of one chunk, then a stop
+    report = reembed_all(factory, prefixed, should_stop=lambda: next(calls), batch_size=1)
+    assert not report.finished and report.done == 2 and report.total == total
+    with factory() as session:
+        assert stored_fingerprint(session) != embedding_fingerprint(prefixed.settings, prefixed)
+        progress = json.loads(session.get(StoreMeta, PROGRESS_KEY).value)
+    first_two = sorted(_chunks(service))[:2]
+    assert progress["after_id"] == first_two[1]
+
+    embedded = []
+    real_embed = prefixed.embed
+    monkeypatch.setattr(
+        prefixed, "embed", lambda texts: embedded.extend(texts) or real_embed(texts)
+    )
+    report = reembed_all(factory, prefixed, batch_size=2)
+    assert report.finished and report.done == report.total == total - 2
+    assert len(embedded) == total - 2  # the first two were not embedded again
+    with factory() as session:
+        assert stored_fingerprint(session) == embedding_fingerprint(prefixed.settings, prefixed)
+
+
+def test_progress_for_another_configuration_starts_over(service, embedder, prefixed):
+    factory = service.session_factory
+    with transaction(factory) as session:
+        other = {"fingerprint": "another configuration", "after_id": 10**9}
+        session.add(StoreMeta(key=PROGRESS_KEY, value=json.dumps(other)))
+    report = reembed_all(factory, prefixed)
+    assert report.finished and report.done == len(_chunks(service))
+
+
+def test_vectors_of_another_dimension_are_kept_out_of_the_index_until_reembedded(service, embedder):
+    factory = service.session_factory
+    fingerprint = embedding_fingerprint(embedder.settings, embedder)
+    with transaction(factory) as session:  # as if another, 2-dimensional model made them
+        for chunk in session.scalars(select(Chunk)):
+            chunk.embedding = np.array([0.6, 0.8], dtype="<f4").tobytes()
+        session.query(StoreMeta).filter(StoreMeta.key == FINGERPRINT_KEY).delete()
+    # No fingerprint recorded, and vectors of another size: not the configured model's.
+    assert not vectors_match_config(factory, fingerprint)
+    index = VectorIndex(service.settings.index_dir / "dim", embedder.dimension, "dim")
+    with factory() as session:
+        index.load(session)  # must not fail on the other model's vectors
+    assert index.size == 0
+
+    report = reembed_all(factory, embedder)
+    assert report.finished
+    with factory() as session:
+        index.catch_up(session)
+    assert index.size == len(_chunks(service))
+    assert vectors_match_config(factory, fingerprint)
+
+
+def test_record_fingerprint_overwrites(database_url):
+    from rag.db.session import make_engine, make_session_factory
+
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        assert stored_fingerprint(session) is None
+        record_fingerprint(session, "a")
+        record_fingerprint(session, "b")
+    with factory() as session:
+        assert stored_fingerprint(session) == "b"
+    engine.dispose()
+
+
+def test_bad_batch_size_is_refused(service, prefixed):
+    with pytest.raises(ValueError, match="batch_size"):
+        reembed_all(service.session_factory, prefixed, batch_size=0)
+
+
+def test_a_changed_model_queues_a_reembed_that_the_worker_runs(service, prefixed, make_service):
+    """End to end: the service notices the new model, searches full-text only, queues one
+    re-embed job; the worker runs it; then the dense leg is back."""
+    from rag import jobs
+
+    assert service.vectors_current()  # the first ingest recorded MiniLM without a prefix
+    changed = make_service(embedding=prefixed.settings)
+    changed._embedder = prefixed
+    assert changed.vectors_current() is False
+    assert changed.retriever.dense_enabled is False
+    assert changed.retriever.search("What is the freezer reset code?")[0].path == "freezer.txt"
+    with changed.session_factory() as session:
+        queued = [j for j in jobs.recent(session) if j.kind == "reembed"]
+    assert [j.status for j in queued] == ["queued"]
+    changed.vectors_current()  # asking again does not queue a second job
+
+    job = changed.worker().run_next()
+    assert job is not None and job.kind == "reembed"
+    with changed.session_factory() as session:
+        done = jobs.get(session, job.id)
+        assert done.status == "succeeded", done.error
+        assert done.done == done.total == len(_chunks(changed))
+        assert stored_fingerprint(session) == embedding_fingerprint(prefixed.settings, prefixed)
+    changed._vectors_checked_at = None  # skip the 30 s wait between checks
+    assert changed.vectors_current() and changed.retriever.dense_enabled

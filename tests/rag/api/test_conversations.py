@@ -1,0 +1,290 @@
+"""Conversations of the chat page, the page itself, and sign-in through a trusted proxy.
+
+Real models, a real database (SQLite and PostgreSQL), the app driven through its ASGI interface.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+
+from rag.api.main import create_app
+from rag.api.routers.web import CONTENT_SECURITY_POLICY, WEB_DIR
+from rag.conversations import OriginalsCipher, conceal
+from rag.db.models import ApiKey, Message
+from rag.db.session import transaction
+from rag.keys import create_key
+
+PERSON = "Maria Jensen"
+POLICY = f"""# Expenses
+
+Expense claims are approved by {PERSON} in the finance team. Claims must be filed within
+30 days of the purchase, with the receipt attached. The daily meal allowance on business
+trips is 45 euros.
+
+# Parking
+
+Staff parking is in the north garage. Parking permits are renewed every January.
+"""
+
+
+class RecordingGenerator:
+    """The real generator, with the messages of each call kept for inspection."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.name, self.context_tokens = real.name, real.context_tokens
+        self.calls: list[list[dict]] = []
+
+    def count_tokens(self, text_: str) -> int:
+        return self.real.count_tokens(text_)
+
+    def stream(self, messages, max_tokens, stop=None):
+        self.calls.append(messages)
+        return self.real.stream(messages, max_tokens, stop)
+
+
+@pytest.fixture
+def recorder(generator) -> RecordingGenerator:
+    return RecordingGenerator(generator)
+
+
+@pytest.fixture
+def service(make_service, recorder, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "expenses.md").write_text(POLICY)
+    service = make_service(generator=recorder)
+    report = service.pipeline.ingest_folder(folder)
+    assert report.indexed == 1 and not report.failed
+    return service
+
+
+def _key(service, name: str, role: str = "reader") -> str:
+    with transaction(service.session_factory) as session:
+        return create_key(session, name, role, []).secret
+
+
+@pytest.fixture
+def client(service):
+    with TestClient(create_app(service=service)) as client:
+        client.headers["Authorization"] = f"Bearer {_key(service, 'employee')}"
+        yield client
+
+
+def _events(response) -> list[tuple[str, dict]]:
+    events = []
+    for block in response.text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+def _ask(client, conversation_id: int, question: str) -> list[tuple[str, dict]]:
+    response = client.post(
+        f"/v1/conversations/{conversation_id}/messages", json={"question": question}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    return _events(response)
+
+
+@pytest.mark.slow
+def test_a_conversation_streams_stores_and_lists_its_turns(client, recorder):
+    created = client.post("/v1/conversations", json={})
+    assert created.status_code == 201
+    conversation_id = created.json()["id"]
+
+    events = _ask(client, conversation_id, "How many days do I have to file an expense claim?")
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "citations" and kinds[-1] == "done" and "token" in kinds
+    done = events[-1][1]
+    assert done["found"] is True and done["citations"][0]["path"] == "expenses.md"
+    streamed = "".join(data["text"] for kind, data in events if kind == "token").strip()
+    assert streamed == done["answer"]
+
+    listed = client.get("/v1/conversations").json()
+    assert [c["id"] for c in listed] == [conversation_id]
+    assert listed[0]["title"] == "How many days do I have to file an expense claim?"
+
+    shown = client.get(f"/v1/conversations/{conversation_id}").json()
+    assert [m["role"] for m in shown["messages"]] == ["user", "assistant"]
+    assert shown["messages"][1]["content"] == done["answer"]
+    assert shown["messages"][1]["citations"] == done["citations"]
+
+    # A follow-up carries the earlier turns to the LLM.
+    _ask(client, conversation_id, "And what about parking permits?")
+    follow_up_prompt = recorder.calls[-1]
+    roles = [m["role"] for m in follow_up_prompt]
+    assert roles == ["system", "user", "assistant", "user"]
+    assert "expense claim" in follow_up_prompt[1]["content"]
+    assert "parking permits" in follow_up_prompt[-1]["content"]
+    assert len(client.get(f"/v1/conversations/{conversation_id}").json()["messages"]) == 4
+
+
+@pytest.mark.slow
+def test_sql_holds_pseudonyms_and_the_asker_sees_their_own_values(client, service):
+    conversation_id = client.post("/v1/conversations").json()["id"]
+    question = f"Which claims does {PERSON} approve?"
+    done = _ask(client, conversation_id, question)[-1][1]
+    assert done["title"] == question
+
+    with service.session_factory() as session:
+        stored = session.scalars(select(Message.content)).all()
+        titles = session.execute(text("SELECT title FROM conversations")).scalars().all()
+        blobs = session.scalars(select(Message.originals_encrypted)).all()
+    assert stored and all(PERSON not in content for content in stored)
+    assert re.search(r"<PERSON_[0-9a-f]+>", stored[0])
+    assert all(PERSON not in title for title in titles)
+    assert all(blob is None or PERSON.encode() not in blob for blob in blobs)
+
+    shown = client.get(f"/v1/conversations/{conversation_id}").json()
+    assert shown["title"] == question
+    assert shown["messages"][0]["content"] == question
+
+
+def test_not_in_the_documents_is_stored_as_such(client):
+    conversation_id = client.post("/v1/conversations").json()["id"]
+    done = _ask(client, conversation_id, "What is the boiling point of tungsten?")[-1][1]
+    assert done["found"] is False and done["citations"] == []
+    shown = client.get(f"/v1/conversations/{conversation_id}").json()
+    assert shown["messages"][1]["found"] is False
+
+
+def test_conversations_are_private_to_their_key(client, service):
+    conversation_id = client.post("/v1/conversations").json()["id"]
+    other = TestClient(client.app)
+    other.headers["Authorization"] = f"Bearer {_key(service, 'colleague')}"
+    assert other.get("/v1/conversations").json() == []
+    assert other.get(f"/v1/conversations/{conversation_id}").status_code == 404
+    assert other.delete(f"/v1/conversations/{conversation_id}").status_code == 404
+    asked = other.post(
+        f"/v1/conversations/{conversation_id}/messages", json={"question": "parking?"}
+    )
+    assert asked.status_code == 404
+    assert client.get(f"/v1/conversations/{conversation_id}").status_code == 200
+
+
+def test_delete_and_bad_requests(client, service):
+    conversation_id = client.post("/v1/conversations").json()["id"]
+    url = f"/v1/conversations/{conversation_id}"
+    empty = client.post(f"{url}/messages", json={"question": "   "})
+    assert empty.status_code == 422 and empty.json()["message"] == "question is empty"
+    too_long = "x" * (service.settings.api.max_question_chars + 1)
+    long = client.post(f"{url}/messages", json={"question": too_long})
+    assert long.status_code == 422 and "longer than" in long.json()["message"]
+    assert client.delete(url).status_code == 204
+    assert client.get(url).status_code == 404
+    assert client.get(url).json()["code"] == "not_found"
+    bare = TestClient(client.app)
+    assert bare.get("/v1/conversations").status_code == 401
+    assert bare.get("/v1/me").status_code == 401
+
+
+def test_me_says_who_is_signed_in(client):
+    assert client.get("/v1/me").json() == {
+        "name": "employee",
+        "role": "reader",
+        "groups": [],
+        "via": "key",
+    }
+
+
+# -- the page --------------------------------------------------------------------------------
+
+
+def test_the_page_and_its_assets_are_served_with_a_strict_policy(client):
+    page = TestClient(client.app).get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "default-src 'self'" in CONTENT_SECURITY_POLICY
+    assert "unsafe-inline" not in CONTENT_SECURITY_POLICY
+    assert page.headers["x-content-type-options"] == "nosniff"
+    for name, kind in [("app.js", "text/javascript"), ("admin.js", "text/javascript")]:
+        response = client.get(f"/web/{name}")
+        assert response.status_code == 200 and response.headers["content-type"].startswith(kind)
+    assert client.get("/web/style.css").headers["content-type"].startswith("text/css")
+    assert client.get("/web/index.py").status_code == 404
+    assert client.get("/web/..%2Fservice.py").status_code == 404
+
+
+def test_the_page_loads_nothing_from_outside():
+    outside = re.compile(
+        r"""(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|@import"""
+    )
+    for path in WEB_DIR.iterdir():
+        if path.suffix in {".html", ".js", ".css"}:
+            assert not outside.search(path.read_text()), path.name
+
+
+# -- the cipher ------------------------------------------------------------------------------
+
+
+def test_originals_are_encrypted_and_need_the_secret():
+    originals = {"<PERSON_1a2b3c4d>": PERSON}
+    blob = OriginalsCipher(b"secret-one").encrypt(originals)
+    assert blob and PERSON.encode() not in blob
+    assert OriginalsCipher(b"secret-one").decrypt(blob) == originals
+    assert OriginalsCipher(b"secret-two").decrypt(blob) == {}
+    assert OriginalsCipher(b"secret-one").encrypt({}) is None
+
+
+def test_conceal_undoes_restoring():
+    originals = {"<PERSON_1>": "Maria Jensen", "<PERSON_2>": "Maria"}
+    assert conceal("Ask Maria Jensen or Maria.", originals) == "Ask <PERSON_1> or <PERSON_2>."
+
+
+# -- sign-in through a trusted proxy ---------------------------------------------------------
+
+
+@pytest.fixture
+def proxied(make_service, generator):
+    service = make_service(generator=generator)
+    api = service.settings.api.model_copy(
+        update={"trusted_user_header": "X-Remote-User", "trusted_user_key": "intranet-sso"}
+    )
+    service.settings = service.settings.model_copy(update={"api": api})
+    with TestClient(create_app(service=service)) as client:
+        yield service, client
+
+
+def test_a_proxy_user_acts_as_the_configured_key_with_conversations_of_their_own(proxied):
+    service, client = proxied
+    alice = {"X-Remote-User": "alice.smith"}
+    refused = client.get("/v1/me", headers=alice)
+    assert refused.status_code == 401 and "intranet-sso" in refused.json()["message"]
+
+    with transaction(service.session_factory) as session:
+        create_key(session, "intranet-sso", "reader", ["staff"])
+    me = client.get("/v1/me", headers=alice).json()
+    assert me == {"name": "alice.smith", "role": "reader", "groups": ["staff"], "via": "proxy"}
+
+    conversation_id = client.post("/v1/conversations", headers=alice).json()["id"]
+    assert [c["id"] for c in client.get("/v1/conversations", headers=alice).json()] == [
+        conversation_id
+    ]
+    bob = {"X-Remote-User": "bob"}
+    assert client.get("/v1/conversations", headers=bob).json() == []
+    assert client.get(f"/v1/conversations/{conversation_id}", headers=bob).status_code == 404
+    assert client.get("/v1/me").status_code == 401  # no header, no key
+
+    with service.session_factory() as session:
+        names = session.scalars(select(ApiKey.name)).all()
+    assert not any("alice" in name or "bob" in name for name in names)
+
+
+def test_the_proxy_header_is_ignored_unless_configured(client):
+    bare = TestClient(client.app)
+    assert bare.get("/v1/me", headers={"X-Remote-User": "alice"}).status_code == 401
+
+
+def test_a_trusted_header_needs_the_key_it_acts_as():
+    from rag.config import ApiSettings
+
+    with pytest.raises(ValueError, match="trusted_user_key"):
+        ApiSettings(trusted_user_header="X-Remote-User")

@@ -1,0 +1,88 @@
+"""`rag doctor`: what the service will use, each part checked, failures named; nothing written."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli import app
+from rag.config import ServerSettings, Settings, get_settings
+from rag.db.migrate import upgrade
+from rag.doctor import collect
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def rows_by_part(rows) -> dict[str, list]:
+    parts: dict[str, list] = {}
+    for row in rows:
+        parts.setdefault(row.part, []).append(row)
+    return parts
+
+
+def test_reports_every_part_without_loading(env):
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True)
+    upgrade(settings.resolved_database_url)
+    parts = rows_by_part(collect(settings, load=False))
+    assert not [row for row in sum(parts.values(), []) if row.failed]
+    assert parts["device"][0].what.startswith(("CPU", "cuda:"))
+    assert "(current)" in parts["database"][0].detail
+    assert parts["database"][1].detail == "0 documents, 0 chunks"
+    assert "no snapshot yet" in parts["index"][0].detail
+    assert parts["embedding"][0].detail.startswith("/")  # the resolved path
+    assert parts["llm"][0].what == "backend llama_cpp"
+    assert parts["llm"][1].detail.endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def test_a_missing_database_or_model_is_named_and_nothing_is_created(env):
+    settings = Settings().model_copy(
+        update={"llm": Settings().llm.model_copy(update={"model": str(env / "absent.gguf")})}
+    )
+    rows = collect(settings, load=False)
+    failed = {row.part: row.detail for row in rows if row.failed}
+    assert "run `rag db upgrade`" in failed["database"]
+    assert "absent.gguf" in failed["llm"]
+    assert not (env / "data").exists()
+
+
+def test_an_unreachable_model_server_fails_the_load_check(env):
+    settings = Settings().model_copy(
+        update={
+            "llm": Settings().llm.model_copy(
+                update={
+                    "backend": "openai_compatible",
+                    "server": ServerSettings(base_url="http://127.0.0.1:9/v1", retries=0),
+                }
+            )
+        }
+    )
+    llm_rows = [row for row in collect(settings, load=True) if row.part == "llm"]
+    assert llm_rows[1].what == "server http://127.0.0.1:9/v1"
+    assert llm_rows[-1].failed and "not reachable" in llm_rows[-1].detail
+
+
+@pytest.mark.slow
+def test_cli_loads_each_model_and_exits_zero(env):
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 0, result.output
+    for check in ("loads and embeds", "loads and finds a name", "loads and generates"):
+        assert check in result.output
+    assert "all checks passed" in result.output
+
+
+def test_cli_exits_one_when_a_check_fails(env):
+    result = runner.invoke(app, ["doctor", "--no-load"])  # no `rag db upgrade` yet
+    assert result.exit_code == 1
+    database = next(line for line in result.output.splitlines() if "database" in line)
+    assert "failed" in database
+    assert "1 check(s) failed" in result.output
