@@ -10,7 +10,9 @@ index and `retrieval.min_score` assume). Questions go through `embed_query`, pas
 
 from __future__ import annotations
 
+import copy
 import logging
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -46,10 +48,16 @@ class Embedder:
         self.dimension = int(self.model.get_embedding_dimension())
         self.model_name = path.name if path.name != "model" else path.parent.name
         log.info("embedding model %s on %s (dim %d)", self.model_name, self.device, self.dimension)
+        # The API's questions and the in-process worker's passages are embedded from different
+        # threads, and a fast tokenizer must not be used by two at once ("Already borrowed"):
+        # encoding is serialized, and the chunker gets a tokenizer of its own.
+        self._encode_lock = threading.Lock()
+        self._chunking_tokenizer = copy.deepcopy(self.model.tokenizer)
 
     @property
     def tokenizer(self):
-        return self.model.tokenizer
+        """The model's tokenizer, for counting and cutting text (not shared with encoding)."""
+        return self._chunking_tokenizer
 
     @property
     def max_tokens(self) -> int:
@@ -69,14 +77,15 @@ class Embedder:
             raise TypeError("embed a list of texts, not a single str (wrap it: [text])")
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts),
-            # An explicit prompt, even "", also stops a model's own default prompt from being
-            # added: the settings alone say what the vectors were made from.
-            prompt=prefix,
-            batch_size=self.batch_size,
-            normalize_embeddings=self.settings.normalize,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._encode_lock:
+            vectors = self.model.encode(
+                list(texts),
+                # An explicit prompt, even "", also stops a model's own default prompt from being
+                # added: the settings alone say what the vectors were made from.
+                prompt=prefix,
+                batch_size=self.batch_size,
+                normalize_embeddings=self.settings.normalize,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)

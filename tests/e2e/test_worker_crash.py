@@ -157,9 +157,9 @@ def test_a_killed_worker_job_is_finished_by_another(tmp_path, database_url, db, 
     _assert_consistent(db, embedder, tmp_path / "replay", files=16)
 
 
+# Several workers at once is the PostgreSQL set-up; SQLite runs one (the test above).
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_workers_share_jobs_and_survive_one_being_killed(tmp_path, database_url, db, embedder):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("several workers at once is the PostgreSQL set-up; SQLite runs one")
     folders = [tmp_path / "hr", tmp_path / "finance"]
     for folder in folders:
         _write_corpus(folder, files=8)
