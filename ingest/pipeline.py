@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import DateTime, delete, insert, literal, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.anonymize import Anonymizer
@@ -19,6 +19,7 @@ from ingest.reembed import check_vectors, embedding_fingerprint, passage_text
 from ingest.scan import FileEntry, SourceUnavailable, plan_scan, sha256_of, walk
 from ingest.sources import add_source
 from rag.config import Settings
+from rag.db.chunk_writes import delete_chunks
 from rag.db.models import Chunk, Document, IndexLog, Source, utcnow
 from rag.db.session import lock_index_log, transaction
 from rag.embed import Embedder
@@ -268,7 +269,7 @@ class IngestPipeline:
                 doc = Document(source_id=source.id, path=entry.relative_path, groups=source.groups)
                 session.add(doc)
             else:
-                _remove_chunks(session, doc.id)
+                delete_chunks(session, Chunk.document_id == doc.id)
             doc.sha256 = sha256 or doc.sha256 or ""
             doc.size_bytes, doc.mtime_ns = entry.size_bytes, entry.mtime_ns
             doc.format = entry.absolute_path.suffix.lower().lstrip(".")[:20]
@@ -285,8 +286,7 @@ class IngestPipeline:
 
     def remove_document(self, document_id: int) -> None:
         with transaction(self.session_factory) as session:
-            lock_index_log(session)
-            _remove_chunks(session, document_id)
+            delete_chunks(session, Chunk.document_id == document_id)
             doc = session.get(Document, document_id)
             doc.status, doc.chunk_count, doc.error = "deleted", 0, None
 
@@ -307,20 +307,6 @@ def _add_chunks(session: Session, document_id: int, prepared: _Prepared) -> None
     session.add_all(rows)
     session.flush()
     session.add_all(IndexLog(op="add", chunk_id=row.id) for row in rows)
-
-
-def _remove_chunks(session: Session, document_id: int) -> None:
-    # One INSERT ... SELECT and one DELETE, however many chunks: a 1,000-page manual goes in
-    # one round trip each, not thousands.
-    session.execute(
-        insert(IndexLog).from_select(
-            ["op", "chunk_id", "created_at"],
-            select(literal("remove"), Chunk.id, literal(utcnow(), DateTime(timezone=True)))
-            .where(Chunk.document_id == document_id)
-            .order_by(Chunk.id),
-        )
-    )
-    session.execute(delete(Chunk).where(Chunk.document_id == document_id))
 
 
 def _signature(path: Path) -> tuple[int, int]:

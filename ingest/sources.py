@@ -6,11 +6,11 @@ import os
 import stat
 from pathlib import Path
 
-from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from rag.db.models import Chunk, Document, IndexLog, Job, Source
-from rag.db.session import lock_index_log
+from rag.db.chunk_writes import delete_chunks
+from rag.db.models import Chunk, Document, Job, Source
 
 UPLOAD_SOURCE_NAME = "uploads"
 
@@ -124,19 +124,8 @@ def remove_source(session: Session, source: Source) -> int:
         .where(Job.source_id == source.id, Job.status.in_(("queued", "running")))
         .values(cancel_requested=True)
     )
-    lock_index_log(session)
-    chunk_ids = select(Chunk.id).join(Document).where(Document.source_id == source.id)
-    removed = session.scalar(select(func.count()).select_from(chunk_ids.subquery())) or 0
-    session.execute(
-        IndexLog.__table__.insert().from_select(
-            ["op", "chunk_id", "created_at"],
-            select(literal("remove"), Chunk.id, func.now())
-            .join(Document)
-            .where(Document.source_id == source.id),
-        )
-    )
     doc_ids = select(Document.id).where(Document.source_id == source.id)
-    session.execute(delete(Chunk).where(Chunk.document_id.in_(doc_ids)))
+    removed = delete_chunks(session, Chunk.document_id.in_(doc_ids))
     session.execute(delete(Document).where(Document.source_id == source.id))
     session.delete(source)
     return removed

@@ -47,6 +47,18 @@ ERROR_RESPONSES: dict[int | str, dict] = {
     )
 }
 
+# For the routes that generate an answer (plain JSON or server-sent events).
+GENERATION_RESPONSES: dict[int | str, dict] = {
+    200: {"content": {"text/event-stream": {}}},
+    **ERROR_RESPONSES,
+    429: {
+        "model": ErrorOut,
+        "description": "rate limit reached, or the answer generator is busy (Retry-After)",
+    },
+    503: {"model": ErrorOut, "description": "generation failed"},
+    504: {"model": ErrorOut, "description": "generation ran past its time limit"},
+}
+
 
 def error_body(status: int, message: str, code: str | None = None) -> dict:
     return {"status": status, "code": code or _CODES.get(status, "error"), "message": message}

@@ -69,12 +69,11 @@ def eval_retrieval(
     split: Annotated[str, typer.Option(help="Relevance judgments: qrels/SPLIT.tsv.")] = "test",
 ) -> None:
     """Retrieval ranking per mode on a BEIR dataset: nDCG@10, Recall@10/100, MRR@10, ms/query."""
-    import json
 
     from rich.console import Console
 
     from rag.config import get_settings
-    from rag.evaluation.retrieval import pii_state, results_table, run_retrieval_eval
+    from rag.evaluation.retrieval import results_table, run_retrieval_eval
 
     chosen = [m.strip() for m in modes.split(",") if m.strip()]
     try:
@@ -84,12 +83,7 @@ def eval_retrieval(
     except (ValueError, FileNotFoundError) as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    console = Console()
-    console.print(results_table(payload))
-    console.print(f"personal-data removal: {pii_state(anonymize)}")
-    if out:
-        out.write_text(json.dumps(payload, indent=2) + "\n")
-        console.print(f"results written to {out}")
+    _show(results_table(payload), payload, anonymize, out)
 
 
 @eval_app.command("answers")
@@ -108,21 +102,30 @@ def eval_answers(
 ) -> None:
     """Answers through the real service: how often a cited passage, and how often the
     generated answer, contains a reference answer (SQuAD normalization); s/question."""
-    import json
 
     from rich.console import Console
 
     from rag.config import get_settings
     from rag.evaluation.answers import answers_table, run_answers_eval
-    from rag.evaluation.retrieval import pii_state
 
     try:
         payload = run_answers_eval(dataset, get_settings(), limit, anonymize, split)
     except (ValueError, FileNotFoundError) as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    _show(answers_table(payload), payload, anonymize, out)
+
+
+def _show(table, payload: dict, anonymize: bool, out: Path | None) -> None:
+    """Print an evaluation's table and, with --out, write its results as JSON."""
+    import json
+
+    from rich.console import Console
+
+    from rag.evaluation.retrieval import pii_state
+
     console = Console()
-    console.print(answers_table(payload))
+    console.print(table)
     console.print(f"personal-data removal: {pii_state(anonymize)}")
     if out:
         out.write_text(json.dumps(payload, indent=2) + "\n")

@@ -18,7 +18,7 @@ from rag.access import Caller
 from rag.answer import restore_pseudonyms, restore_stream
 from rag.api.answering import GENERATION_FAILURES, failure_status, start_answer
 from rag.api.deps import GateDep, ServiceDep
-from rag.api.errors import ERROR_RESPONSES, ErrorOut, error_body
+from rag.api.errors import GENERATION_RESPONSES, error_body
 from rag.api.routers.web import ChatKey
 from rag.conversations import ConversationNotFound, ConversationStore, OriginalsCipher
 
@@ -98,11 +98,7 @@ def delete_conversation(conversation_id: int, store: StoreDep, key: ChatKey) -> 
 
 @router.post(
     "/{conversation_id}/messages",
-    responses={
-        200: {"content": {"text/event-stream": {}}},
-        **ERROR_RESPONSES,
-        429: {"model": ErrorOut, "description": "rate limit or generator busy (Retry-After)"},
-    },
+    responses=GENERATION_RESPONSES,
 )
 def ask(
     conversation_id: int,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from rag import jobs
-from rag.access import Caller, document_visible
+from rag.access import SYSTEM, Caller, document_visible
 from rag.api.deps import AdminKey, ReaderKey, ServiceDep
 from rag.api.routers.jobs import JobOut
 from rag.db.models import Document, Source
@@ -133,7 +133,7 @@ def set_groups(
     document_id: int, body: DocumentGroups, service: ServiceDep, _: AdminKey
 ) -> DocumentOut:
     with transaction(service.session_factory) as session:
-        doc = _visible(session, document_id, Caller(name="admin", role="admin"))
+        doc = _visible(session, document_id, SYSTEM)
         doc.groups = sorted(set(body.groups))
         return _out(doc)
 
@@ -196,7 +196,7 @@ def upload(
 )
 def delete_document(document_id: int, service: ServiceDep, _: AdminKey) -> None:
     with service.session_factory() as session:
-        doc = _visible(session, document_id, Caller(name="admin", role="admin"))
+        doc = _visible(session, document_id, SYSTEM)
         source = session.get(Source, doc.source_id)
     if not source.managed:
         raise HTTPException(

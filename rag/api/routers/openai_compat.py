@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rag.answer import Citation
 from rag.api.answering import GENERATION_FAILURES, GatedAnswer, failure_status, start_answer
 from rag.api.deps import CallerDep, GateDep, ServiceDep
-from rag.api.errors import ERROR_RESPONSES, ErrorOut, error_body
+from rag.api.errors import ERROR_RESPONSES, GENERATION_RESPONSES, ErrorOut, error_body
 from rag.api.routers.query import CitationOut
 from rag.llm.base import ChatMessage
 
@@ -127,16 +127,7 @@ def get_model(model_id: Annotated[str, PathParam(max_length=200)], _caller: Call
     "/chat/completions",
     response_model=ChatCompletion,
     summary="Chat completion (OpenAI-compatible)",
-    responses={
-        200: {"content": {"text/event-stream": {}}},
-        **ERROR_RESPONSES,
-        429: {
-            "model": ErrorOut,
-            "description": "rate limit reached, or the answer generator is busy (Retry-After)",
-        },
-        503: {"model": ErrorOut, "description": "generation failed"},
-        504: {"model": ErrorOut, "description": "generation ran past its time limit"},
-    },
+    responses=GENERATION_RESPONSES,
 )
 def chat_completions(
     body: ChatCompletionRequest,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from rag.api.answering import GENERATION_FAILURES, GatedAnswer, failure_status, start_answer
 from rag.api.deps import CallerDep, GateDep, ServiceDep
-from rag.api.errors import ERROR_RESPONSES, ErrorOut, error_body
+from rag.api.errors import GENERATION_RESPONSES, error_body
 
 router = APIRouter(prefix="/v1", tags=["query"])
 
@@ -43,16 +43,7 @@ class QueryResponse(BaseModel):
     "/query",
     response_model=QueryResponse,
     summary="Answer a question from the documents the key may see",
-    responses={
-        200: {"content": {"text/event-stream": {}}},
-        **ERROR_RESPONSES,
-        429: {
-            "model": ErrorOut,
-            "description": "rate limit reached, or the answer generator is busy (Retry-After)",
-        },
-        503: {"model": ErrorOut, "description": "generation failed"},
-        504: {"model": ErrorOut, "description": "generation ran past its time limit"},
-    },
+    responses=GENERATION_RESPONSES,
 )
 def query(
     body: QueryRequest, request: Request, service: ServiceDep, gate: GateDep, caller: CallerDep
