@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from rag.llm.base import ChatMessage, Generator
+from rag.llm.base import ChatMessage, FinishReason, Generator, Usage
 from rag.retrieve import Hit
 
 NOT_FOUND = "I could not find this in the documents."
@@ -127,6 +127,15 @@ def _snippet(text: str) -> str:
     return text[: cut if cut > 0 else SNIPPET_CHARS] + " …"
 
 
+@dataclass(frozen=True)
+class GenerationLimits:
+    """What one request asks of its answer's generation. `max_tokens` can only lower the
+    configured maximum (None: that maximum); `stop` strings end the answer early."""
+
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+
+
 @dataclass
 class StreamedAnswer:
     """Citations known up front, the answer's text still to come."""
@@ -142,12 +151,19 @@ def start_answer(
     generator: Generator,
     max_answer_tokens: int,
     history: list[ChatMessage] | None = None,
+    limits: GenerationLimits | None = None,
 ) -> StreamedAnswer:
-    """With no relevant hit the LLM is not called: the answer says so plainly."""
+    """With no relevant hit the LLM is not called: the answer says so plainly.
+
+    `limits` may lower `max_answer_tokens` for this answer and add stop strings. The prompt
+    is packed for `max_answer_tokens` all the same, so the sources an answer gets do not
+    depend on how long the client lets it be."""
+    limits = limits or GenerationLimits()
     messages, packed = pack_prompt(question, hits, generator, max_answer_tokens, history)
     if not packed:
         return StreamedAnswer(citations=[], tokens=iter([NOT_FOUND]), found=False)
-    tokens = generator.stream(messages, max_tokens=max_answer_tokens)
+    max_tokens = min(max_answer_tokens, limits.max_tokens or max_answer_tokens)
+    tokens = generator.stream(messages, max_tokens=max_tokens, stop=list(limits.stop) or None)
     return StreamedAnswer(citations=citations_for(packed), tokens=tokens, found=True)
 
 
@@ -158,9 +174,40 @@ def restore_pseudonyms(text: str, originals: dict[str, str]) -> str:
     return text
 
 
-def restore_stream(pieces: Iterator[str], originals: dict[str, str]) -> Iterator[str]:
+class ReportingStream(Iterator[str]):
+    """`pieces` made from a generation's stream that still tells how that generation ended:
+    `usage` and `finish_reason` are the source's (a backend's TokenStream sets them once it
+    has ended; None before that, and for a source that reports nothing)."""
+
+    def __init__(self, pieces: Iterator[str], source: Iterator[str]) -> None:
+        self._pieces = pieces
+        self._source = source
+
+    @property
+    def usage(self) -> Usage | None:
+        return getattr(self._source, "usage", None)
+
+    @property
+    def finish_reason(self) -> FinishReason | None:
+        return getattr(self._source, "finish_reason", None)
+
+    def __next__(self) -> str:
+        return next(self._pieces)
+
+    def close(self) -> None:
+        close = getattr(self._pieces, "close", None)
+        if close is not None:
+            close()
+
+
+def restore_stream(pieces: Iterator[str], originals: dict[str, str]) -> ReportingStream:
     """`restore_pseudonyms` over a stream: a token may arrive split across pieces, so text
-    from an unclosed '<' is held back until the token closes (or clearly is not one)."""
+    from an unclosed '<' is held back until the token closes (or clearly is not one). The
+    result reports the usage of `pieces` (see ReportingStream)."""
+    return ReportingStream(_restored(pieces, originals), pieces)
+
+
+def _restored(pieces: Iterator[str], originals: dict[str, str]) -> Iterator[str]:
     if not originals:
         yield from pieces
         return

@@ -41,17 +41,19 @@ def _service():
     return service
 
 
-def _fail_on_missing_model(func):
-    """A missing model is a startup error with its name, not a traceback."""
+def _fail_on_startup_error(func):
+    """A missing model or an unusable configured device is a startup error with its name, not
+    a traceback."""
     import functools
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        from rag.devices import DeviceUnavailableError
         from rag.model_paths import ModelNotFoundError
 
         try:
             return func(*args, **kwargs)
-        except ModelNotFoundError as exc:
+        except (ModelNotFoundError, DeviceUnavailableError) as exc:
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
 
@@ -78,7 +80,7 @@ def db_upgrade() -> None:
 
 
 @app.command()
-@_fail_on_missing_model
+@_fail_on_startup_error
 def ingest(
     path: Annotated[Path, typer.Argument(help="A folder below one of ingest.allowed_roots.")],
     group: Annotated[list[str], typer.Option("--group", "-g", help="Access group.")] = [],  # noqa: B006
@@ -165,7 +167,7 @@ def _print_report(report) -> None:
 
 
 @app.command()
-@_fail_on_missing_model
+@_fail_on_startup_error
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     top_k: Annotated[int | None, typer.Option(help="Passages to use.")] = None,
@@ -194,7 +196,7 @@ def ask(
 
 
 @app.command()
-@_fail_on_missing_model
+@_fail_on_startup_error
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: api.host from the config.")] = None,
     port: Annotated[int | None, typer.Option(help="Default: api.port from the config.")] = None,
@@ -203,9 +205,11 @@ def serve(
     import uvicorn
 
     from rag.api.main import create_app
+    from rag.devices import check_devices
 
     settings = get_settings()
     _service().engine.dispose()  # fail fast on an old schema, before loading models
+    check_devices(settings)  # and on a configured GPU that is not there
     host, port = host or settings.api.host, port or settings.api.port
     console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

@@ -261,7 +261,13 @@ def worker(
     """Run indexing jobs until interrupted (Ctrl-C stops after the current file's commit)."""
     import signal
 
+    from rag.devices import DeviceUnavailableError, pick_torch_device
+
     service = _service()
+    try:  # the worker embeds: a configured GPU that is not there stops it here
+        pick_torch_device(service.settings.embedding.device, "embedding.device")
+    except DeviceUnavailableError as exc:
+        raise _fail(str(exc)) from exc
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     instance = service.worker()

@@ -116,6 +116,13 @@ class RetrievalSettings(BaseModel):
     # The legs' weights, in either fusion.
     dense_weight: float = Field(1.0, ge=0)
     fulltext_weight: float = Field(1.0, ge=0)
+    # Where dense search runs: cuda keeps a copy of the vectors on the GPU (faiss-gpu), the
+    # CPU index stays the one updated and saved (rag/index/gpu_mirror.py); auto: cuda when
+    # this faiss build has GPU support and sees a GPU.
+    index_device: Literal["auto", "cpu", "cuda"] = "auto"
+    # After the index changes, searches stay on the (current) CPU index until the GPU copy is
+    # rebuilt, at most once per this many seconds.
+    gpu_refresh_s: float = Field(5.0, ge=0)
 
     @model_validator(mode="after")
     def _some_weight(self) -> RetrievalSettings:
@@ -223,6 +230,9 @@ class ApiSettings(BaseModel):
     max_upload_mb: float = Field(default=50.0, gt=0)
     # Requests per minute per API key (a burst of that many, refilled evenly); 0 = no limit.
     requests_per_minute: int = Field(default=120, ge=0)
+    # Where the per-key budgets live: memory (this process) or database (shared by every API
+    # replica); auto: database on PostgreSQL, memory on SQLite (one process).
+    rate_limit_store: Literal["auto", "memory", "database"] = "auto"
     # The in-process LLM answers this many questions at once; this many more may wait. Beyond
     # that a question gets 429 with Retry-After at once instead of hanging.
     max_concurrent_generations: int = Field(default=1, ge=1)

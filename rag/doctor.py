@@ -41,19 +41,27 @@ def config_rows() -> list[Row]:
     return [Row("config", os.environ.get("RAG_CONFIG") or str(DEFAULT_CONFIG))]
 
 
-def device_rows() -> list[Row]:
+def device_rows(settings: Settings) -> list[Row]:
     import torch
 
     cores = len(os.sched_getaffinity(0))
     if not torch.cuda.is_available():
-        return [Row("device", f"CPU, {cores} cores", "ok", "no CUDA device")]
-    rows = []
-    for index in range(torch.cuda.device_count()):
-        free, total = torch.cuda.mem_get_info(index)
-        name = torch.cuda.get_device_name(index)
-        detail = f"{free / 2**30:.1f} GiB free of {total / 2**30:.1f} GiB"
-        rows.append(Row("device", f"cuda:{index} {name}", "ok", detail))
-    return rows
+        rows = [Row("device", f"CPU, {cores} cores", "ok", "no CUDA device")]
+    else:
+        rows = []
+        for index in range(torch.cuda.device_count()):
+            free, total = torch.cuda.mem_get_info(index)
+            name = torch.cuda.get_device_name(index)
+            detail = f"{free / 2**30:.1f} GiB free of {total / 2**30:.1f} GiB"
+            rows.append(Row("device", f"cuda:{index} {name}", "ok", detail))
+    return rows + [_attempt("device", "where each part runs", lambda: _placement(settings))]
+
+
+def _placement(settings: Settings) -> str:
+    from rag.devices import check_devices
+
+    placed = check_devices(settings)
+    return ", ".join(f"{setting} {device}" for setting, device in placed.items())
 
 
 def database_rows(settings: Settings) -> list[Row]:
@@ -211,7 +219,7 @@ def _load_llm(settings: Settings) -> str:
 def collect(settings: Settings, load: bool = True) -> list[Row]:
     return [
         *config_rows(),
-        *device_rows(),
+        *device_rows(settings),
         *database_rows(settings),
         *index_rows(settings),
         *model_rows(settings, load),

@@ -18,17 +18,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.config import EmbeddingSettings
+from rag.devices import pick_torch_device
 from rag.model_paths import resolve_model_path
 
 log = logging.getLogger(__name__)
-
-
-def pick_device(preference: str) -> str:
-    if preference != "auto":
-        return preference
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 class Embedder:
@@ -40,7 +33,7 @@ class Embedder:
         path = resolve_model_path(settings.model, "embedding")
         self.settings = settings
         self.path = path
-        self.device = pick_device(settings.device)
+        self.device = pick_torch_device(settings.device, "embedding.device")
         self.batch_size = settings.batch_size
         self.model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
         if settings.max_seq_length is not None:

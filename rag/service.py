@@ -17,17 +17,30 @@ from ingest.pipeline import IngestPipeline
 from ingest.reembed import check_vectors, embedding_fingerprint
 from ingest.worker import Worker
 from rag.access import Caller
-from rag.answer import Answer, Citation, restore_pseudonyms, restore_stream, start_answer
+from rag.answer import (
+    Answer,
+    Citation,
+    GenerationLimits,
+    restore_pseudonyms,
+    restore_stream,
+    start_answer,
+)
 from rag.config import Settings
 from rag.db.migrate import current_revision, head_revision
 from rag.db.session import make_engine, make_session_factory
+from rag.devices import resolve_index_device
 from rag.embed import Embedder
+from rag.follow_up import earlier_question
 from rag.index import VectorIndex
+from rag.index.gpu_mirror import GpuMirror, gpu_flat_factory
 from rag.llm import Generator, build_generator
 from rag.llm.base import ChatMessage
-from rag.retrieve import Retriever
+from rag.retrieve import Hit, Retriever
 
 log = logging.getLogger(__name__)
+
+# Conversation turns an answer may see (3 exchanges of question and answer).
+MAX_HISTORY_TURNS = 6
 HEAD_REVISION = head_revision()
 # Once the embedding model changed, how soon queries notice that the re-embed has finished.
 VECTOR_CHECK_S = 30.0
@@ -100,12 +113,22 @@ class RagService:
     def index(self) -> VectorIndex:
         if self._index is None:
             index = VectorIndex(
-                self.settings.index_dir, self.embedder.dimension, self.embedder.model_name
+                self.settings.index_dir,
+                self.embedder.dimension,
+                self.embedder.model_name,
+                gpu_mirror=self._gpu_mirror(),
             )
             with self.session_factory() as session:
                 index.load(session)
             self._index = index
         return self._index
+
+    def _gpu_mirror(self) -> GpuMirror | None:
+        retrieval = self.settings.retrieval
+        if resolve_index_device(retrieval.index_device) != "cuda":
+            return None
+        log.info("dense search on the GPU (refresh at most every %ss)", retrieval.gpu_refresh_s)
+        return GpuMirror(gpu_flat_factory(), retrieval.gpu_refresh_s)
 
     @property
     def retriever(self) -> Retriever:
@@ -155,25 +178,54 @@ class RagService:
         top_k: int | None = None,
         caller: Caller | None = None,
         history: list[ChatMessage] | None = None,
+        limits: GenerationLimits | None = None,
     ) -> AnswerStream:
         """`caller` limits retrieval to the documents it may see (None: all of them);
-        `history` holds earlier turns of a conversation, oldest first."""
+        `history` holds earlier turns of a conversation, oldest first; `limits` may shorten
+        the answer or add stop strings (rag.answer.GenerationLimits)."""
         pseudonymized = self.anonymizer.anonymize(question)
-        hits = self.retriever.search(pseudonymized.text, top_k, caller=caller)
+        # The model sees one pseudonym per value across the turns; the chat page's stored
+        # history is pseudonymized already (idempotent), an OpenAI client's is raw. Only the
+        # newest turns: older ones rarely fit the prompt, and each costs a detection pass.
+        originals = dict(pseudonymized.originals)
+        turns: list[ChatMessage] = []
+        for turn in (history or [])[-MAX_HISTORY_TURNS:]:
+            anonymized = self.anonymizer.anonymize(turn["content"])
+            if turn["role"] == "user":  # an assistant turn's values are no one's to restore
+                originals.update(anonymized.originals)
+            turns.append({"role": turn["role"], "content": anonymized.text})
+        hits = self.search(pseudonymized.text, top_k, caller, turns)
         started = start_answer(
             pseudonymized.text,
             hits,
             self.generator,
             self.settings.llm.max_tokens,
-            history=history,
+            history=turns,
+            limits=limits,
         )
-        # Only values from the asker's own question are shown as themselves.
-        originals = pseudonymized.originals
+        # Only values the asker wrote (this question and their earlier turns) are shown as
+        # themselves.
         citations = [
             replace(c, snippet=restore_pseudonyms(c.snippet, originals)) for c in started.citations
         ]
         tokens = restore_stream(started.tokens, originals)
         return AnswerStream(citations=citations, found=started.found, tokens=tokens)
+
+    def search(
+        self,
+        pseudonymized_question: str,
+        top_k: int | None = None,
+        caller: Caller | None = None,
+        history: list[ChatMessage] | None = None,
+    ) -> list[Hit]:
+        """The passages to answer from. A follow-up ("and for managers?") is searched with the
+        asker's previous question (rag/follow_up.py); `history` is pseudonymized, as
+        everything searched is."""
+        text = pseudonymized_question
+        earlier = earlier_question(pseudonymized_question, history)
+        if earlier is not None:
+            text = f"{earlier}\n{text}"
+        return self.retriever.search(text, top_k, caller=caller)
 
     def ask(self, question: str, top_k: int | None = None, caller: Caller | None = None) -> Answer:
         stream = self.ask_stream(question, top_k, caller=caller)

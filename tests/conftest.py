@@ -97,3 +97,19 @@ def make_service(settings, embedder, anonymizer):
     yield make
     for service in services:
         service.engine.dispose()
+
+
+@pytest.fixture
+def make_indexed_service(make_service, tmp_path):
+    """A RagService whose store holds `docs` ({file name: text}), indexed from a folder."""
+
+    def make(docs: dict[str, str], **overrides):
+        folder = tmp_path / "docs"
+        folder.mkdir()
+        for name, body in docs.items():
+            (folder / name).write_text(body)
+        service = make_service(**overrides)
+        assert service.pipeline.ingest_folder(folder).indexed == len(docs)
+        return service
+
+    return make

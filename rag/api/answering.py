@@ -4,6 +4,9 @@ gate, both timed. Shared by /v1/query and /v1/chat/completions.
 The place in the generation gate is taken before retrieval, so an overloaded server answers
 429 at once; retrieval itself never waits for the LLM. Only a question with relevant passages
 occupies a generation slot (the "not in the documents" answer needs no LLM).
+
+Once its tokens have been read to the end, an answer reports the generation's token usage and
+why it stopped; the "not in the documents" answer reports zeros (no model read a prompt).
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ from dataclasses import dataclass
 from fastapi import HTTPException
 
 from rag.access import Caller
-from rag.answer import Citation
+from rag.answer import Citation, GenerationLimits
 from rag.api.generation_gate import GenerationBusy, GenerationGate, GenerationTimedOut
 from rag.api.metrics import ApiMetrics
-from rag.llm.base import ChatMessage, GeneratorError, GeneratorTimeout
+from rag.llm.base import ChatMessage, GeneratorError, GeneratorTimeout, Usage
 from rag.service import RagService
 
 
@@ -28,6 +31,19 @@ class GatedAnswer:
     found: bool
     # Raises GenerationTimedOut (stopped past the time limit) or GeneratorError while read.
     tokens: Iterator[str]
+    # The generation behind `tokens` (None when no model was called); once `tokens` has been
+    # read to the end it holds `usage` and `finish_reason` (see rag.answer.ReportingStream).
+    generation: Iterator[str] | None = None
+
+    def usage(self) -> Usage:
+        """The generation's token counts; zeros without one (or from a backend that reported
+        none). Read it after `tokens`."""
+        usage = getattr(self.generation, "usage", None)
+        return usage if usage is not None else Usage(prompt_tokens=0, completion_tokens=0)
+
+    def cut_at_max_tokens(self) -> bool:
+        """Whether the answer ended because it reached its maximum tokens. Read after `tokens`."""
+        return getattr(self.generation, "finish_reason", None) == "length"
 
 
 def check_question(service: RagService, question: str) -> None:
@@ -59,8 +75,10 @@ def start_answer(
     top_k: int | None,
     caller: Caller,
     history: list[ChatMessage] | None = None,
+    limits: GenerationLimits | None = None,
 ) -> GatedAnswer:
-    """Retrieve for `caller` and start the answer; HTTPException 429 when the gate is full."""
+    """Retrieve for `caller` and start the answer; HTTPException 429 when the gate is full.
+    `limits` may lower the configured maximum tokens and add stop strings (rag.answer)."""
     check_question(service, question)
     try:
         ticket = gate.admit()
@@ -68,7 +86,7 @@ def start_answer(
         raise busy_error(exc) from exc
     try:
         started = time.perf_counter()
-        stream = service.ask_stream(question, top_k, caller=caller, history=history)
+        stream = service.ask_stream(question, top_k, caller=caller, history=history, limits=limits)
         if metrics:
             metrics.retrieval.observe(time.perf_counter() - started)
     except BaseException:
@@ -77,7 +95,8 @@ def start_answer(
     if not stream.found:
         ticket.release()
         return GatedAnswer(stream.citations, False, stream.tokens)
-    return GatedAnswer(stream.citations, True, _timed(ticket.run(stream.tokens), metrics))
+    tokens = _timed(ticket.run(stream.tokens), metrics)
+    return GatedAnswer(stream.citations, True, tokens, generation=stream.tokens)
 
 
 def _timed(tokens: Iterator[str], metrics: ApiMetrics | None) -> Iterator[str]:

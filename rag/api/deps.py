@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rag.access import Caller
 from rag.api.generation_gate import GenerationGate
-from rag.api.rate_limit import RateLimiter
+from rag.api.rate_limit import RateLimiter, build_rate_limiter
 from rag.db.models import ApiKey
 from rag.keys import find_key
 from rag.service import RagService
@@ -55,7 +55,8 @@ def get_generation_gate(request: Request) -> GenerationGate:
 
 
 def get_rate_limiter(request: Request) -> RateLimiter:
-    return _app_state(request, "rate_limiter", lambda api: RateLimiter(api.requests_per_minute))
+    service = request.app.state.service
+    return _app_state(request, "rate_limiter", lambda api: build_rate_limiter(api, service))
 
 
 GateDep = Annotated[GenerationGate, Depends(get_generation_gate)]

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -177,6 +178,20 @@ class StoreMeta(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class RateLimitBucket(Base):
+    """A key's request budget, shared by every API replica (rag/api/rate_limit_sql.py)."""
+
+    __tablename__ = "rate_limit_buckets"
+
+    api_key_id: Mapped[int] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    tokens: Mapped[float] = mapped_column(Float)
+    # Seconds since the epoch of the last refill (a number, so the refill is plain arithmetic
+    # in one UPDATE on both databases).
+    refilled_at: Mapped[float] = mapped_column(Float)
 
 
 class Conversation(Base):

@@ -3,6 +3,8 @@
 SQL is the source of truth. The index remembers the last index_log seq it applied; on start it
 loads its snapshot and replays the log from there, and it can always be rebuilt from the chunks.
 Replaying is idempotent (an add first removes the id), so replaying an entry twice is harmless.
+With a GPU (`retrieval.index_device`), searches go to a copy of the vectors there
+(rag/index/gpu_mirror.py) whenever that copy is as current as this index.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 import faiss
@@ -19,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rag.db.models import Chunk, IndexLog
+from rag.index.gpu_mirror import GpuMirror
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +32,22 @@ CATCH_UP_BATCH = 5000
 
 
 class VectorIndex:
-    def __init__(self, directory: Path, dimension: int, model_name: str) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        dimension: int,
+        model_name: str,
+        gpu_mirror: GpuMirror | None = None,
+    ) -> None:
         self.directory = Path(directory)
         self.dimension = dimension
         self.model_name = model_name
         self.last_seq = 0
+        self.gpu_mirror = gpu_mirror
         self._lock = threading.RLock()
         self._index = self._empty()
+        # Counts changes to the vectors, so a GPU copy knows whether it is current.
+        self._version = 0
         # Per group set, the chunk ids a caller may search (filled by rag/retrieve.py).
         self.visible_cache: dict[tuple, np.ndarray] = {}
 
@@ -62,6 +75,7 @@ class VectorIndex:
             with self._lock:
                 self._index = faiss.read_index(str(index_path))
                 self.last_seq = int(meta["last_seq"])
+                self._version += 1
             applied = self.catch_up(session)
             log.info("index loaded: %d vectors, %d log entries replayed", self.size, applied)
         else:
@@ -77,6 +91,7 @@ class VectorIndex:
         with self._lock:
             self._index = index
             self.last_seq = int(last_seq)
+            self._version += 1
         # Chunks written while we read are in the log after last_seq: replay them too.
         self.catch_up(session)
         log.info("index rebuilt from SQL: %d vectors", self.size)
@@ -102,6 +117,7 @@ class VectorIndex:
         # Within a batch only the last operation on each chunk matters.
         final_op = {row.chunk_id: row.op for row in rows}
         touched = np.fromiter(final_op.keys(), dtype=np.int64)
+        self._version += 1
         self._index.remove_ids(touched)
         to_add = [chunk_id for chunk_id, op in final_op.items() if op == "add"]
         if to_add:
@@ -142,6 +158,9 @@ class VectorIndex:
         with self._lock:
             if self.size == 0:
                 return []
+            on_gpu = self._search_gpu(query, k, allowed_ids)
+            if on_gpu is not None:
+                return on_gpu
             if allowed_ids is None:
                 scores, ids = self._index.search(query, k)
             else:
@@ -152,6 +171,30 @@ class VectorIndex:
                 scores, ids = self._index.search(query, k, params=params)
                 del bitmap  # the selector reads it during the search only
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
+
+    def _search_gpu(
+        self, query: np.ndarray, k: int, allowed_ids: np.ndarray | None
+    ) -> list[tuple[int, float]] | None:
+        """The GPU copy's answer, or None: no copy, not current yet, or it cannot answer
+        exactly. Called with the lock held."""
+        mirror = self.gpu_mirror
+        if mirror is None:
+            return None
+        try:
+            now = time.monotonic()
+            if mirror.due(self._version, now):
+                flat = faiss.downcast_index(self._index.index)
+                ids = faiss.vector_to_array(self._index.id_map)
+                mirror.build(flat.reconstruct_n(0, flat.ntotal), ids, self._version, now)
+            if mirror.version != self._version:
+                return None
+            return mirror.search(query, k, allowed_ids)
+        except RuntimeError as exc:  # faiss reports CUDA errors (out of memory, ...) this way
+            # The CPU index is complete and current: search there from now on rather than
+            # fail every question, and say so once.
+            self.gpu_mirror = None
+            log.error("dense search moves to the CPU: the GPU copy failed (%s)", exc)
+            return None
 
     def ids(self) -> np.ndarray:
         """Every chunk id in the index (for consistency checks)."""

@@ -57,6 +57,11 @@ class Deadline:
         self.seconds = seconds
         self._ends = None if seconds is None else time.monotonic() + seconds
 
+    @classmethod
+    def for_request(cls, timeout_s: float | None, configured_s: float | None) -> Deadline:
+        """The request's own timeout when it gives one, else `llm.request_timeout_s`."""
+        return cls(timeout_s if timeout_s is not None else configured_s)
+
     def remaining(self) -> float | None:
         return None if self._ends is None else self._ends - time.monotonic()
 

@@ -99,7 +99,7 @@ class LlamaCppGenerator:
         cancel: threading.Event | None = None,
         timeout_s: float | None = None,
     ) -> TokenStream:
-        deadline = Deadline(timeout_s if timeout_s is not None else self.settings.request_timeout_s)
+        deadline = Deadline.for_request(timeout_s, self.settings.request_timeout_s)
         return TokenStream(
             lambda ts: self._generate(ts, messages, max_tokens, stop, deadline), cancel
         )

@@ -79,7 +79,7 @@ class OpenAiCompatibleGenerator:
         cancel: threading.Event | None = None,
         timeout_s: float | None = None,
     ) -> TokenStream:
-        deadline = Deadline(timeout_s if timeout_s is not None else self.settings.request_timeout_s)
+        deadline = Deadline.for_request(timeout_s, self.settings.request_timeout_s)
         return TokenStream(
             lambda ts: self._stream(ts, messages, max_tokens, stop, deadline), cancel
         )
@@ -92,7 +92,7 @@ class OpenAiCompatibleGenerator:
         *,
         timeout_s: float | None = None,
     ) -> Completion:
-        deadline = Deadline(timeout_s if timeout_s is not None else self.settings.request_timeout_s)
+        deadline = Deadline.for_request(timeout_s, self.settings.request_timeout_s)
         payload = self._payload(messages, max_tokens, stop, deadline, stream=False)
         # Nothing comes back until the answer is done: wait for the whole request's time.
         with self._request(payload, deadline, read_timeout=deadline.remaining()) as response:

@@ -28,7 +28,7 @@ from transformers import (
 )
 
 from rag.config import LlmSettings, TransformersSettings
-from rag.embed import pick_device
+from rag.devices import pick_torch_device
 from rag.llm.base import (
     ChatMessage,
     Completion,
@@ -117,7 +117,7 @@ class TransformersGenerator:
         path = resolve_model_path(settings.model, "LLM")
         self.settings = settings
         options = settings.transformers
-        self.device = pick_device(options.device)
+        self.device = pick_torch_device(options.device, "llm.transformers.device")
         if options.n_threads:
             torch.set_num_threads(options.n_threads)  # process-wide: the embedder shares it
         source, files = path, {"local_files_only": True}
@@ -163,7 +163,7 @@ class TransformersGenerator:
         cancel: threading.Event | None = None,
         timeout_s: float | None = None,
     ) -> TokenStream:
-        deadline = Deadline(timeout_s if timeout_s is not None else self.settings.request_timeout_s)
+        deadline = Deadline.for_request(timeout_s, self.settings.request_timeout_s)
         return TokenStream(
             lambda ts: self._stream(ts, messages, max_tokens, stop, deadline), cancel
         )
@@ -176,7 +176,7 @@ class TransformersGenerator:
         *,
         timeout_s: float | None = None,
     ) -> Completion:
-        deadline = Deadline(timeout_s if timeout_s is not None else self.settings.request_timeout_s)
+        deadline = Deadline.for_request(timeout_s, self.settings.request_timeout_s)
         self._acquire(deadline)
         try:
             inputs = self._inputs(messages)

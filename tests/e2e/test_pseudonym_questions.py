@@ -60,3 +60,37 @@ def test_the_askers_own_name_is_restored_and_no_one_elses(make_service, tmp_path
     assert "Daniel" not in answer.answer and "Whitfield" not in answer.answer
     assert "<PERSON_" in answer.answer  # the other person stays a pseudonym
     assert "Priya Raman" in expenses[0].snippet and "Whitfield" not in expenses[0].snippet
+
+
+class RecordingEcho(EchoPseudonyms):
+    """EchoPseudonyms that also keeps the messages it was given."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict] = []
+
+    def stream(self, messages, max_tokens, stop=None):
+        self.seen = messages
+        return super().stream(messages, max_tokens, stop)
+
+
+def test_a_client_history_reaches_the_model_pseudonymized_and_its_names_are_restored(
+    make_service, tmp_path
+):
+    """An OpenAI client sends its earlier turns raw: the model sees them with the same
+    pseudonyms as the documents, and the asker's own names come back as written."""
+    generator = RecordingEcho()
+    service = _ingest(make_service, tmp_path, generator=generator)
+    history = [
+        {"role": "user", "content": "Who approves the expense reports from Priya Raman?"},
+        # A name in an answer is no value of the asker's: it must not be restored.
+        {"role": "assistant", "content": "Daniel Whitfield does [1]."},
+    ]
+    stream = service.ask_stream("And who checks them?", history=history)
+    answer = "".join(stream.tokens)
+    prompt = " ".join(message["content"] for message in generator.seen)
+    assert "Priya" not in prompt and "Raman" not in prompt and "Whitfield" not in prompt
+    pseudonym = service.anonymizer.anonymize("Priya Raman").text
+    assert pseudonym in prompt
+    # The follow-up was searched with the question it follows: the expenses passage.
+    assert [c.path for c in stream.citations][:1] == ["expenses.md"]
+    assert "Priya Raman" in answer and "Whitfield" not in answer

@@ -13,6 +13,7 @@ from rag.answer import (
     NOT_FOUND,
     SNIPPET_CHARS,
     TEMPLATE_OVERHEAD_TOKENS,
+    GenerationLimits,
     citations_for,
     pack_prompt,
     restore_pseudonyms,
@@ -167,6 +168,47 @@ def test_start_answer_streams_with_the_packed_citations():
     messages, max_tokens = generator.calls[0]
     assert max_tokens == 50
     assert "[2] Doc 2" in messages[1]["content"] and "Doc 3" not in messages[1]["content"]
+
+
+@pytest.mark.parametrize(("requested", "used"), [(None, 50), (10, 10), (500, 50)])
+def test_a_request_may_lower_the_answer_length_never_raise_it(requested, used):
+    generator = FakeGenerator(context_tokens=300)
+    limits = GenerationLimits(max_tokens=requested)
+    started = start_answer("When?", [hit(1, 60)], generator, max_answer_tokens=50, limits=limits)
+    assert started.found
+    assert generator.calls[0][1] == used
+    # The sources are packed for the configured maximum whatever the request asks.
+    unlimited = FakeGenerator(context_tokens=300)
+    start_answer("When?", [hit(1, 60)], unlimited, max_answer_tokens=50)
+    assert generator.calls[0][0] == unlimited.calls[0][0]
+
+
+class ReportingSource:
+    """A backend stream that reports how it ended once read to the end."""
+
+    def __init__(self, pieces):
+        self._pieces = iter(pieces)
+        self.usage = None
+        self.finish_reason = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            return next(self._pieces)
+        except StopIteration:
+            self.usage, self.finish_reason = (7, 3), "length"
+            raise
+
+
+def test_restored_stream_reports_its_source_usage_once_read():
+    source = ReportingSource(["Ask ", "<PERSON_", "1234abcd>", "."])
+    restored = restore_stream(source, ORIGINALS)
+    assert restored.usage is None and restored.finish_reason is None
+    assert "".join(restored) == "Ask Alice Martin."
+    assert restored.usage == (7, 3)
+    assert restored.finish_reason == "length"
 
 
 def test_restore_pseudonyms():

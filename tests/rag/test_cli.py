@@ -61,3 +61,27 @@ def test_keys_bootstrap_prints_an_admin_key_once(env):
     assert first.exit_code == 0 and "rag_" in first.output
     second = runner.invoke(app, ["keys", "bootstrap"])
     assert "rag_" not in second.output
+
+
+@pytest.mark.parametrize(
+    ("command", "variable", "named"),
+    [
+        (["serve"], "RAG_RETRIEVAL__INDEX_DEVICE", "retrieval.index_device is cuda"),
+        (["serve"], "RAG_EMBEDDING__DEVICE", "embedding.device is cuda"),
+        (["worker", "--once"], "RAG_EMBEDDING__DEVICE", "embedding.device is cuda"),
+    ],
+)
+def test_a_configured_gpu_that_is_not_there_stops_startup(
+    env, monkeypatch, command, variable, named
+):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the setting would work")
+    monkeypatch.setenv(variable, "cuda")
+    get_settings.cache_clear()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert named in result.output
+    assert "Traceback" not in result.output

@@ -35,6 +35,7 @@ def test_reports_every_part_without_loading(env):
     parts = rows_by_part(collect(settings, load=False))
     assert not [row for row in sum(parts.values(), []) if row.failed]
     assert parts["device"][0].what.startswith(("CPU", "cuda:"))
+    assert "retrieval.index_device" in parts["device"][-1].detail
     assert "(current)" in parts["database"][0].detail
     assert parts["database"][1].detail == "0 documents, 0 chunks"
     assert "no snapshot yet" in parts["index"][0].detail
@@ -86,3 +87,14 @@ def test_cli_exits_one_when_a_check_fails(env):
     database = next(line for line in result.output.splitlines() if "database" in line)
     assert "failed" in database
     assert "1 check(s) failed" in result.output
+
+
+def test_a_configured_gpu_that_is_not_there_fails_its_row(env):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the setting would work")
+    settings = Settings(retrieval={"index_device": "cuda"})
+    placement = rows_by_part(collect(settings, load=False))["device"][-1]
+    assert placement.failed
+    assert "retrieval.index_device is cuda" in placement.detail

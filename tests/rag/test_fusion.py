@@ -93,14 +93,8 @@ DOCS = {
 
 
 @pytest.fixture
-def service(make_service, tmp_path):
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for name, text in DOCS.items():
-        (folder / name).write_text(text)
-    service = make_service()
-    assert service.pipeline.ingest_folder(folder).indexed == len(DOCS)
-    return service
+def service(make_indexed_service):
+    return make_indexed_service(DOCS)
 
 
 def _retriever(service, dense_enabled=True, **settings):

@@ -22,15 +22,8 @@ DOCS = {
 
 
 @pytest.fixture
-def service(make_service, tmp_path):
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for name, text in DOCS.items():
-        (folder / name).write_text(text)
-    service = make_service()
-    report = service.pipeline.ingest_folder(folder)
-    assert report.indexed == len(DOCS)
-    return service
+def service(make_indexed_service):
+    return make_indexed_service(DOCS)
 
 
 def _retriever(service, **settings) -> Retriever:

@@ -1,13 +1,27 @@
 """OpenAI-compatible chat: `POST /v1/chat/completions` and `GET /v1/models`, so an unmodified
 OpenAI client or chat UI can use the service as a model (base URL `…/v1`, an API key of ours).
 
-The last message is the question (it must be the user's); earlier user and assistant turns are
-the conversation's history, packed into the prompt as far as the context allows. System
+The last message is the question (it must be the user's); the newest earlier user and
+assistant turns (up to rag.service.MAX_HISTORY_TURNS) are the conversation's history, packed
+into the prompt as far as the context allows. System
 messages from the client are ignored: the service's own instructions keep the answer to the
-documents. Sampling options (temperature, max_tokens, …) are accepted and ignored: the server's
-configuration decides them. Citations travel twice: as a `citations` field (on the response,
-or on the last chunk of a stream) and as a numbered "Sources:" block at the end of the text, for
-clients that drop unknown fields.
+documents. Citations travel twice: as a `citations` field (on the response, or on the last
+chunk of a stream) and as a numbered "Sources:" block at the end of the text, for clients that
+drop unknown fields.
+
+Options honoured: `max_tokens` / `max_completion_tokens` may lower the configured
+`llm.max_tokens` (never raise it; below 1 is a 422) and `finish_reason` is "length" when they
+cut the answer; `stop` (a string or a list of up to 4, each at most 200 characters) ends the
+model's text early (it applies to the generated text, before the sources block and before the
+asker's own names replace their pseudonyms). `stream_options.include_usage` adds OpenAI's
+last chunk with `choices: []` and `usage` (`stream_options` without `stream` is a 422, as
+OpenAI refuses it; `n` must be 1). Everything else (temperature, top_p, seed, tools, …) is
+accepted and ignored: the server's configuration decides it, so answers stay
+reproducible.
+
+`usage` counts the model's tokens: the whole prompt it read (instructions, sources, history
+and question) and the tokens it generated, not the sources block. The "not in the documents"
+answer calls no model, so its usage is all zeros.
 """
 
 from __future__ import annotations
@@ -16,15 +30,15 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from rag.answer import Citation
+from rag.answer import Citation, GenerationLimits
 from rag.api.answering import GENERATION_FAILURES, GatedAnswer, failure_status, start_answer
 from rag.api.deps import CallerDep, GateDep, ServiceDep
 from rag.api.errors import ERROR_RESPONSES, GENERATION_RESPONSES, ErrorOut, error_body
@@ -58,6 +72,17 @@ class ChatMessageIn(BaseModel):
         return "\n".join(part.text for part in self.content)
 
 
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: bool = Field(
+        default=False, description="Send a last chunk with `usage` and no choices."
+    )
+
+
+MAX_STOP_STRINGS = 4
+StopString = Annotated[str, Field(max_length=200)]
+
+
 class ChatCompletionRequest(BaseModel):
     # OpenAI clients send many more options; they are accepted and left to the server.
     model_config = ConfigDict(extra="allow")
@@ -66,6 +91,33 @@ class ChatCompletionRequest(BaseModel):
         min_length=1, description="The conversation; the last message is the user's question."
     )
     stream: bool = Field(default=False, description="Answer as server-sent chunks.")
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(
+        default=None, ge=1, description="At most the server's configured maximum."
+    )
+    max_completion_tokens: int | None = Field(
+        default=None, ge=1, description="As max_tokens; the lower of the two applies."
+    )
+    stop: StopString | Annotated[list[StopString], Field(max_length=MAX_STOP_STRINGS)] | None = (
+        Field(default=None, description="Strings that end the generated text.")
+    )
+    n: int = Field(default=1, ge=1, le=1, description="One answer per question: only 1.")
+
+    @model_validator(mode="after")
+    def _stream_options_need_a_stream(self) -> ChatCompletionRequest:
+        # As OpenAI: a client that asks for streamed usage without a stream has a bug to see.
+        if self.stream_options is not None and not self.stream:
+            raise ValueError("stream_options is only allowed with stream: true")
+        return self
+
+    def limits(self) -> GenerationLimits:
+        """The generation options this request may set (the maximum is capped later)."""
+        asked = [n for n in (self.max_tokens, self.max_completion_tokens) if n is not None]
+        stop = [self.stop] if isinstance(self.stop, str) else self.stop or []
+        # An empty stop string would end every answer before it began.
+        return GenerationLimits(
+            max_tokens=min(asked) if asked else None, stop=tuple(s for s in stop if s)
+        )
 
 
 class AssistantMessage(BaseModel):
@@ -76,7 +128,24 @@ class AssistantMessage(BaseModel):
 class Choice(BaseModel):
     index: int = 0
     message: AssistantMessage
-    finish_reason: Literal["stop"] = "stop"
+    finish_reason: Literal["stop", "length"] = Field(
+        default="stop", description="'length' when the maximum tokens cut the answer."
+    )
+
+
+class UsageOut(BaseModel):
+    prompt_tokens: int = Field(description="Tokens the model read; 0 when none was called.")
+    completion_tokens: int = Field(description="Tokens the model generated.")
+    total_tokens: int
+
+    @classmethod
+    def of(cls, answer: GatedAnswer) -> UsageOut:
+        usage = answer.usage()
+        return cls(
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            total_tokens=usage.prompt_tokens + usage.completion_tokens,
+        )
 
 
 class ChatCompletion(BaseModel):
@@ -85,6 +154,7 @@ class ChatCompletion(BaseModel):
     created: int
     model: str
     choices: list[Choice]
+    usage: UsageOut
     citations: list[CitationOut] = Field(description="The sources the answer's [n] refer to.")
     found: bool = Field(description="False when nothing relevant was found (the LLM not run).")
 
@@ -138,27 +208,35 @@ def chat_completions(
 ):
     """Answer the last user message from the documents the key may see, with the earlier
     turns as context. `stream: true` sends `chat.completion.chunk`s as server-sent events,
-    the last one with `finish_reason` and `citations`, then `data: [DONE]`."""
+    the last one with `finish_reason` and `citations` (then, with
+    `stream_options.include_usage`, one with `usage` and no choices), then `data: [DONE]`."""
     question, history = split_conversation(body.messages)
     metrics = getattr(request.app.state, "metrics", None)
-    answer = start_answer(service, gate, metrics, question, None, caller, history)
+    answer = start_answer(service, gate, metrics, question, None, caller, history, body.limits())
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:
-        chunks = _chunks(answer, completion_id, created)
+        include_usage = body.stream_options is not None and body.stream_options.include_usage
+        chunks = _chunks(answer, _ChunkHead(completion_id, created, include_usage))
         return StreamingResponse(chunks, media_type="text/event-stream")
     try:
         text = "".join(answer.tokens).strip()
     except GENERATION_FAILURES as exc:
         raise HTTPException(failure_status(exc), str(exc)) from exc
+    content = text + sources_text(answer.citations)
     return ChatCompletion(
         id=completion_id,
         created=created,
         model=MODEL_ID,
-        choices=[Choice(message=AssistantMessage(content=text + sources_text(answer.citations)))],
+        choices=[Choice(message=AssistantMessage(content=content), finish_reason=_finish(answer))],
+        usage=UsageOut.of(answer),
         citations=[asdict(c) for c in answer.citations],
         found=answer.found,
     )
+
+
+def _finish(answer: GatedAnswer) -> Literal["stop", "length"]:
+    return "length" if answer.cut_at_max_tokens() else "stop"
 
 
 def split_conversation(messages: list[ChatMessageIn]) -> tuple[str, list[ChatMessage]]:
@@ -192,23 +270,36 @@ def strip_sources(text: str) -> str:
     return text[:cut] if cut != -1 else text
 
 
-def _chunk(completion_id: str, created: int, delta: dict, finish: str | None, **extra) -> str:
-    data: dict[str, Any] = {
-        "id": completion_id,
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": MODEL_ID,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-        **extra,
-    }
-    return f"data: {json.dumps(data)}\n\n"
+@dataclass(frozen=True)
+class _ChunkHead:
+    """What every chunk of one streamed completion carries."""
+
+    completion_id: str
+    created: int
+    # OpenAI's semantics: then every chunk has `usage: null`, and a last one holds it.
+    include_usage: bool
+
+    def sse(self, choices: list[dict], **extra: Any) -> str:
+        data: dict[str, Any] = {
+            "id": self.completion_id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": MODEL_ID,
+            "choices": choices,
+            **({"usage": None} if self.include_usage else {}),
+            **extra,
+        }
+        return f"data: {json.dumps(data)}\n\n"
+
+    def chunk(self, delta: dict, finish: str | None, **extra: Any) -> str:
+        return self.sse([{"index": 0, "delta": delta, "finish_reason": finish}], **extra)
 
 
-def _chunks(answer: GatedAnswer, completion_id: str, created: int) -> Iterator[str]:
-    yield _chunk(completion_id, created, {"role": "assistant", "content": ""}, None)
+def _chunks(answer: GatedAnswer, head: _ChunkHead) -> Iterator[str]:
+    yield head.chunk({"role": "assistant", "content": ""}, None)
     try:
         for piece in answer.tokens:
-            yield _chunk(completion_id, created, {"content": piece}, None)
+            yield head.chunk({"content": piece}, None)
     except GENERATION_FAILURES as exc:
         # OpenAI clients raise on a chunk with an `error` field; it holds our error shape.
         error = error_body(failure_status(exc), str(exc))
@@ -217,7 +308,9 @@ def _chunks(answer: GatedAnswer, completion_id: str, created: int) -> Iterator[s
         return
     sources = sources_text(answer.citations)
     if sources:
-        yield _chunk(completion_id, created, {"content": sources}, None)
+        yield head.chunk({"content": sources}, None)
     citations = [asdict(c) for c in answer.citations]
-    yield _chunk(completion_id, created, {}, "stop", citations=citations, found=answer.found)
+    yield head.chunk({}, _finish(answer), citations=citations, found=answer.found)
+    if head.include_usage:
+        yield head.sse([], usage=UsageOut.of(answer).model_dump())
     yield "data: [DONE]\n\n"

@@ -31,9 +31,12 @@ from rag.keys import hash_key
 from rag.service import RagService
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
-# Only these files are served: a name from the URL never reaches the file system.
+# Only these files are served: a name from the URL never reaches the file system. The scripts
+# are ES modules, which a browser runs only when served as JavaScript.
 ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
+    "api.js": "text/javascript; charset=utf-8",
+    "chat.js": "text/javascript; charset=utf-8",
     "admin.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",

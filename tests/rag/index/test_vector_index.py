@@ -284,3 +284,53 @@ def test_size_follows_sql_through_a_mixed_sequence(store, tmp_path):
     assert_matches_sql(index, store)
     rebuilt = store.new_index(tmp_path / "fresh")
     assert ids_of(rebuilt) == ids_of(index)
+
+
+def test_searches_use_the_gpu_copy_only_while_it_is_current(store, tmp_path):
+    """The CPU flat index stands in for GpuIndexFlatIP (no GPU in CI; tests/rag/index/
+    test_gpu_mirror.py). After a change, results stay current: the CPU answers until the
+    copy's refresh interval allows a rebuild."""
+    import faiss
+
+    from rag.index.gpu_mirror import GpuMirror
+
+    store.add(50)
+    mirror = GpuMirror(faiss.IndexFlatIP, refresh_s=3600)
+    index = store.load(VectorIndex(tmp_path, DIM, MODEL, gpu_mirror=mirror))
+    plain = store.new_index(tmp_path / "plain")
+    query = next(iter(store.vectors.values()))
+
+    assert index.search(query, 5) == plain.search(query, 5)
+    assert mirror.searches == 1
+    allowed = np.array(sorted(store.vectors)[:40], dtype=np.int64)
+    assert index.search(query, 5, allowed) == plain.search(query, 5, allowed)
+    assert mirror.searches == 2
+
+    new = store.add(1)
+    store.remove([next(iter(store.vectors))])
+    store.catch_up(index)
+    store.catch_up(plain)
+    newest = store.vectors[new[0]]
+    found = index.search(newest, 3)
+    assert found[0][0] == new[0], "the CPU index answers with the new chunk at once"
+    assert found == plain.search(newest, 3)
+    assert mirror.searches == 2, "the stale GPU copy was not asked"
+
+    mirror.refresh_s = 0
+    assert index.search(newest, 3) == found
+    assert mirror.searches == 3, "rebuilt, then the copy answers again"
+
+
+def test_a_failing_gpu_copy_moves_search_to_the_cpu_for_good(store, tmp_path):
+    """A CUDA error (out of memory while vLLM holds the GPU) must not fail questions."""
+    from rag.index.gpu_mirror import GpuMirror
+
+    def out_of_memory(dimension):
+        raise RuntimeError("cudaMalloc error out of memory")
+
+    store.add(20)
+    index = store.load(VectorIndex(tmp_path, DIM, MODEL, gpu_mirror=GpuMirror(out_of_memory)))
+    plain = store.new_index(tmp_path / "plain")
+    query = next(iter(store.vectors.values()))
+    assert index.search(query, 5) == plain.search(query, 5)
+    assert index.gpu_mirror is None, "not retried at every question"

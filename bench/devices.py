@@ -1,0 +1,160 @@
+"""Embedding and dense search throughput on this machine's devices (CPU, and a GPU if any).
+
+    python bench/devices.py [--chunks 2048] [--batch-sizes 32,256] [--vectors 100000]
+        [--queries 500] [--visible 1.0,0.5,0.01] [--out FILE.json]
+
+* Embedding: chunks per second for real passages (the squad-dev corpus in ../shared/eval,
+  else the handbook sentences repeated), through rag.embed.Embedder as ingestion uses it, on
+  each device that torch sees, at each batch size.
+* Search: queries per second through rag.index.VectorIndex, one query at a time as the API
+  asks them, over --vectors random unit vectors of the model's dimension: the CPU index, and
+  the GPU copy (rag/index/gpu_mirror.py) when faiss has GPU support; unfiltered and with an
+  access filter leaving each --visible share of the chunks.
+
+The generator's figures (time to first token, tokens per second) come from
+bench/llm_speed.py --backend ...; bench/RESULTS.md puts them side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from results_io import load_average, write_results
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere
+
+from rag.config import Settings  # noqa: E402
+from rag.devices import faiss_gpu_available  # noqa: E402
+from rag.embed import Embedder  # noqa: E402
+
+CORPUS = REPO_ROOT.parent / "shared" / "eval" / "squad-dev" / "corpus.jsonl"
+FALLBACK = "Employees request annual leave in the HR system before they take it. " * 12
+DEFAULT_OUT = REPO_ROOT / "bench" / "results" / "devices.json"
+
+
+def passages(n: int) -> list[str]:
+    if not CORPUS.is_file():
+        return [FALLBACK] * n
+    texts = []
+    with CORPUS.open() as lines:
+        for line in lines:
+            texts.append(json.loads(line)["text"])
+            if len(texts) == n:
+                break
+    return (texts * (n // len(texts) + 1))[:n]
+
+
+def embedding_speed(devices: list[str], batch_sizes: list[int], texts: list[str]) -> list[dict]:
+    rows = []
+    for device in devices:
+        for batch_size in batch_sizes:
+            settings = Settings().embedding.model_copy(
+                update={"device": device, "batch_size": batch_size}
+            )
+            embedder = Embedder(settings)
+            embedder.embed(texts[:batch_size])  # warm-up: kernels, allocator
+            started = time.perf_counter()
+            embedder.embed(texts)
+            seconds = time.perf_counter() - started
+            rows.append(
+                {
+                    "device": device,
+                    "batch_size": batch_size,
+                    "chunks": len(texts),
+                    "seconds": round(seconds, 3),
+                    "chunks_per_s": round(len(texts) / seconds, 1),
+                }
+            )
+            print(f"embed  {device:5} batch {batch_size:4}: {rows[-1]['chunks_per_s']} chunks/s")
+    return rows
+
+
+def search_speed(
+    dimension: int, n_vectors: int, n_queries: int, visible: list[float]
+) -> list[dict]:
+    from rag.index.gpu_mirror import GpuMirror, gpu_flat_factory
+    from rag.index.vector_index import VectorIndex
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(n_vectors, dimension)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.arange(1, n_vectors + 1, dtype=np.int64)
+    queries = vectors[rng.choice(n_vectors, n_queries)]
+
+    placements = {"cpu": None}
+    if faiss_gpu_available():
+        placements["cuda"] = GpuMirror(gpu_flat_factory(), refresh_s=0)
+    rows = []
+    for device, mirror in placements.items():
+        index = VectorIndex(Path("/nonexistent"), dimension, "bench", gpu_mirror=mirror)
+        index._index.add_with_ids(vectors, ids)  # straight in: no SQL needed to time search
+        index._version += 1
+        for share in visible:
+            allowed = None
+            if share < 1.0:
+                allowed = np.sort(rng.choice(ids, int(n_vectors * share), replace=False))
+            index.search(queries[0], 50, allowed)  # warm-up (and the GPU copy's build)
+            started = time.perf_counter()
+            for query in queries:
+                index.search(query, 50, allowed)
+            seconds = time.perf_counter() - started
+            on_gpu = mirror.searches if mirror else 0
+            rows.append(
+                {
+                    "device": device,
+                    "vectors": n_vectors,
+                    "visible": share,
+                    "k": 50,
+                    "queries": n_queries,
+                    "queries_per_s": round(n_queries / seconds, 1),
+                    "answered_on_gpu": on_gpu,
+                }
+            )
+            if mirror:
+                mirror.searches = 0
+            print(f"search {device:5} visible {share:>5.0%}: {rows[-1]['queries_per_s']} queries/s")
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chunks", type=int, default=2048)
+    parser.add_argument("--batch-sizes", default="32,256")
+    parser.add_argument("--vectors", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--visible", default="1.0,0.5,0.01")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
+    args = parser.parse_args()
+
+    import torch
+
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    texts = passages(args.chunks)
+    embedding = embedding_speed(devices, [int(b) for b in args.batch_sizes.split(",")], texts)
+    dimension = Embedder(Settings().embedding).dimension
+    search = search_speed(
+        dimension, args.vectors, args.queries, [float(v) for v in args.visible.split(",")]
+    )
+    write_results(
+        args.out,
+        {
+            "gpu": gpu,
+            "torch_threads": torch.get_num_threads(),
+            "load_average": load_average(),
+            "embedding": embedding,
+            "search": search,
+        },
+    )
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

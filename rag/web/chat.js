@@ -1,0 +1,257 @@
+// The conversation view: past conversations, streamed answers with each [n] turned into a
+// button, and the dialog that shows a cited source. Text from the server is only ever set with
+// textContent.
+
+import {
+  $, ApiError, api, describeError, el, fail, handle, headers, request, state,
+} from "./api.js";
+
+// No event from the server for this long: the answer is given up as timed out.
+const STREAM_IDLE_MS = 120000;
+
+// -- conversations ----------------------------------------------------------------------------
+
+export async function loadConversations() {
+  const list = $("conversation-list");
+  const conversations = await api("/v1/conversations");
+  list.replaceChildren();
+  for (const c of conversations) {
+    const item = el("li", { "data-id": String(c.id) });
+    const open = el("button", { type: "button", class: "conversation" }, c.title || "Untitled");
+    if (c.id === state.conversationId) open.setAttribute("aria-current", "true");
+    open.addEventListener("click", () => openConversation(c.id));
+    const remove = el("button", { type: "button", class: "delete",
+      "aria-label": "Delete conversation: " + (c.title || "Untitled") }, "×");
+    remove.addEventListener("click", () => deleteConversation(c.id));
+    item.append(open, remove);
+    list.append(item);
+  }
+  $("conversations-empty").hidden = conversations.length > 0;
+}
+
+async function openConversation(id) {
+  $("chat-status").textContent = "";
+  try {
+    const conversation = await api("/v1/conversations/" + id);
+    state.conversationId = id;
+    $("messages").replaceChildren();
+    for (const m of conversation.messages) {
+      if (m.role === "user") addQuestion(m.content);
+      else renderAnswer(addAnswer(), m.content, m.citations, m.found, "done");
+    }
+    $("intro").hidden = conversation.messages.length > 0;
+    await loadConversations();
+    $("question").focus();
+  } catch (err) {
+    handle(err, "chat-status");
+  }
+}
+
+async function deleteConversation(id) {
+  try {
+    await api("/v1/conversations/" + id, { method: "DELETE" });
+    if (state.conversationId === id) newChat();
+    await loadConversations();
+    $("new-chat").focus();
+  } catch (err) {
+    handle(err, "chat-status");
+  }
+}
+
+export function newChat() {
+  state.conversationId = null;
+  $("messages").replaceChildren();
+  $("intro").hidden = false;
+  $("chat-status").textContent = "";
+  for (const b of document.querySelectorAll(".conversation[aria-current]")) {
+    b.removeAttribute("aria-current");
+  }
+  $("question").focus();
+}
+
+// -- messages ---------------------------------------------------------------------------------
+
+function addQuestion(text) {
+  const item = el("li", { class: "message question" });
+  item.append(el("p", { class: "who-said" }, "You"), el("p", { class: "text" }, text));
+  $("messages").append(item);
+  item.scrollIntoView({ block: "end" });
+}
+
+function addAnswer() {
+  const item = el("li", { class: "message answer", "data-state": "streaming" });
+  item.append(el("p", { class: "who-said" }, "Answer"), el("p", { class: "text" }));
+  $("messages").append(item);
+  return item;
+}
+
+// The answer's text with each [n] turned into a button opening source n.
+function renderText(target, text, citations) {
+  const byN = new Map(citations.map((c) => [c.n, c]));
+  target.replaceChildren();
+  let last = 0;
+  for (const match of text.matchAll(/\[(\d+)\]/g)) {
+    const citation = byN.get(Number(match[1]));
+    if (!citation) continue;
+    target.append(text.slice(last, match.index), citeButton(citation, "inline"));
+    last = match.index + match[0].length;
+  }
+  target.append(text.slice(last));
+}
+
+function citeButton(citation, kind) {
+  const button = el("button", {
+    type: "button",
+    class: "cite " + kind,
+    "data-n": String(citation.n),
+    "aria-label": "Source " + citation.n + ": " + citation.title + ", page " + citation.page,
+  }, String(citation.n));
+  button.addEventListener("click", () => openSource(citation, button));
+  return button;
+}
+
+function renderAnswer(item, text, citations, found, phase) {
+  item.dataset.state = phase;
+  item.classList.toggle("not-found", !found);
+  const target = item.querySelector(".text");
+  if (!found) {
+    item.querySelector(".who-said").textContent = "Not in the documents";
+    target.textContent = text;
+  } else {
+    renderText(target, text, citations);
+  }
+  let sources = item.querySelector(".sources");
+  if (found && citations.length && !sources) {
+    sources = el("div", { class: "sources" });
+    sources.append(el("span", { class: "sources-label" }, "Sources:"));
+    const list = el("ol", { class: "source-list" });
+    for (const c of citations) {
+      const entry = el("li");
+      entry.append(citeButton(c, "listed"), " ", el("span", {}, c.title + ", p. " + c.page));
+      list.append(entry);
+    }
+    sources.append(list);
+    item.append(sources);
+  }
+}
+
+// Server-sent events from a fetch body: yields {event, data}.
+async function* events(response, controller) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let idle = setTimeout(() => controller.abort(), STREAM_IDLE_MS);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      clearTimeout(idle);
+      idle = setTimeout(() => controller.abort(), STREAM_IDLE_MS);
+      buffer += decoder.decode(value, { stream: true });
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) !== -1) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const fields = {};
+        for (const line of block.split("\n")) {
+          const at = line.indexOf(": ");
+          if (at > 0) fields[line.slice(0, at)] = line.slice(at + 2);
+        }
+        if (fields.event) yield { event: fields.event, data: JSON.parse(fields.data || "{}") };
+      }
+    }
+  } finally {
+    clearTimeout(idle);
+  }
+}
+
+// Asks in the open conversation (made first when there is none) and streams the answer in.
+export async function ask(question) {
+  $("chat-status").textContent = "";
+  $("intro").hidden = true;
+  if (state.conversationId === null) {
+    const created = await api("/v1/conversations", { method: "POST", body: "{}" });
+    state.conversationId = created.id;
+  }
+  addQuestion(question);
+  const item = addAnswer();
+  const controller = new AbortController();
+  let response;
+  try {
+    response = await fetch("/v1/conversations/" + state.conversationId + "/messages", {
+      method: "POST",
+      headers: headers({ "Content-Type": "application/json" }),
+      body: JSON.stringify({ question }),
+      signal: controller.signal,
+    });
+  } catch (err) {
+    item.remove();
+    throw new ApiError(-1, "network");
+  }
+  if (!response.ok) {
+    item.remove();
+    await fail(response);
+  }
+  let text = "";
+  let citations = [];
+  let found = true;
+  try {
+    for await (const { event, data } of events(response, controller)) {
+      if (event === "citations") {
+        citations = data.citations;
+        found = data.found;
+      } else if (event === "token") {
+        text += data.text;
+        renderAnswer(item, text, citations, found, "streaming");
+      } else if (event === "done") {
+        renderAnswer(item, data.answer, data.citations, data.found, "done");
+      } else if (event === "error") {
+        throw new ApiError(data.status, data.message);
+      }
+    }
+  } catch (err) {
+    item.dataset.state = "failed";
+    throw err.name === "AbortError" ? new ApiError(0, "timeout") : err;
+  }
+  if (item.dataset.state !== "done") throw new ApiError(0, "timeout");
+}
+
+// -- sources ----------------------------------------------------------------------------------
+
+function openSource(citation, opener) {
+  $("source-n").textContent = "Source " + citation.n;
+  $("source-title").textContent = citation.title || citation.path;
+  $("source-page").textContent = "Page " + citation.page;
+  $("source-path").textContent = citation.path;
+  $("source-passage").textContent = citation.snippet;
+  $("source-error").textContent = "";
+  const link = $("source-open");
+  link.href = "/v1/documents/" + citation.document_id + "/file#page=" + citation.page;
+  link.textContent = "Open the original at page " + citation.page;
+  link.dataset.documentId = String(citation.document_id);
+  link.dataset.page = String(citation.page);
+  const dialog = $("source");
+  dialog.showModal();
+  dialog.addEventListener("close", () => opener.focus(), { once: true });
+}
+
+// The "Open the original" link's click. With a pasted key a plain link cannot authenticate:
+// fetch the file with the key and open it from memory, keeping the #page anchor. Behind the
+// proxy the plain link works.
+export async function openOriginal(event) {
+  if (!state.key) return;
+  event.preventDefault();
+  const link = event.currentTarget;
+  const opened = window.open("", "_blank"); // now, while the click still counts as the user's
+  try {
+    const response = await request("/v1/documents/" + link.dataset.documentId + "/file",
+      { timeoutMs: 60000 });
+    const url = URL.createObjectURL(await response.blob());
+    if (opened) opened.location.href = url + "#page=" + link.dataset.page;
+  } catch (err) {
+    if (opened) opened.close();
+    $("source-error").textContent = err instanceof ApiError && err.status === 404
+      ? "The service cannot serve the original of this document."
+      : describeError(err);
+  }
+}
