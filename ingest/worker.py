@@ -25,6 +25,8 @@ from rag.db.models import Job, Source
 from rag.db.session import transaction
 
 log = logging.getLogger(__name__)
+# The status a job stopped by its worker's shutdown reports: not an end, it is queued again.
+HANDED_BACK = "handed back"
 
 
 def worker_name() -> str:
@@ -53,12 +55,13 @@ class Worker:
         self.name = name or worker_name()
 
     def run(self, stop: threading.Event, *, once: bool = False) -> int:
-        """Run jobs until `stop` is set (or, with once, until the queue is empty)."""
+        """Run jobs until `stop` is set (or, with once, until the queue is empty). A job
+        running when `stop` is set ends after its current file and goes back to the queue."""
         done = 0
         while not stop.is_set():
             with transaction(self.session_factory) as session:
                 jobs.enqueue_due_scans(session, self.scan_interval_s)
-            if self.run_next() is not None:
+            if self.run_next(stop=stop) is not None:
                 done += 1
                 continue
             if once:
@@ -66,8 +69,10 @@ class Worker:
             stop.wait(self.settings.poll_s)
         return done
 
-    def run_next(self, job_id: int | None = None) -> Job | None:
-        """Claim one job (a given one, if job_id) and run it to its end."""
+    def run_next(
+        self, job_id: int | None = None, stop: threading.Event | None = None
+    ) -> Job | None:
+        """Claim one job (a given one, if job_id) and run it to its end, or until `stop`."""
         job = jobs.claim(
             self.session_factory,
             self.name,
@@ -78,7 +83,7 @@ class Worker:
         if job is None:
             return None
         log.info("job %d (%s) claimed by %s, attempt %d", job.id, job.kind, self.name, job.attempts)
-        run = _JobRun(self, job)
+        run = _JobRun(self, job, stop or threading.Event())
         run.execute()
         return job
 
@@ -86,9 +91,10 @@ class Worker:
 class _JobRun:
     """One job being run: its progress, its heartbeat, its end."""
 
-    def __init__(self, worker: Worker, job: Job) -> None:
+    def __init__(self, worker: Worker, job: Job, shutdown: threading.Event) -> None:
         self.worker = worker
         self.job = job
+        self.shutdown = shutdown
         self.cancel_requested = False
         self.lease_lost = False
         self._progress: dict[str, Any] = {}
@@ -113,7 +119,13 @@ class _JobRun:
             heartbeat.join()
         if self.lease_lost:
             return
-        self._flush()
+        self._flush()  # also learns of a cancel that came with the stop
+        if status == HANDED_BACK and self.cancel_requested:
+            status = "cancelled"
+        if status == HANDED_BACK:
+            jobs.release(self.worker.session_factory, self.job.id, self.worker.name)
+            log.info("job %d goes back to the queue: this worker is stopping", self.job.id)
+            return
         jobs.finish(self.worker.session_factory, self.job.id, self.worker.name, status, error)
         log.info("job %d finished: %s", self.job.id, status)
 
@@ -141,7 +153,7 @@ class _JobRun:
         except SourceUnavailable as exc:
             raise JobFailed(str(exc)) from exc
         if report.stopped:
-            return "cancelled", None
+            return self._stopped_status(), None
         return "succeeded", None
 
     def _reembed(self) -> tuple[str, str | None]:
@@ -153,13 +165,13 @@ class _JobRun:
             self._set(done=done, total=total)
             self._flush()
 
-        reembed_all(
+        report = reembed_all(
             self.worker.session_factory,
             pipeline.embedder,
             on_progress=on_progress,
             should_stop=self._should_stop,
         )
-        return ("cancelled", None) if self.cancel_requested else ("succeeded", None)
+        return (self._stopped_status(), None) if not report.finished else ("succeeded", None)
 
     # -- progress --------------------------------------------------------------------------
 
@@ -177,7 +189,11 @@ class _JobRun:
     def _should_stop(self) -> bool:
         if self.lease_lost:
             raise jobs.LeaseLost(f"job {self.job.id} was taken over")
-        return self.cancel_requested
+        return self.cancel_requested or self.shutdown.is_set()
+
+    def _stopped_status(self) -> str:
+        # An admin's cancel wins over a worker that is merely shutting down.
+        return "cancelled" if self.cancel_requested else HANDED_BACK
 
     def _set(self, **fields: Any) -> None:
         with self._lock:

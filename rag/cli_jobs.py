@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -258,27 +259,24 @@ def jobs_cancel(job_id: int) -> None:
 def worker(
     once: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
 ) -> None:
-    """Run indexing jobs until interrupted (Ctrl-C stops after the current file's commit)."""
-    import signal
-
+    """Run indexing jobs until stopped. SIGTERM or Ctrl-C: the current job stops after its
+    file and goes back to the queue; a second Ctrl-C quits at once."""
     from rag.devices import DeviceUnavailableError, pick_torch_device
+    from rag.stop_signals import stop_on_signals
 
     service = _service()
     try:  # the worker embeds: a configured GPU that is not there stops it here
         pick_torch_device(service.settings.embedding.device, "embedding.device")
     except DeviceUnavailableError as exc:
         raise _fail(str(exc)) from exc
+    # A worker's log is its output: each job claimed, finished or handed back, without -v.
+    logging.getLogger("ingest.worker").setLevel(logging.INFO)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     instance = service.worker()
     console.print(f"worker {instance.name} waiting for jobs")
-    try:
+    with stop_on_signals(stop, say=err.print):
         done = instance.run(stop, once=once)
-    except KeyboardInterrupt:
-        stop.set()
-        done = None
-    if done is not None:
-        console.print(f"worker {instance.name} stopped after {done} jobs")
+    console.print(f"worker {instance.name} stopped after {done} jobs")
     service.close()
 
 

@@ -156,6 +156,24 @@ def finish(
         )
 
 
+def release(session_factory: sessionmaker[Session], job_id: int, owner: str) -> None:
+    """Hand a running job back to the queue (its worker is shutting down): any worker takes it
+    at once instead of after the lease expires, and a re-run skips what is done. A clean hand
+    back is not a failed attempt, so it does not count towards max_attempts."""
+    with transaction(session_factory) as session:
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.lease_owner == owner, Job.status == "running")
+            .values(
+                status="queued",
+                lease_owner=None,
+                lease_expires_at=None,
+                current=None,
+                attempts=Job.attempts - 1,
+            )
+        )
+
+
 def request_cancel(session: Session, job_id: int) -> Job:
     """A queued job is cancelled at once; a running one stops after its current file."""
     job = get(session, job_id)

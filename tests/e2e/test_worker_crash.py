@@ -133,6 +133,19 @@ def _kill_mid_document(db, job_id: int, proc: subprocess.Popen, after_files: int
     proc.wait()
 
 
+def _stop(proc: subprocess.Popen, log: Path, within_s: float = 120) -> int:
+    """SIGTERM, as `docker stop` sends: the worker must exit on its own, after its file."""
+    if proc.poll() is not None:
+        return proc.returncode
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(within_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"the worker ignored SIGTERM: {log.read_text()[-2000:]}") from None
+
+
 def test_a_killed_worker_job_is_finished_by_another(tmp_path, database_url, db, embedder):
     folder = tmp_path / "procedures"
     _write_corpus(folder, files=16)
@@ -148,12 +161,36 @@ def test_a_killed_worker_job_is_finished_by_another(tmp_path, database_url, db, 
     try:
         _wait(lambda: _job(db, job_id).status != "running", 900, "the job to end", [second])
     finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(60)
+        _stop(second, log)
     job = _job(db, job_id)
     assert job.status == "succeeded", (job.error, log.read_text()[-2000:])
     # The second run skips what the first committed: only the rest is processed again.
     assert job.attempts == 2 and job.done == job.total and 0 < job.total <= 16 - 3
+    _assert_consistent(db, embedder, tmp_path / "replay", files=16)
+
+
+def test_a_worker_stopped_with_sigterm_hands_its_job_back(tmp_path, database_url, db, embedder):
+    folder = tmp_path / "procedures"
+    _write_corpus(folder, files=16)
+    job_id = _add_source(db, folder)
+    env = _env(tmp_path, database_url, lease_s=600)  # a hand-back, not an expired lease
+    log = tmp_path / "workers.log"
+
+    first = _start(["worker"], env, log)
+    _wait(lambda: (_job(db, job_id).done or 0) >= 2, 600, "2 files done", [first])
+    assert _stop(first, log) == 0
+    job = _job(db, job_id)
+    assert (job.status, job.lease_owner, job.attempts) == ("queued", None, 0), job.error
+    assert "goes back to the queue" in log.read_text()
+
+    finisher = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "worker", "--once"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert finisher.returncode == 0, finisher.stderr[-2000:]
+    job = _job(db, job_id)
+    assert (job.status, job.attempts) == ("succeeded", 1), job.error
+    assert job.done == job.total and 0 < job.total <= 16 - 2
     _assert_consistent(db, embedder, tmp_path / "replay", files=16)
 
 
@@ -189,9 +226,7 @@ def test_two_workers_share_jobs_and_survive_one_being_killed(tmp_path, database_
         )
     finally:
         for worker in workers:
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-                worker.wait(60)
+            _stop(worker, log)
     jobs = [_job(db, j) for j in job_ids]
     assert [j.status for j in jobs] == ["succeeded", "succeeded"], log.read_text()[-2000:]
     assert jobs[0].attempts == 2

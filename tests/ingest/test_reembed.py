@@ -214,3 +214,26 @@ def test_a_changed_model_queues_a_reembed_that_the_worker_runs(service, prefixed
         assert stored_fingerprint(session) == embedding_fingerprint(prefixed.settings, prefixed)
     changed._vectors_checked_at = None  # skip the 30 s wait between checks
     assert changed.vectors_current() and changed.retriever.dense_enabled
+
+
+def test_a_reembed_stopped_by_its_worker_shutting_down_is_queued_again(
+    service, prefixed, make_service
+):
+    import threading
+
+    from rag import jobs
+
+    changed = make_service(embedding=prefixed.settings)
+    changed._embedder = prefixed
+    assert changed.vectors_current() is False  # queues the re-embed
+    stopping = threading.Event()
+    stopping.set()
+    job = changed.worker().run_next(stop=stopping)
+    with changed.session_factory() as session:
+        handed_back = jobs.get(session, job.id)
+        assert (handed_back.status, handed_back.attempts) == ("queued", 0)
+        assert stored_fingerprint(session) != embedding_fingerprint(prefixed.settings, prefixed)
+    changed.worker().run_next(job.id)
+    with changed.session_factory() as session:
+        assert jobs.get(session, job.id).status == "succeeded"
+        assert stored_fingerprint(session) == embedding_fingerprint(prefixed.settings, prefixed)

@@ -265,3 +265,61 @@ def test_queries_never_see_two_versions_of_a_document(service, folder):
         stop.set()
         reader.join()
     assert problems == []
+
+
+def test_a_stopping_worker_hands_its_job_back_after_the_current_file(service, folder, monkeypatch):
+    """SIGTERM to `rag worker` (or the API shutting down its in-process worker) sets `stop`:
+    the job ends after its current file and is queued again, not cancelled, so the next run
+    carries on where this one stopped."""
+    import ingest.pipeline as pipeline_module
+
+    real_prepare = pipeline_module.IngestPipeline._prepare
+    stop = threading.Event()
+    with transaction(service.session_factory) as session:
+        source = Source(name="docs", path=str(folder.resolve()), groups=[])
+        session.add(source)
+        session.flush()
+        job_id = jobs.enqueue(session, "scan", source_id=source.id).id
+
+    def prepare(self, path):
+        stop.set()
+        return real_prepare(self, path)
+
+    monkeypatch.setattr(pipeline_module.IngestPipeline, "_prepare", prepare)
+    assert service.worker().run(stop) == 1
+    with service.session_factory() as session:
+        job = jobs.get(session, job_id)
+        indexed = session.scalars(select(Document).where(Document.status == "indexed")).all()
+    assert (job.status, job.lease_owner, job.attempts, job.finished_at) == ("queued", None, 0, None)
+    assert len(indexed) == 1 and job.done == 0 < job.total
+
+    monkeypatch.setattr(pipeline_module.IngestPipeline, "_prepare", real_prepare)
+    service.worker().run_next(job_id)
+    with service.session_factory() as session:
+        job = jobs.get(session, job_id)
+    assert (job.status, job.attempts) == ("succeeded", 1)
+    assert job.done == job.total == len(list(folder.iterdir())) - 1  # the first file was done
+    _assert_index_matches_sql(service)
+
+
+def test_a_cancel_wins_over_a_stopping_worker(service, folder, monkeypatch):
+    import ingest.pipeline as pipeline_module
+
+    real_prepare = pipeline_module.IngestPipeline._prepare
+    stop = threading.Event()
+    with transaction(service.session_factory) as session:
+        source = Source(name="docs", path=str(folder.resolve()), groups=[])
+        session.add(source)
+        session.flush()
+        job_id = jobs.enqueue(session, "scan", source_id=source.id).id
+
+    def prepare(self, path):
+        with transaction(service.session_factory) as session:
+            jobs.request_cancel(session, job_id)
+        stop.set()
+        return real_prepare(self, path)
+
+    monkeypatch.setattr(pipeline_module.IngestPipeline, "_prepare", prepare)
+    service.worker().run(stop)
+    with service.session_factory() as session:
+        assert jobs.get(session, job_id).status == "cancelled"
