@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -152,9 +154,11 @@ def reindex(
     ] = True,
     follow: Annotated[bool, typer.Option(help="Show its progress until it ends.")] = True,
 ) -> None:
-    """Scan a source now: only new, changed, moved and deleted files are processed."""
+    """Scan a source now: only new, changed, moved and deleted files are processed. Ctrl-C
+    while it runs here stops after the current file and leaves the job queued for a worker."""
     from ingest.sources import SourceNotFound, find_source
     from rag.db.session import transaction
+    from rag.stop_signals import stop_on_signals
 
     service = _service()
     try:
@@ -163,21 +167,30 @@ def reindex(
     except SourceNotFound as exc:
         raise _fail(str(exc)) from exc
     console.print(f"job {job.id}: scan of '{source}'")
+    if not (follow or run):
+        return
+    stop = threading.Event()
     runner = None
-    if run:
-        worker = service.worker()
-        runner = threading.Thread(target=worker.run_next, args=(job.id,), daemon=True)
-        runner.start()
-    if follow or run:
-        final = _follow(service, job.id)
+    with stop_on_signals(stop, say=err.print) if run else nullcontext():
+        if run:
+            worker = service.worker()
+            runner = threading.Thread(
+                target=worker.run_next, kwargs={"job_id": job.id, "stop": stop}, daemon=True
+            )
+            runner.start()
+        # Stopped by Ctrl-C: the job was handed back once the runner is done with it.
+        final = _follow(service, job.id, lambda: stop.is_set() and not runner.is_alive())
         if runner:
             runner.join()
-        _print_job(final)
-        if final["status"] != "succeeded":
-            raise typer.Exit(1)
+    _print_job(final)
+    if final["status"] == "queued":
+        err.print(f"job {job.id} is queued again: a worker carries on where it stopped")
+    if final["status"] != "succeeded":
+        raise typer.Exit(1)
 
 
-def _follow(service, job_id: int) -> dict:
+def _follow(service, job_id: int, stopped_here: Callable[[], bool] = lambda: False) -> dict:
+    """Show the job's progress until it ends, or until `stopped_here()`."""
     with Progress(
         TextColumn("[bold]{task.fields[state]}[/bold]"),
         BarColumn(),
@@ -188,6 +201,7 @@ def _follow(service, job_id: int) -> dict:
     ) as progress:
         task = progress.add_task("", total=None, state="queued")
         while True:
+            stopped = stopped_here()  # before the read, which then shows where it stopped
             with service.session_factory() as session:
                 job = jobs.job_as_dict(jobs.get(session, job_id))
             progress.update(
@@ -197,7 +211,7 @@ def _follow(service, job_id: int) -> dict:
                 state=job["status"],
                 description=job["current"] or "",
             )
-            if job["status"] in jobs.FINISHED:
+            if job["status"] in jobs.FINISHED or stopped:
                 return job
             time.sleep(0.5)
 

@@ -79,3 +79,36 @@ def test_worker_once_runs_the_queue_and_exits(env):
     assert result.exit_code == 0, result.output
     assert "stopped after 1 jobs" in result.output
     assert "succeeded" in runner.invoke(app, ["jobs", "--status", "succeeded"]).output
+
+
+def test_ctrl_c_during_reindex_stops_after_the_current_file_and_leaves_the_job_queued(
+    env, monkeypatch
+):
+    import os
+    import signal
+
+    import ingest.pipeline as pipeline_module
+
+    real_prepare = pipeline_module.IngestPipeline._prepare
+    pressed = []
+
+    def prepare(self, path):  # the admin presses Ctrl-C as the first file is read
+        if not pressed:
+            pressed.append(path)
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_prepare(self, path)
+
+    monkeypatch.setattr(pipeline_module.IngestPipeline, "_prepare", prepare)
+    folder = env / "shares" / "handbooks"
+    assert runner.invoke(app, ["sources", "add", str(folder), "--no-scan"]).exit_code == 0
+    stopped = runner.invoke(app, ["reindex", "handbooks"])
+    assert stopped.exit_code == 1, stopped.output
+    assert "job 1 queued: 0/6 files" in stopped.output
+    assert "queued again: a worker carries on" in stopped.output
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    monkeypatch.setattr(pipeline_module.IngestPipeline, "_prepare", real_prepare)
+    finished = runner.invoke(app, ["worker", "--once"])
+    assert finished.exit_code == 0, finished.output
+    row = next(line for line in runner.invoke(app, ["jobs"]).output.splitlines() if "scan" in line)
+    assert "succeeded" in row and "5/5" in row  # the file read before Ctrl-C is not read again
