@@ -44,14 +44,18 @@ def service(make_service):
     return make_service()
 
 
-def _scan(service, folder) -> Job:
+def _queue_scan(service, folder) -> int:
     with transaction(service.session_factory) as session:
         source = session.scalar(select(Source).where(Source.path == str(folder.resolve())))
         if source is None:
             source = Source(name=folder.name, path=str(folder.resolve()), groups=[])
             session.add(source)
             session.flush()
-        job_id = jobs.enqueue(session, "scan", source_id=source.id).id
+        return jobs.enqueue(session, "scan", source_id=source.id).id
+
+
+def _scan(service, folder) -> Job:
+    job_id = _queue_scan(service, folder)
     assert service.worker().run_next(job_id) is not None
     with service.session_factory() as session:
         return jobs.get(session, job_id)
@@ -209,11 +213,7 @@ def test_a_running_job_is_cancelled_after_its_current_file(service, folder, monk
     import ingest.pipeline as pipeline_module
 
     real_prepare = pipeline_module.IngestPipeline._prepare
-    with transaction(service.session_factory) as session:
-        source = Source(name="docs", path=str(folder.resolve()), groups=[])
-        session.add(source)
-        session.flush()
-        job_id = jobs.enqueue(session, "scan", source_id=source.id).id
+    job_id = _queue_scan(service, folder)
 
     def prepare(self, path):
         with transaction(service.session_factory) as session:
@@ -275,11 +275,7 @@ def test_a_stopping_worker_hands_its_job_back_after_the_current_file(service, fo
 
     real_prepare = pipeline_module.IngestPipeline._prepare
     stop = threading.Event()
-    with transaction(service.session_factory) as session:
-        source = Source(name="docs", path=str(folder.resolve()), groups=[])
-        session.add(source)
-        session.flush()
-        job_id = jobs.enqueue(session, "scan", source_id=source.id).id
+    job_id = _queue_scan(service, folder)
 
     def prepare(self, path):
         stop.set()
@@ -307,11 +303,7 @@ def test_a_cancel_wins_over_a_stopping_worker(service, folder, monkeypatch):
 
     real_prepare = pipeline_module.IngestPipeline._prepare
     stop = threading.Event()
-    with transaction(service.session_factory) as session:
-        source = Source(name="docs", path=str(folder.resolve()), groups=[])
-        session.add(source)
-        session.flush()
-        job_id = jobs.enqueue(session, "scan", source_id=source.id).id
+    job_id = _queue_scan(service, folder)
 
     def prepare(self, path):
         with transaction(service.session_factory) as session:
