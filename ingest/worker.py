@@ -120,12 +120,12 @@ class _JobRun:
         if self.lease_lost:
             return
         self._flush()  # also learns of a cancel that came with the stop
-        if status == HANDED_BACK and self.cancel_requested:
-            status = "cancelled"
         if status == HANDED_BACK:
-            jobs.release(self.worker.session_factory, self.job.id, self.worker.name)
-            log.info("job %d goes back to the queue: this worker is stopping", self.job.id)
-            return
+            if not self.cancel_requested:
+                jobs.release(self.worker.session_factory, self.job.id, self.worker.name)
+                log.info("job %d goes back to the queue: this worker is stopping", self.job.id)
+                return
+            status = "cancelled"
         jobs.finish(self.worker.session_factory, self.job.id, self.worker.name, status, error)
         log.info("job %d finished: %s", self.job.id, status)
 
