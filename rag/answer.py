@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from rag.llm.base import ChatMessage, FinishReason, Generator, Usage
+from rag.llm.base import ChatMessage, FinishReason, Generator, PieceStream, Usage
 from rag.retrieve import Hit
 
 NOT_FOUND = "I could not find this in the documents."
@@ -174,7 +174,7 @@ def restore_pseudonyms(text: str, originals: dict[str, str]) -> str:
     return text
 
 
-class ReportingStream(Iterator[str]):
+class ReportingStream(PieceStream):
     """`pieces` made from a generation's stream that still tells how that generation ended:
     `usage` and `finish_reason` are the source's (a backend's TokenStream sets them once it
     has ended; None before that, and for a source that reports nothing)."""
@@ -190,14 +190,6 @@ class ReportingStream(Iterator[str]):
     @property
     def finish_reason(self) -> FinishReason | None:
         return getattr(self._source, "finish_reason", None)
-
-    def __next__(self) -> str:
-        return next(self._pieces)
-
-    def close(self) -> None:
-        close = getattr(self._pieces, "close", None)
-        if close is not None:
-            close()
 
 
 def restore_stream(pieces: Iterator[str], originals: dict[str, str]) -> ReportingStream:

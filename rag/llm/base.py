@@ -85,7 +85,21 @@ class StreamControl:
         self.finish_reason = "cancelled" if self.cancelled.is_set() else reason
 
 
-class TokenStream(Iterator[str]):
+class PieceStream(Iterator[str]):
+    """Iterates `self._pieces`; `close()` ends it early, so a generator's `finally` runs."""
+
+    _pieces: Iterator[str]
+
+    def __next__(self) -> str:
+        return next(self._pieces)
+
+    def close(self) -> None:
+        close = getattr(self._pieces, "close", None)
+        if close is not None:
+            close()
+
+
+class TokenStream(PieceStream):
     """The answer's text as it is generated, with cancellation and, at the end, usage.
 
     `pieces` is the backend's generator; it reads `cancelled` between tokens and returns when
@@ -120,14 +134,6 @@ class TokenStream(Iterator[str]):
     def cancel(self) -> None:
         """Stop at the next token; safe to call from another thread."""
         self._control.cancelled.set()
-
-    def __next__(self) -> str:
-        return next(self._pieces)
-
-    def close(self) -> None:
-        close = getattr(self._pieces, "close", None)
-        if close is not None:
-            close()
 
     def text(self) -> str:
         """Read the whole stream and return it joined."""
