@@ -2,10 +2,12 @@
 
     python bench/devices.py [--chunks 2048] [--batch-sizes 32,256] [--vectors 100000]
         [--queries 500] [--visible 1.0,0.5,0.01] [--out FILE.json]
+        [--devices cpu,cuda] [--precisions fp32,fp16] [--model PATH] [--corpus FILE] [--no-search]
 
 * Embedding: chunks per second for real passages (the squad-dev corpus in ../shared/eval,
   else the handbook sentences repeated), through rag.embed.Embedder as ingestion uses it, on
-  each device that torch sees, at each batch size.
+  each device that torch sees (or --devices), at each batch size, in fp32 and, on CUDA, in
+  each of --precisions (fp16: the model's weights cast to half, as a GPU host would run it).
 * Search: queries per second through rag.index.VectorIndex, one query at a time as the API
   asks them, over --vectors random unit vectors of the model's dimension: the CPU index, and
   the GPU copy (rag/index/gpu_mirror.py) when faiss has GPU support; unfiltered and with an
@@ -38,11 +40,11 @@ FALLBACK = "Employees request annual leave in the HR system before they take it.
 DEFAULT_OUT = REPO_ROOT / "bench" / "results" / "devices.json"
 
 
-def passages(n: int) -> list[str]:
-    if not CORPUS.is_file():
+def passages(n: int, corpus: Path = CORPUS) -> list[str]:
+    if not corpus.is_file():
         return [FALLBACK] * n
     texts = []
-    with CORPUS.open() as lines:
+    with corpus.open() as lines:
         for line in lines:
             texts.append(json.loads(line)["text"])
             if len(texts) == n:
@@ -50,28 +52,41 @@ def passages(n: int) -> list[str]:
     return (texts * (n // len(texts) + 1))[:n]
 
 
-def embedding_speed(devices: list[str], batch_sizes: list[int], texts: list[str]) -> list[dict]:
+def embedding_speed(
+    devices: list[str],
+    batch_sizes: list[int],
+    texts: list[str],
+    precisions: list[str],
+    model: str | None = None,
+) -> list[dict]:
     rows = []
     for device in devices:
-        for batch_size in batch_sizes:
-            settings = Settings().embedding.model_copy(
-                update={"device": device, "batch_size": batch_size}
-            )
-            embedder = Embedder(settings)
-            embedder.embed(texts[:batch_size])  # warm-up: kernels, allocator
-            started = time.perf_counter()
-            embedder.embed(texts)
-            seconds = time.perf_counter() - started
-            rows.append(
-                {
-                    "device": device,
-                    "batch_size": batch_size,
-                    "chunks": len(texts),
-                    "seconds": round(seconds, 3),
-                    "chunks_per_s": round(len(texts) / seconds, 1),
-                }
-            )
-            print(f"embed  {device:5} batch {batch_size:4}: {rows[-1]['chunks_per_s']} chunks/s")
+        for precision in precisions if device == "cuda" else ["fp32"]:
+            for batch_size in batch_sizes:
+                update = {"device": device, "batch_size": batch_size}
+                if model:
+                    update["model"] = model
+                embedder = Embedder(Settings().embedding.model_copy(update=update))
+                # The model's own dtype is whatever its file holds: set the one measured.
+                embedder.model.half() if precision == "fp16" else embedder.model.float()
+                embedder.embed(texts[:batch_size])  # warm-up: kernels, allocator
+                started = time.perf_counter()
+                embedder.embed(texts)
+                seconds = time.perf_counter() - started
+                rows.append(
+                    {
+                        "device": device,
+                        "precision": precision,
+                        "batch_size": batch_size,
+                        "chunks": len(texts),
+                        "seconds": round(seconds, 3),
+                        "chunks_per_s": round(len(texts) / seconds, 1),
+                    }
+                )
+                print(
+                    f"embed  {device:5} {precision} batch {batch_size:4}: "
+                    f"{rows[-1]['chunks_per_s']} chunks/s"
+                )
     return rows
 
 
@@ -130,18 +145,34 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--visible", default="1.0,0.5,0.01")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
+    parser.add_argument("--devices", help="comma-separated; default: cpu, and cuda if present")
+    parser.add_argument("--precisions", default="fp32", help="on cuda: fp32,fp16")
+    parser.add_argument("--model", help="embedding model path (default: the configured one)")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="BEIR corpus.jsonl")
+    parser.add_argument("--no-search", action="store_true", help="embedding figures only")
     args = parser.parse_args()
 
     import torch
 
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    if args.devices:
+        devices = args.devices.split(",")
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    texts = passages(args.chunks)
-    embedding = embedding_speed(devices, [int(b) for b in args.batch_sizes.split(",")], texts)
-    dimension = Embedder(Settings().embedding).dimension
-    search = search_speed(
-        dimension, args.vectors, args.queries, [float(v) for v in args.visible.split(",")]
+    texts = passages(args.chunks, args.corpus)
+    embedding = embedding_speed(
+        devices,
+        [int(b) for b in args.batch_sizes.split(",")],
+        texts,
+        args.precisions.split(","),
+        args.model,
     )
+    search = []
+    if not args.no_search:
+        model = {"model": args.model} if args.model else {}
+        dimension = Embedder(Settings().embedding.model_copy(update=model)).dimension
+        search = search_speed(
+            dimension, args.vectors, args.queries, [float(v) for v in args.visible.split(",")]
+        )
     write_results(
         args.out,
         {
