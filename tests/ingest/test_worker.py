@@ -84,8 +84,14 @@ def test_a_scan_job_records_progress_and_per_file_errors(service, folder):
     assert job.status == "succeeded", job.error
     assert (job.done, job.total) == (6, 6)
     assert job.chunks_written == sum(len(ids) for ids in _chunks_by_path(service).values())
+    with service.session_factory() as session:
+        broken_id = session.scalar(select(Document.id).where(Document.path == "broken.pdf"))
     assert job.errors == [
-        {"path": "broken.pdf", "reason": "corrupt PDF: could not be parsed (PdfStreamError)"}
+        {
+            "path": "broken.pdf",
+            "reason": "corrupt PDF: could not be parsed (PdfStreamError)",
+            "document_id": broken_id,
+        }
     ]
     assert job.finished_at is not None and job.lease_owner is not None
     with service.session_factory() as session:
