@@ -17,6 +17,10 @@ import logging
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rag.db.models import Document
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +57,9 @@ class PathVault:
         return hmac.new(self._hash_key, path.encode(), hashlib.sha256).hexdigest()
 
 
-def with_raw_paths(session, vault: PathVault, errors: list[dict]) -> list[dict]:
+def with_raw_paths(session: Session, vault: PathVault, errors: list[dict]) -> list[dict]:
     """A job's per-file errors, each with its file's raw path added (for admins only)."""
-    from sqlalchemy import select
-
-    from rag.db.models import Document
-
     ids = {e["document_id"] for e in errors if e.get("document_id") is not None}
-    sealed = dict(
-        session.execute(select(Document.id, Document.path_encrypted).where(Document.id.in_(ids)))
-        if ids
-        else []
-    )
+    query = select(Document.id, Document.path_encrypted).where(Document.id.in_(ids))
+    sealed = {row.id: row.path_encrypted for row in session.execute(query)} if ids else {}
     return [{**e, "raw_path": vault.open(sealed.get(e.get("document_id")))} for e in errors]
