@@ -12,9 +12,11 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.anonymize import Anonymizer
+from ingest.anonymize import Anonymizer, load_or_create_secret
 from ingest.chunk import TextChunk, chunk_pages
 from ingest.loaders import LoaderError, Page, UnsupportedFormat, load_document
+from ingest.path_names import anonymize_path
+from ingest.protect_paths import protect_stored_paths
 from ingest.reembed import check_vectors, embedding_fingerprint, passage_text
 from ingest.scan import FileEntry, SourceUnavailable, plan_scan, sha256_of, walk
 from ingest.sources import add_source
@@ -23,14 +25,16 @@ from rag.db.chunk_writes import delete_chunks
 from rag.db.models import Chunk, Document, IndexLog, Source, utcnow
 from rag.db.session import lock_index_log, transaction
 from rag.embed import Embedder
+from rag.path_vault import PathVault
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Failure:
-    path: str
+    path: str  # as shown: file and folder names anonymized
     reason: str
+    document_id: int | None = None  # an admin reads the raw path through it
 
 
 @dataclass
@@ -48,7 +52,8 @@ class IngestReport:
     stopped: bool = False  # cancelled before every file was processed
 
 
-# Called before each file and once at the end: (files done, files to do, current file, report).
+# Called before each file and once at the end: (files done, files to do, current file as
+# shown, report).
 ProgressCallback = Callable[[int, int, str, IngestReport], None]
 
 
@@ -72,11 +77,15 @@ class IngestPipeline:
         session_factory: sessionmaker[Session],
         embedder: Embedder,
         anonymizer: Anonymizer,
+        path_vault: PathVault | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
         self.embedder = embedder
         self.anonymizer = anonymizer
+        self.vault = path_vault or PathVault(
+            load_or_create_secret(settings.anonymize.secret_key, settings.data_dir)
+        )
 
     # -- a folder --------------------------------------------------------------------------
 
@@ -105,6 +114,7 @@ class IngestPipeline:
         """Bring the index in line with the folder: new and changed files are processed,
         deleted ones removed, moved ones re-pathed. A missing folder removes nothing."""
         started = time.perf_counter()
+        protect_stored_paths(self.session_factory, self.vault, self.anonymizer)
         with self.session_factory() as session:
             source = session.get(Source, source_id)
             known = list(session.scalars(select(Document).where(Document.source_id == source_id)))
@@ -116,7 +126,7 @@ class IngestPipeline:
             reason = f"{exc}; its {kept} indexed documents are kept until it is back"
             self._set_source_state(source_id, "unavailable", reason)
             raise SourceUnavailable(reason) from exc
-        plan = plan_scan(entries, known)
+        plan = plan_scan(entries, known, self.vault.digest)
         if plan.new or plan.changed:
             # Records which model makes the vectors (first ingest), or queues a re-embed when
             # the store holds another model's.
@@ -136,9 +146,10 @@ class IngestPipeline:
             if should_stop and should_stop():
                 report.stopped = True
                 break
+            shown = anonymize_path(self.anonymizer, entry.relative_path)
             if on_progress:
-                on_progress(done, len(work), entry.relative_path, report)
-            self._ingest_file(source, entry, report, plan.hashes.get(entry.relative_path))
+                on_progress(done, len(work), shown, report)
+            self._ingest_file(source, entry, shown, report, plan.hashes.get(entry.relative_path))
         if on_progress and not report.stopped:
             on_progress(len(work), len(work), "", report)
         self._set_source_state(source_id, "active", None, scanned=True)
@@ -162,15 +173,17 @@ class IngestPipeline:
         with transaction(self.session_factory) as session:
             for entry, doc in moved:
                 # A document deleted earlier may still hold the new path: it makes way.
+                path_hash = self.vault.digest(entry.relative_path)
                 session.execute(
                     delete(Document).where(
                         Document.source_id == doc.source_id,
-                        Document.path == entry.relative_path,
+                        Document.path_hash == path_hash,
                         Document.status == "deleted",
                     )
                 )
                 row = session.get(Document, doc.id)
-                row.path = entry.relative_path
+                row.path = anonymize_path(self.anonymizer, entry.relative_path)
+                row.path_hash, row.path_encrypted = path_hash, self.vault.seal(entry.relative_path)
                 row.size_bytes, row.mtime_ns = entry.size_bytes, entry.mtime_ns
 
     def _refresh_unchanged(self, unchanged: list[tuple[FileEntry, Document]]) -> None:
@@ -187,36 +200,44 @@ class IngestPipeline:
     # -- one file --------------------------------------------------------------------------
 
     def _ingest_file(
-        self, source: Source, entry: FileEntry, report: IngestReport, known_hash: str | None
+        self,
+        source: Source,
+        entry: FileEntry,
+        shown: str,
+        report: IngestReport,
+        known_hash: str | None,
     ) -> None:
+        """`shown` is the path as logs, jobs and readers see it (names anonymized)."""
         limit_mb = self.settings.ingest.max_file_mb
         try:
             if entry.size_bytes > limit_mb * 1024 * 1024:
                 raise LoaderError(
                     f"file is larger than the {limit_mb:g} MB limit (ingest.max_file_mb)"
                 )
-            sha256, prepared = self._read_stable(entry, known_hash)
+            sha256, prepared = self._read_stable(entry, shown, known_hash)
         except UnsupportedFormat as exc:
-            self._record(source, entry, None, status="skipped", error=str(exc))
-            report.skipped.append(Failure(entry.relative_path, str(exc)))
+            doc_id = self._record(source, entry, shown, None, status="skipped", error=str(exc))
+            report.skipped.append(Failure(shown, str(exc), doc_id))
             return
         except (LoaderError, OSError) as exc:
             reason = str(exc) if isinstance(exc, LoaderError) else _os_reason(exc)
-            self._record(source, entry, None, status="failed", error=reason)
-            report.failed.append(Failure(entry.relative_path, reason))
+            doc_id = self._record(source, entry, shown, None, status="failed", error=reason)
+            report.failed.append(Failure(shown, reason, doc_id))
             return
         except Exception as exc:  # one bad file must never stop the folder
             reason = f"internal error while indexing ({type(exc).__name__})"
-            log.error("document %s: %s", entry.relative_path, reason)
-            self._record(source, entry, None, status="failed", error=reason)
-            report.failed.append(Failure(entry.relative_path, reason))
+            log.error("document %s: %s", shown, reason)
+            doc_id = self._record(source, entry, shown, None, status="failed", error=reason)
+            report.failed.append(Failure(shown, reason, doc_id))
             return
-        self._record(source, entry, prepared, status="indexed", sha256=sha256)
+        self._record(source, entry, shown, prepared, status="indexed", sha256=sha256)
         report.indexed += 1
         report.pages += prepared.pages
         report.chunks += len(prepared.chunks)
 
-    def _read_stable(self, entry: FileEntry, known_hash: str | None) -> tuple[str, _Prepared]:
+    def _read_stable(
+        self, entry: FileEntry, shown: str, known_hash: str | None
+    ) -> tuple[str, _Prepared]:
         """Hash and prepare a file, making sure it did not change meanwhile (one retry)."""
         path = entry.absolute_path
         for _attempt in range(2):
@@ -227,7 +248,7 @@ class IngestPipeline:
             if _signature(path) == before:
                 return sha256, prepared
             known_hash = None
-            log.info("document %s changed while being read; reading it again", entry.relative_path)
+            log.info("document %s changed while being read; reading it again", shown)
         raise FileChangedWhileReading("file changed while being read (it is being written?)")
 
     def _prepare(self, path: Path) -> _Prepared:
@@ -252,37 +273,45 @@ class IngestPipeline:
         self,
         source: Source,
         entry: FileEntry,
+        shown: str,
         prepared: _Prepared | None,
         status: str,
         error: str | None = None,
         sha256: str = "",
-    ) -> None:
-        """Write the document and its chunks in one transaction: never half a document."""
+    ) -> int:
+        """Write the document and its chunks in one transaction: never half a document.
+        Returns the document's id."""
+        path_hash = self.vault.digest(entry.relative_path)
         with transaction(self.session_factory) as session:
             lock_index_log(session)
             doc = session.scalar(
                 select(Document).where(
-                    Document.source_id == source.id, Document.path == entry.relative_path
+                    Document.source_id == source.id, Document.path_hash == path_hash
                 )
             )
             if doc is None:
-                doc = Document(source_id=source.id, path=entry.relative_path, groups=source.groups)
+                doc = Document(
+                    source_id=source.id,
+                    path_hash=path_hash,
+                    path_encrypted=self.vault.seal(entry.relative_path),
+                    groups=source.groups,
+                )
                 session.add(doc)
             else:
                 delete_chunks(session, Chunk.document_id == doc.id)
+            doc.path = shown
             doc.sha256 = sha256 or doc.sha256 or ""
             doc.size_bytes, doc.mtime_ns = entry.size_bytes, entry.mtime_ns
             doc.format = entry.absolute_path.suffix.lower().lstrip(".")[:20]
             doc.status, doc.error = status, error
-            doc.title = (
-                prepared.title if prepared else (doc.title or Path(entry.relative_path).name)
-            )
+            doc.title = prepared.title if prepared else (doc.title or Path(shown).name)
             doc.pages = prepared.pages if prepared else 0
             doc.pii_counts = dict(prepared.pii_counts) if prepared else {}
             doc.chunk_count = len(prepared.chunks) if prepared else 0
             session.flush()
             if prepared:
                 _add_chunks(session, doc.id, prepared)
+            return doc.id
 
     def remove_document(self, document_id: int) -> None:
         with transaction(self.session_factory) as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,13 +85,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def plan_scan(entries: list[FileEntry], known: list[Document]) -> ScanPlan:
-    """Compare the folder with what SQL knows. A file counts as unchanged when its size and
-    mtime match the last ingest; otherwise its content hash decides."""
-    by_path = {doc.path: doc for doc in known if doc.status != "deleted"}
+def plan_scan(
+    entries: list[FileEntry], known: list[Document], path_hash: Callable[[str], str]
+) -> ScanPlan:
+    """Compare the folder with what SQL knows, which knows a path only by its keyed hash
+    (path_hash). A file counts as unchanged when its size and mtime match the last ingest;
+    otherwise its content hash decides."""
+    by_path = {doc.path_hash: doc for doc in known if doc.status != "deleted"}
     plan = ScanPlan()
     for entry in entries:
-        doc = by_path.pop(entry.relative_path, None)
+        doc = by_path.pop(path_hash(entry.relative_path), None)
         if doc is None:
             plan.new.append(entry)
         elif doc.status == "queued" or _may_pass_now(doc):

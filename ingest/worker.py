@@ -112,8 +112,9 @@ class _JobRun:
         except JobFailed as exc:
             status, error = "failed", str(exc)
         except Exception as exc:  # a job must end with a status, never hang as "running"
-            log.exception("job %d failed", self.job.id)
-            status, error = "failed", f"internal error ({type(exc).__name__}); see the worker log"
+            # The type only: a message or a traceback's values may quote a document or a path.
+            log.error("job %d failed: internal error (%s)", self.job.id, type(exc).__name__)
+            status, error = "failed", f"internal error ({type(exc).__name__})"
         finally:
             self._stop_heartbeat.set()
             heartbeat.join()
@@ -176,7 +177,10 @@ class _JobRun:
     # -- progress --------------------------------------------------------------------------
 
     def _on_progress(self, done: int, total: int, current: str, report: IngestReport) -> None:
-        errors = [{"path": f.path, "reason": f.reason} for f in report.failed + report.skipped]
+        errors = [
+            {"path": f.path, "reason": f.reason, "document_id": f.document_id}
+            for f in report.failed + report.skipped
+        ]
         self._set(
             done=done,
             total=total,
@@ -223,5 +227,8 @@ class _JobRun:
                 self._flush()
             except jobs.LeaseLost:
                 return
-            except Exception:  # a database hiccup: the next beat tries again
-                log.warning("job %d: could not renew the lease", self.job.id, exc_info=True)
+            except Exception as exc:  # a database hiccup: the next beat tries again
+                # The type only: a database error's text may quote the values it was given.
+                log.warning(
+                    "job %d: could not renew the lease (%s)", self.job.id, type(exc).__name__
+                )

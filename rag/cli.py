@@ -17,7 +17,12 @@ from rag import cli_jobs
 from rag.config import get_settings
 from rag.evaluation.cli import eval_app
 
-app = typer.Typer(help="Questions answered from your own documents, offline.", no_args_is_help=True)
+# A crash prints no local variables: they may hold document text or file names.
+app = typer.Typer(
+    help="Questions answered from your own documents, offline.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -224,8 +229,13 @@ def format_pii_counts(counts: dict | None) -> str:
 @app.command()
 def documents(
     status: Annotated[str | None, typer.Option(help="Only this status (e.g. failed).")] = None,
+    paths: Annotated[
+        bool, typer.Option("--paths", help="Also each file's path as it is on disk (admins).")
+    ] = False,
 ) -> None:
-    """List documents: status, error, chunks and personal data found per type (counts only)."""
+    """List documents: status, error, chunks and personal data found per type (counts only).
+    Paths are shown with their names anonymized; --paths adds the real one, to act on a
+    failed file."""
     from sqlalchemy import select
 
     from rag.db.models import Document
@@ -237,12 +247,17 @@ def documents(
             query = query.where(Document.status == status)
         rows = list(session.scalars(query))
     table = Table(title=f"Documents ({len(rows)})")
-    for column in ("id", "path", "status", "chunks", "personal data (per type)", "error"):
+    columns = ["id", "path", "status", "chunks", "personal data (per type)", "error"]
+    if paths:
+        columns.insert(2, "path on disk")
+    for column in columns:
         table.add_column(column, justify="right" if column in ("id", "chunks") else "left")
     for doc in rows:
+        on_disk = [service.path_vault.open(doc.path_encrypted) or "?"] if paths else []
         table.add_row(
             str(doc.id),
             doc.path,
+            *on_disk,
             doc.status,
             str(doc.chunk_count),
             format_pii_counts(doc.pii_counts),

@@ -289,7 +289,11 @@ def worker(
     instance = service.worker()
     console.print(f"worker {instance.name} waiting for jobs")
     with stop_on_signals(stop, say=err.print):
-        done = instance.run(stop, once=once)
+        try:
+            done = instance.run(stop, once=once)
+        except Exception as exc:
+            # The type only: a database error's text may quote a stored value.
+            raise _fail(f"worker stopped: internal error ({type(exc).__name__})", 1) from exc
     console.print(f"worker {instance.name} stopped after {done} jobs")
     service.close()
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from ingest.anonymize import Anonymizer, load_or_create_secret
 from ingest.pipeline import IngestPipeline
+from ingest.protect_paths import protect_stored_paths
 from ingest.reembed import check_vectors, embedding_fingerprint
 from ingest.worker import Worker
 from rag.access import Caller
@@ -35,6 +36,7 @@ from rag.index import VectorIndex
 from rag.index.gpu_mirror import GpuMirror, gpu_flat_factory
 from rag.llm import Generator, build_generator
 from rag.llm.base import ChatMessage
+from rag.path_vault import PathVault
 from rag.retrieve import Hit, Retriever
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,7 @@ class RagService:
         self._anonymizer = anonymizer
         self._generator = generator
         self._index: VectorIndex | None = None
+        self._path_vault: PathVault | None = None
         self._vectors_current = True
         self._vectors_checked_at: float | None = None
 
@@ -102,6 +105,16 @@ class RagService:
             )
             self._anonymizer = Anonymizer(self.settings.anonymize, secret)
         return self._anonymizer
+
+    @property
+    def path_vault(self) -> PathVault:
+        """Documents' raw paths: encrypted, and looked up by a keyed hash."""
+        if self._path_vault is None:
+            secret = load_or_create_secret(
+                self.settings.anonymize.secret_key, self.settings.data_dir
+            )
+            self._path_vault = PathVault(secret)
+        return self._path_vault
 
     @property
     def generator(self) -> Generator:
@@ -153,7 +166,9 @@ class RagService:
 
     @property
     def pipeline(self) -> IngestPipeline:
-        return IngestPipeline(self.settings, self.session_factory, self.embedder, self.anonymizer)
+        return IngestPipeline(
+            self.settings, self.session_factory, self.embedder, self.anonymizer, self.path_vault
+        )
 
     def worker(self) -> Worker:
         """A worker for this service's database; models load when a job needs them."""
@@ -168,6 +183,8 @@ class RagService:
         self.check_schema()
         for part in ("embedder", "anonymizer", "index", "generator"):
             getattr(self, part)
+        # Rows stored before migration 0006 get their paths encrypted and anonymized.
+        protect_stored_paths(self.session_factory, self.path_vault, self.anonymizer)
         self.vectors_current()  # a changed embedding model queues its re-embed at startup
 
     # -- asking ----------------------------------------------------------------------------

@@ -29,8 +29,9 @@ def start_background_worker(service: RagService) -> BackgroundWorker:
     def run() -> None:
         try:
             worker.run(stop)
-        except Exception:  # keep serving queries; the log says why indexing stopped
-            log.exception("the in-process worker stopped")
+        except Exception as exc:  # keep serving queries; the log says why indexing stopped
+            # The type only: the message of a database error may quote a stored value.
+            log.error("the in-process worker stopped: %s", type(exc).__name__)
 
     thread = threading.Thread(target=run, name="rag-worker", daemon=True)
     thread.start()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-log = logging.getLogger(__name__)
+from rag.api.error_boundary import ErrorBoundary
 
 _CODES = {
     400: "bad_request",
@@ -80,8 +78,5 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return JSONResponse(error_body(422, problems or "invalid request"), status_code=422)
 
-    @app.exception_handler(Exception)
-    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-        # Only the type: exception messages may quote document text.
-        log.error("unhandled %s on %s", type(exc).__name__, request.url.path)
-        return JSONResponse(error_body(500, "internal error", "internal"), status_code=500)
+    # Any other error: logged by type and request id only (rag/api/error_boundary.py).
+    app.add_middleware(ErrorBoundary)

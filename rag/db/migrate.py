@@ -33,7 +33,9 @@ def current_revision(database_url: str) -> str | None:
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
 
-    engine = create_engine(database_url)
+    from rag.db.session import ENGINE_OPTIONS
+
+    engine = create_engine(database_url, **ENGINE_OPTIONS)
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()

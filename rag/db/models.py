@@ -60,17 +60,26 @@ class Source(Base):
 
 class Document(Base):
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("source_id", "path"),)
+    # A path is unique per source; SQL knows it only by its keyed hash (rag/path_vault.py).
+    __table_args__ = (
+        UniqueConstraint("source_id", "path_hash", name="uq_documents_source_id_path_hash"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
-    path: Mapped[str] = mapped_column(Text)  # relative to the source folder
+    # Relative to the source folder, file and folder names anonymized: what readers see.
+    path: Mapped[str] = mapped_column(Text)
+    # HMAC of the raw relative path, and the raw path encrypted: the scan finds a file's
+    # document by the one, the file is read again (and shown to an admin) by the other.
+    # NULL only in rows stored before migration 0006, until ingest/protect_paths.py ran.
+    path_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    path_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     # With size, a shortcut that spares hashing a file that has not been touched.
     mtime_ns: Mapped[int] = mapped_column(BigInteger, default=0)
     format: Mapped[str] = mapped_column(String(20))
-    title: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(Text, default="")  # anonymized
     pages: Mapped[int] = mapped_column(Integer, default=0)
     # queued / indexed / failed / skipped / deleted
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)

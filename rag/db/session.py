@@ -8,13 +8,19 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+# Every engine: an error's text never carries the values bound to its statement (chunk text,
+# paths). The database's own message may still quote a value: log an error's type only.
+ENGINE_OPTIONS = {"hide_parameters": True}
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **ENGINE_OPTIONS
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **ENGINE_OPTIONS)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

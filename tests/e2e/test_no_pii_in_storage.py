@@ -1,9 +1,11 @@
 """Proof: personal values planted in documents of every format never reach storage.
 
-Ingest with the real pipeline and models (SQLite and PostgreSQL), then look for every planted
-value, in several spellings, in the raw bytes of every file the run wrote (database, WAL,
-FAISS snapshot), in every log line, in every document error, and on PostgreSQL in a text dump
-of every column of every table.
+Ingest with the real pipeline and models (SQLite and PostgreSQL) through a scan job, then look
+for every planted value, in several spellings, in the raw bytes of every file the run wrote
+(database, WAL, FAISS snapshot), in every log line, in every document and job error and the
+job's progress, in what a reader gets from the API (document listing, search hits), and on
+PostgreSQL in a text dump of every column of every table. Values are planted in file and folder
+names too, and inside a database error.
 """
 
 from __future__ import annotations
@@ -14,10 +16,15 @@ from pathlib import Path
 
 import docx
 import pytest
+from fastapi.testclient import TestClient
 from fpdf import FPDF
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
-from rag.db.models import Document
+from rag import jobs
+from rag.db.models import Chunk, Document, Source
+from rag.db.session import transaction
+from rag.keys import create_key
 
 # (value, what it is). Numbers are valid: cards pass Luhn, IBANs their checksum, SSNs the
 # format rules (no 000/666/9xx area, no 00 group, no 0000 serial).
@@ -156,6 +163,18 @@ WRITERS = {
 }
 
 
+# Personal data in file and folder names: the documents themselves hold none of it.
+NAMED_FILES = {
+    "Performance review of Margaret Okafor.txt": "Review\n\nQuarterly goals were met.",
+    "Tomasz Wojcik/travel-notes.md": "# Travel notes\n\nTrains are booked a week ahead.",
+    "hannah.lindqvist@contoso.org.txt": "Mail rules\n\nArchive threads after a year.",
+}
+# Not a PDF: it fails, and an admin must be able to find the file.
+FAILING_FILE = "Ana Souza payslip.pdf"
+# A passage a failed write would carry into a database error's text.
+ERROR_PASSAGE = "Payroll questions go to Priya Raman, e-mail priya.raman@example.com"
+
+
 @pytest.fixture
 def planted_folder(tmp_path) -> Path:
     all_text = " ".join(" ".join(p) for p in PARAGRAPHS.values())
@@ -167,6 +186,10 @@ def planted_folder(tmp_path) -> Path:
     for name, write in WRITERS.items():
         stem = name.rsplit(".", 1)[0]
         write(root / name, stem.replace("-", " "), PARAGRAPHS[stem])
+    for name, body in NAMED_FILES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(body)
+    (root / FAILING_FILE).write_bytes(b"this is not a PDF")
     return root
 
 
@@ -201,19 +224,25 @@ def _ingest_and_collect_leaks(make_service, planted_folder, tmp_path, caplog) ->
     caplog.set_level(logging.DEBUG)
     try:
         service = make_service()
-        report = service.pipeline.ingest_folder(planted_folder)
+        job = _scan_job(service, planted_folder)
+        _log_a_failed_write(service)
         service.index.save()
         with service.session_factory() as session:
             docs = list(session.scalars(select(Document)))
-        errors = [f.reason for f in report.failed + report.skipped] + [d.error or "" for d in docs]
+        errors = [str(job["errors"]), str(job["current"]), str(job["error"])]
+        errors += [d.error or "" for d in docs]
+        responses = _reader_and_admin_responses(service, job["id"])
         dump = _pg_dump(service) if service.engine.dialect.name == "postgresql" else ""
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
         handler.close()
 
-    assert report.indexed == len(WRITERS), report.failed
-    assert all(d.status == "indexed" for d in docs)
+    assert job["status"] == "succeeded", job["error"]
+    indexed = [d for d in docs if d.status == "indexed"]
+    assert len(indexed) == len(WRITERS) + len(NAMED_FILES), job["errors"]
+    (failed,) = [d for d in docs if d.status == "failed"]
+    assert failed.error.startswith("not a PDF"), failed.error
     counts = {}
     for doc in docs:
         for kind, n in doc.pii_counts.items():
@@ -230,11 +259,69 @@ def _ingest_and_collect_leaks(make_service, planted_folder, tmp_path, caplog) ->
         leaks += _leaks(path.read_bytes(), str(path.relative_to(tmp_path)))
     leaks += _leaks(caplog.text, "captured log records")
     leaks += _leaks("\n".join(r.getMessage() for r in caplog.records), "log messages")
-    leaks += _leaks("\n".join(errors), "document errors")
+    leaks += _leaks("\n".join(errors), "document and job errors, job progress")
+    leaks += _leaks(responses, "API responses to a reader and an admin")
     if dump:
         assert "chunks:" in dump and "documents:" in dump
         leaks += _leaks(dump, "PostgreSQL tables")
     return leaks
+
+
+def _scan_job(service, folder: Path) -> dict:
+    """Index the folder as the service does: a scan job run by a worker."""
+    with transaction(service.session_factory) as session:
+        source = Source(name="planted", path=str(folder.resolve()), groups=[])
+        session.add(source)
+        session.flush()
+        job_id = jobs.enqueue(session, "scan", source_id=source.id).id
+    service.worker().run_next(job_id)
+    with service.session_factory() as session:
+        return jobs.job_as_dict(jobs.get(session, job_id))
+
+
+def _log_a_failed_write(service) -> None:
+    """A write that fails (no such document) with a passage bound to it, logged as careless
+    code would: the error's text must not carry the passage."""
+    try:
+        with transaction(service.session_factory) as session:
+            session.add(
+                Chunk(document_id=987654, ordinal=0, page_start=1, page_end=1,
+                      text=ERROR_PASSAGE, token_count=12, embedding=b"\0" * 8)
+            )  # fmt: skip
+    except IntegrityError as exc:
+        logging.getLogger("tests.careless").error("write failed: %s", exc)
+    else:
+        raise AssertionError("the write of a chunk without its document succeeded")
+
+
+def _reader_and_admin_responses(service, job_id: int) -> str:
+    """What a reader gets (documents, search hits) and an admin's job view; an admin who asks
+    gets the failed file's real path."""
+    from rag.api.main import create_app
+
+    with transaction(service.session_factory) as session:
+        reader = create_key(session, "reader", "reader", []).secret
+        admin = create_key(session, "admin", "admin", []).secret
+    app = create_app(service=service, run_worker=False)
+    app.state.service = service  # no lifespan: the LLM is not needed here
+    client = TestClient(app)
+    as_reader = {"Authorization": f"Bearer {reader}"}
+    as_admin = {"Authorization": f"Bearer {admin}"}
+    bodies = [client.get("/v1/documents", headers=as_reader).text]
+    for question in ("performance review goals", "travel notes trains", "mail archive rules",
+                     "payroll questions", "corporate card holder"):  # fmt: skip
+        response = client.post("/v1/search", json={"question": question}, headers=as_reader)
+        assert response.status_code == 200, response.text
+        bodies.append(response.text)
+    paths = " ".join(hit["path"] for hit in response.json()["results"])
+    assert response.json()["results"] and paths, "search found nothing"
+    job = client.get(f"/v1/jobs/{job_id}", headers=as_admin)
+    bodies.append(job.text)
+    revealed = client.get(f"/v1/jobs/{job_id}?reveal_paths=true", headers=as_admin).json()
+    assert [e["raw_path"] for e in revealed["errors"]] == [FAILING_FILE]
+    refused = client.get(f"/v1/jobs/{job_id}?reveal_paths=true", headers=as_reader)
+    assert refused.status_code == 403
+    return "\n".join(bodies)
 
 
 def test_no_planted_value_reaches_storage_or_logs(make_service, planted_folder, tmp_path, caplog):

@@ -84,8 +84,14 @@ def test_a_scan_job_records_progress_and_per_file_errors(service, folder):
     assert job.status == "succeeded", job.error
     assert (job.done, job.total) == (6, 6)
     assert job.chunks_written == sum(len(ids) for ids in _chunks_by_path(service).values())
+    with service.session_factory() as session:
+        broken_id = session.scalar(select(Document.id).where(Document.path == "broken.pdf"))
     assert job.errors == [
-        {"path": "broken.pdf", "reason": "corrupt PDF: could not be parsed (PdfStreamError)"}
+        {
+            "path": "broken.pdf",
+            "reason": "corrupt PDF: could not be parsed (PdfStreamError)",
+            "document_id": broken_id,
+        }
     ]
     assert job.finished_at is not None and job.lease_owner is not None
     with service.session_factory() as session:
@@ -315,3 +321,22 @@ def test_a_cancel_wins_over_a_stopping_worker(service, folder, monkeypatch):
     service.worker().run(stop)
     with service.session_factory() as session:
         assert jobs.get(session, job_id).status == "cancelled"
+
+
+def test_a_failing_job_records_and_logs_the_error_type_only(service, folder, caplog):
+    """An exception's text may quote a value (a passage, a name): neither the job nor the log
+    gets it, with or without a traceback."""
+    from ingest.worker import Worker
+
+    def pipeline_that_fails():
+        raise RuntimeError("could not store the passage about Priya Raman")
+
+    job_id = _queue_scan(service, folder)
+    caplog.set_level("DEBUG")
+    worker = Worker(service.settings.worker, service.session_factory, pipeline_that_fails)
+    worker.run_next(job_id)
+    with service.session_factory() as session:
+        job = jobs.get(session, job_id)
+    assert job.status == "failed" and job.error.startswith("internal error (RuntimeError)")
+    assert "Priya" not in caplog.text and "Traceback" not in caplog.text, caplog.text
+    assert "RuntimeError" in caplog.text

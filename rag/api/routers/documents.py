@@ -34,7 +34,7 @@ MEDIA_TYPES = {
 class DocumentOut(BaseModel):
     id: int
     source_id: int
-    path: str = Field(description="Relative to its source folder.")
+    path: str = Field(description="Relative to its source folder, names anonymized.")
     title: str
     format: str
     status: str = Field(description="queued, indexed, failed, skipped or deleted")
@@ -119,13 +119,14 @@ def get_file(document_id: int, service: ServiceDep, key: ReaderKey) -> FileRespo
     with service.session_factory() as session:
         doc = _visible(session, document_id, Caller.from_key(key))
         root = Path(session.get(Source, doc.source_id).path).resolve()
-    path = (root / doc.path).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    raw = service.path_vault.open(doc.path_encrypted)
+    path = (root / (raw or "")).resolve()
+    if raw is None or not path.is_relative_to(root) or not path.is_file():
         raise HTTPException(404, "the original file is not available any more")
     media_type = MEDIA_TYPES.get(doc.format, "application/octet-stream")
     # inline: the browser shows it (and honours #page=N) instead of downloading it.
     return FileResponse(path, media_type=media_type, content_disposition_type="inline",
-                        filename=path.name)  # fmt: skip
+                        filename=Path(doc.path).name)  # fmt: skip
 
 
 @router.patch("/{document_id}", response_model=DocumentOut, summary="Set a document's groups")
@@ -172,14 +173,19 @@ def upload(
         shutil.rmtree(target.parent, ignore_errors=True)
         raise HTTPException(413, f"file is larger than the {limit_mb:g} MB upload limit") from exc
     group_list = sorted({g.strip() for g in groups.split(",") if g.strip()})
+    from ingest.path_names import anonymize_path
+
+    shown = anonymize_path(service.anonymizer, relative)
     with transaction(service.session_factory) as session:
         source = upload_source(session, service.settings.upload_dir)
         doc = Document(
             source_id=source.id,
-            path=relative,
+            path=shown,
+            path_hash=service.path_vault.digest(relative),
+            path_encrypted=service.path_vault.seal(relative),
             sha256="",
             format=suffix.lstrip("."),
-            title=name,
+            title=Path(shown).name,
             status="queued",
             groups=group_list,
         )
@@ -205,8 +211,9 @@ def delete_document(document_id: int, service: ServiceDep, _: AdminKey) -> None:
             "the file there (the next scan drops it) or remove the source",
         )
     service.pipeline.remove_document(document_id)
-    uploaded = (Path(source.path) / doc.path).resolve()
-    if uploaded.is_relative_to(Path(source.path).resolve()):
+    raw = service.path_vault.open(doc.path_encrypted)
+    uploaded = (Path(source.path) / (raw or "")).resolve()
+    if raw and uploaded.is_relative_to(Path(source.path).resolve()):
         shutil.rmtree(uploaded.parent, ignore_errors=True)
 
 

@@ -10,14 +10,19 @@ from pydantic import BaseModel, Field
 from rag import jobs
 from rag.api.deps import AdminKey, ServiceDep
 from rag.db.session import transaction
+from rag.path_vault import with_raw_paths
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 STATUS_PATTERN = "^(queued|running|succeeded|failed|cancelled)$"
 
 
 class FileError(BaseModel):
-    path: str
+    path: str = Field(description="The file, its folder and file names anonymized.")
     reason: str
+    document_id: int | None = None
+    raw_path: str | None = Field(
+        default=None, description="The path as it is on disk; only with reveal_paths=true."
+    )
 
 
 class JobOut(BaseModel):
@@ -50,12 +55,22 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobOut, summary="One job and its progress")
-def get_job(job_id: int, service: ServiceDep, _: AdminKey) -> JobOut:
+def get_job(
+    job_id: int,
+    service: ServiceDep,
+    _: AdminKey,
+    reveal_paths: bool = Query(
+        default=False, description="Add each failed file's path as it is on disk (raw_path)."
+    ),
+) -> JobOut:
     with service.session_factory() as session:
         try:
-            return JobOut(**jobs.job_as_dict(jobs.get(session, job_id)))
+            job = jobs.job_as_dict(jobs.get(session, job_id))
         except jobs.JobNotFound as exc:
             raise HTTPException(404, str(exc)) from exc
+        if reveal_paths:
+            job["errors"] = with_raw_paths(session, service.path_vault, job["errors"])
+        return JobOut(**job)
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a job")
