@@ -92,6 +92,4 @@ def test_deeply_nested_html_fails_with_a_reason(tmp_path):
 def test_html_nested_within_the_limit_is_read(tmp_path):
     page = tmp_path / "nested.html"
     page.write_text("<div>" * 100 + "<p>Parking is free.</p>" + "</div>" * 100)
-    assert load_document(page, LoadLimits(max_html_depth=200)).pages[0].text == (
-        "Parking is free."
-    )
+    assert load_document(page, LoadLimits(max_html_depth=200)).pages[0].text == ("Parking is free.")
