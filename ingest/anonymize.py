@@ -85,6 +85,7 @@ class Anonymizer:
         window_overlap: int = WINDOW_OVERLAP,
     ) -> None:
         self.settings = settings
+        self.secret = secret  # file worker processes build their own Anonymizer from it
         self.window_chars, self.window_overlap = window_chars, window_overlap
         self._pseudonymizer = PseudonymizeOperator(secret)
         names = [settings.default_operator, *settings.operators.values()]

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.anonymize import Anonymizer, load_or_create_secret
 from ingest.chunk import TextChunk, chunk_pages
-from ingest.loaders import LoaderError, Page, UnsupportedFormat, load_document
+from ingest.file_workers import FileLimits, FileWorkerPool, WorkerConfig, shared_pool
+from ingest.loaders import LoaderError, UnsupportedFormat
 from ingest.path_names import anonymize_path
 from ingest.protect_paths import protect_stored_paths
 from ingest.reembed import check_vectors, embedding_fingerprint, passage_text
@@ -78,6 +79,7 @@ class IngestPipeline:
         embedder: Embedder,
         anonymizer: Anonymizer,
         path_vault: PathVault | None = None,
+        file_workers: FileWorkerPool | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
@@ -86,6 +88,20 @@ class IngestPipeline:
         self.vault = path_vault or PathVault(
             load_or_create_secret(settings.anonymize.secret_key, settings.data_dir)
         )
+        self._file_workers = file_workers
+
+    @property
+    def file_workers(self) -> FileWorkerPool:
+        """The worker processes that parse and anonymize files (shared by the process's
+        pipelines of the same configuration; started on first use)."""
+        if self._file_workers is None:
+            config = WorkerConfig(
+                self.anonymizer.settings,
+                self.anonymizer.secret,
+                FileLimits.from_settings(self.settings.ingest),
+            )
+            self._file_workers = shared_pool(config, self.settings.ingest.file_workers)
+        return self._file_workers
 
     # -- a folder --------------------------------------------------------------------------
 
@@ -252,22 +268,16 @@ class IngestPipeline:
         raise FileChangedWhileReading("file changed while being read (it is being written?)")
 
     def _prepare(self, path: Path) -> _Prepared:
-        loaded = load_document(path)
-        pii_counts: Counter = Counter()
-        pages: list[Page] = []
-        for page in loaded.pages:
-            result = self.anonymizer.anonymize(page.text)
-            pii_counts.update(result.counts)
-            pages.append(Page(page.number, result.text, page.heading))
-        title = self.anonymizer.anonymize(loaded.title).text
+        # Parsed and anonymized in a worker process, within the file's time and memory limits.
+        text = self.file_workers.prepare(path)
         chunks = chunk_pages(
-            pages,
+            text.pages,
             self.embedder.tokenizer,
             self.settings.chunking.chunk_tokens,
             self.settings.chunking.overlap_tokens,
         )
-        vectors = self.embedder.embed([passage_text(title, chunk.text) for chunk in chunks])
-        return _Prepared(title, len(loaded.pages), chunks, vectors, pii_counts)
+        vectors = self.embedder.embed([passage_text(text.title, chunk.text) for chunk in chunks])
+        return _Prepared(text.title, len(text.pages), chunks, vectors, text.pii_counts)
 
     def _record(
         self,

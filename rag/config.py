@@ -228,6 +228,12 @@ class ApiSettings(BaseModel):
     max_question_chars: int = 2000
     # Largest file POST /v1/documents accepts, in MB.
     max_upload_mb: float = Field(default=50.0, gt=0)
+    # Largest body of every other route, in KB (rag/api/request_guard.py).
+    max_json_kb: int = Field(default=1024, ge=1)
+    # /v1/chat/completions: at most this many messages, each earlier one at most this long
+    # (the last, the question, at most max_question_chars).
+    max_messages: int = Field(default=50, ge=1)
+    max_message_chars: int = Field(default=8000, ge=1)
     # Requests per minute per API key (a burst of that many, refilled evenly); 0 = no limit.
     requests_per_minute: int = Field(default=120, ge=0)
     # Where the per-key budgets live: memory (this process) or database (shared by every API
@@ -256,6 +262,18 @@ class ApiSettings(BaseModel):
 
 class IngestSettings(BaseModel):
     max_file_mb: float = 100.0
+    # Each file is parsed and anonymized in one of this many worker processes
+    # (ingest/file_workers.py), within a time budget of seconds_per_file + seconds_per_page per
+    # page and at most max_file_memory_mb of memory beyond the loaded models.
+    file_workers: int = Field(default=1, ge=1)
+    seconds_per_page: float = Field(default=10.0, gt=0)
+    seconds_per_file: float = Field(default=60.0, gt=0)
+    max_file_memory_mb: float = Field(default=2048.0, gt=0)
+    # Decompression bombs fail before they are unpacked: a PDF claiming more pages, a DOCX
+    # whose members declare more bytes unpacked, HTML nested deeper than this.
+    max_pages: int = Field(default=20_000, ge=1)
+    max_unpacked_mb: float = Field(default=1024.0, gt=0)
+    max_html_depth: int = Field(default=5_000, ge=10)
     # Folders may be registered as sources only below one of these (relative paths are taken
     # from the directory the service runs in). Uploads go to data_dir/uploads, always allowed.
     allowed_roots: list[Path] = Field(default_factory=lambda: [Path(".")])

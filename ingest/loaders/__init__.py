@@ -6,7 +6,7 @@ import logging
 import traceback
 from pathlib import Path
 
-from .base import LoadedDocument, Loader, LoaderError, Page
+from .base import DEFAULT_LIMITS, LoadedDocument, Loader, LoaderError, LoadLimits, Page
 from .docx import DocxLoader
 from .html import HtmlLoader
 from .markdown import MarkdownLoader
@@ -14,11 +14,13 @@ from .pdf import PdfLoader
 from .text import TextLoader
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "LOADERS",
     "SUPPORTED_EXTENSIONS",
     "LoadedDocument",
     "Loader",
     "LoaderError",
+    "LoadLimits",
     "Page",
     "UnsupportedFormat",
     "load_document",
@@ -57,7 +59,7 @@ def loader_for(path: Path | str) -> Loader | None:
     return LOADERS.get(Path(path).suffix.lower())
 
 
-def load_document(path: Path | str) -> LoadedDocument:
+def load_document(path: Path | str, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
     """Load one file. Every failure of the content, expected or not, comes out as a
     LoaderError; a file that is missing or unreadable raises the OSError itself."""
     path = Path(path)
@@ -71,9 +73,11 @@ def load_document(path: Path | str) -> LoadedDocument:
     try:
         if path.stat().st_size == 0:
             raise LoaderError("file is empty")
-        document = loader.load(path)
-    except (LoaderError, FileNotFoundError, PermissionError):
+        document = loader.load(path, limits)
+    except (LoaderError, FileNotFoundError, PermissionError, MemoryError):
         raise  # the file's state, not its content: the caller words these
+    except RecursionError as exc:
+        raise LoaderError(f"{kind} file is nested too deeply to be read") from exc
     except Exception as exc:
         # No traceback or exception text in the log: either may quote the document.
         frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None

@@ -36,7 +36,20 @@ class LoaderError(Exception):
     """
 
 
+@dataclass(frozen=True)
+class LoadLimits:
+    """What a file may claim before it is unpacked (decompression bombs fail at once).
+    The defaults are those of configs/default.yaml (ingest.max_pages, ...)."""
+
+    max_pages: int = 20_000
+    max_unpacked_mb: float = 1024.0
+    max_html_depth: int = 5_000
+
+
+DEFAULT_LIMITS = LoadLimits()
+
+
 class Loader(Protocol):
     extensions: tuple[str, ...]
 
-    def load(self, path: Path) -> LoadedDocument: ...
+    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument: ...

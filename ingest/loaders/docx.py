@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import docx
 from docx.oxml.ns import qn
 from lxml import etree
 
-from .base import LoadedDocument, LoaderError, Page
+from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page
 
 _P, _TBL, _TR, _TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
 _T, _TAB, _BR, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
@@ -61,10 +62,11 @@ class _PageBuilder:
 class DocxLoader:
     extensions: tuple[str, ...] = (".docx",)
 
-    def load(self, path: Path) -> LoadedDocument:
+    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
         path = Path(path)
         if path.stat().st_size == 0:
             raise LoaderError("file is empty")
+        _check_unpacked_size(path, limits.max_unpacked_mb)
         try:
             document = docx.Document(str(path))
         except Exception as exc:  # not a zip, no word/document.xml, wrong content type...
@@ -84,6 +86,22 @@ class DocxLoader:
         first_heading = next((page.heading for page in pages if page.heading), None)
         title = (title or first_heading or "")[:MAX_TITLE_CHARS].strip()
         return LoadedDocument(title=title or path.stem, pages=pages)
+
+
+def _check_unpacked_size(path: Path, max_mb: float) -> None:
+    """Refuse a zip whose members declare more than max_mb unpacked, before inflating any.
+    Python's zipfile never inflates a member past its declared size, so the declared sizes
+    bound what python-docx can unpack."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            declared = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip at all: python-docx says so below
+    if declared > max_mb * 1024 * 1024:
+        raise LoaderError(
+            f"DOCX would unpack to {declared / 1024 / 1024:,.0f} MB, more than the limit of "
+            f"{max_mb:g} MB (ingest.max_unpacked_mb): a decompression bomb?"
+        )
 
 
 def _walk_blocks(

@@ -9,7 +9,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 
-from .base import LoadedDocument, LoaderError, Page
+from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page
 
 MAX_TITLE_CHARS = 200
 _DROPPED = frozenset(
@@ -55,12 +55,13 @@ def decode_html(data: bytes) -> str:
 class HtmlLoader:
     extensions: tuple[str, ...] = (".html", ".htm")
 
-    def load(self, path: Path) -> LoadedDocument:
+    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
         path = Path(path)
         data = path.read_bytes()
         if not data.strip():
             raise LoaderError("file is empty")
         soup = BeautifulSoup(decode_html(data), "html.parser")
+        _check_depth(soup, limits.max_html_depth)
         title = _title(soup)
         pages = [
             Page(number=number, text=text, heading=heading)
@@ -69,6 +70,19 @@ class HtmlLoader:
         if not pages:
             raise LoaderError("document has no text")
         return LoadedDocument(title=title or path.stem, pages=pages)
+
+
+def _check_depth(soup: BeautifulSoup, max_depth: int) -> None:
+    """Refuse elements nested deeper than max_depth: walking such a tree (headings inside
+    headings...) costs the square of its depth. Iterative: the check itself must not recurse."""
+    stack: list[tuple[Tag, int]] = [(soup, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            raise LoaderError(
+                f"HTML is nested more than {max_depth} elements deep (ingest.max_html_depth)"
+            )
+        stack.extend((child, depth + 1) for child in node.contents if isinstance(child, Tag))
 
 
 def _title(soup: BeautifulSoup) -> str | None:

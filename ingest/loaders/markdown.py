@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from .base import LoadedDocument, LoaderError, Page
+from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page
 
 MAX_TITLE_CHARS = 200
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -42,7 +42,7 @@ def inline_cleanup(text: str) -> str:
 class MarkdownLoader:
     extensions: tuple[str, ...] = (".md", ".markdown")
 
-    def load(self, path: Path) -> LoadedDocument:
+    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
         path = Path(path)
         raw = path.read_bytes()
         if not raw:

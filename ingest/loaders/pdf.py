@@ -10,7 +10,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
 
-from .base import LoadedDocument, LoaderError, Page
+from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +50,13 @@ def first_line(text: str) -> str | None:
 class PdfLoader:
     extensions: tuple[str, ...] = (".pdf",)
 
-    def load(self, path: Path) -> LoadedDocument:
+    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
         data = Path(path).read_bytes()
         if not data:
             raise LoaderError("file is empty")
         if b"%PDF" not in data[:_HEADER_WINDOW]:
             raise LoaderError("not a PDF: no %PDF header (is it another format renamed to .pdf?)")
-        reader, page_count = _open(data)
+        reader, page_count = _open(data, limits.max_pages)
         if page_count == 0:
             raise LoaderError("PDF has no pages")
         pages = _extract_pages(reader, page_count, Path(path))
@@ -66,7 +66,7 @@ class PdfLoader:
         return LoadedDocument(title=title, pages=pages)
 
 
-def _open(data: bytes) -> tuple[PdfReader, int]:
+def _open(data: bytes, max_pages: int) -> tuple[PdfReader, int]:
     """Parse the file, unlock it with an empty password if needed, and count its pages."""
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
@@ -74,14 +74,32 @@ def _open(data: bytes) -> tuple[PdfReader, int]:
         raise LoaderError(f"corrupt PDF: could not be parsed ({type(exc).__name__})") from exc
     if reader.is_encrypted:
         _decrypt(reader)
+    # What the page tree claims, checked before pypdf walks it: a bomb fails here at once.
+    _check_page_count(_claimed_pages(reader), max_pages)
     try:
-        return reader, len(reader.pages)
+        page_count = len(reader.pages)
     except FileNotDecryptedError as exc:
         raise LoaderError(
             "PDF is encrypted with a password: remove the password or provide an unencrypted copy"
         ) from exc
     except Exception as exc:
         raise LoaderError(f"corrupt PDF: could not be parsed ({type(exc).__name__})") from exc
+    _check_page_count(page_count, max_pages)
+    return reader, page_count
+
+
+def _claimed_pages(reader: PdfReader) -> int:
+    try:
+        return int(reader.trailer["/Root"]["/Pages"]["/Count"])
+    except Exception:  # no or odd count: len(reader.pages) below counts the real pages
+        return 0
+
+
+def _check_page_count(pages: int, max_pages: int) -> None:
+    if pages > max_pages:
+        raise LoaderError(
+            f"PDF claims {pages} pages, more than the limit of {max_pages} (ingest.max_pages)"
+        )
 
 
 def _decrypt(reader: PdfReader) -> None:

@@ -6,7 +6,7 @@ import codecs
 import re
 from pathlib import Path
 
-from .base import LoadedDocument, LoaderError, Page
+from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page
 
 MAX_TITLE_CHARS = 200
 _BINARY_SNIFF_BYTES = 8192
@@ -31,7 +31,7 @@ def decode_text(data: bytes) -> str:
 class TextLoader:
     extensions: tuple[str, ...] = (".txt", ".text")
 
-    def load(self, path: Path) -> LoadedDocument:
+    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
         path = Path(path)
         data = path.read_bytes()
         if not data:

@@ -64,6 +64,13 @@ class GenerationGate:
             self._admitted += 1
         return Ticket(self)
 
+    def check_room(self) -> None:
+        """GenerationBusy when admit would refuse now; takes no place (a request checks this
+        before any work, and admits later)."""
+        with self._lock:
+            if self._admitted >= self.max_concurrent + self.queue_size:
+                raise GenerationBusy(self._retry_after())
+
     def _retry_after(self) -> int:
         # Roughly when a place frees up: the waiting answers ahead, at the recent mean length.
         rounds = (self.waiting + 1) / self.max_concurrent

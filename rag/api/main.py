@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from rag.api.background import start_background_worker
 from rag.api.errors import install_error_handlers
 from rag.api.metrics import install_metrics
+from rag.api.request_guard import RequestGuard
 from rag.api.routers import (
     conversations,
     documents,
@@ -59,6 +60,9 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # Bodies bounded and callers authenticated before a body is read (request_guard.py);
+    # added before the metrics, so that its refusals are counted too.
+    app.add_middleware(RequestGuard)
     install_metrics(app)
     app.include_router(health.router)
     app.include_router(query.router)

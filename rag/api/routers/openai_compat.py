@@ -43,6 +43,7 @@ from rag.api.answering import GENERATION_FAILURES, GatedAnswer, failure_status, 
 from rag.api.deps import CallerDep, GateDep, ServiceDep
 from rag.api.errors import ERROR_RESPONSES, GENERATION_RESPONSES, ErrorOut, error_body
 from rag.api.routers.query import CitationOut
+from rag.config import ApiSettings
 from rag.llm.base import ChatMessage
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -210,6 +211,7 @@ def chat_completions(
     turns as context. `stream: true` sends `chat.completion.chunk`s as server-sent events,
     the last one with `finish_reason` and `citations` (then, with
     `stream_options.include_usage`, one with `usage` and no choices), then `data: [DONE]`."""
+    check_messages(service.settings.api, body.messages)
     question, history = split_conversation(body.messages)
     metrics = getattr(request.app.state, "metrics", None)
     answer = start_answer(service, gate, metrics, question, None, caller, history, body.limits())
@@ -237,6 +239,21 @@ def chat_completions(
 
 def _finish(answer: GatedAnswer) -> Literal["stop", "length"]:
     return "length" if answer.cut_at_max_tokens() else "stop"
+
+
+def check_messages(api: ApiSettings, messages: list[ChatMessageIn]) -> None:
+    """Every turn is bounded, not only the question: each one is pseudonymized and parsed."""
+    if len(messages) > api.max_messages:
+        raise HTTPException(
+            422, f"too many messages: at most {api.max_messages} (api.max_messages)"
+        )
+    for number, message in enumerate(messages[:-1], start=1):
+        if len(message.text()) > api.max_message_chars:
+            raise HTTPException(
+                422,
+                f"message {number} is longer than {api.max_message_chars} characters "
+                "(api.max_message_chars)",
+            )
 
 
 def split_conversation(messages: list[ChatMessageIn]) -> tuple[str, list[ChatMessage]]:

@@ -1,0 +1,269 @@
+"""File workers: each file is parsed and anonymized in a child process, within a time budget
+and a memory limit, so that no single file can stall or take down an ingest.
+
+A pool of `ingest.file_workers` children, each a fresh interpreter (`python -m
+ingest.file_worker_child`; never a fork: the parent holds torch and FAISS threads), builds the
+anonymizer once and then serves file after file. A
+file that runs past its budget (ingest.seconds_per_file + ingest.seconds_per_page per page) or
+needs more than ingest.max_file_memory_mb beyond the loaded models fails alone with that
+reason; its child is killed and replaced. Embedding stays in the parent.
+
+`prepare` is thread-safe: N threads may keep N children busy at once (parallel ingest).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import math
+import os
+import pickle
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from ingest.loaders import DEFAULT_LIMITS, LoaderError, LoadLimits, Page
+from rag.config import AnonymizeSettings, IngestSettings
+
+log = logging.getLogger(__name__)
+
+# Before its page count is known, a file is given the budget of one page per this many bytes
+# (a PDF page is often 50-100 KB; text parses much faster than its size suggests).
+BYTES_PER_PAGE_ESTIMATE = 50_000
+# A child loads spaCy and Presidio before it serves: slow on a busy machine, never this slow.
+STARTUP_TIMEOUT_S = 600.0
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PreparedText:
+    """A file parsed and anonymized: what may leave the child process."""
+
+    title: str
+    pages: list[Page]
+    pii_counts: Counter
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    seconds_per_page: float = 10.0
+    seconds_per_file: float = 60.0
+    max_memory_mb: float = 2048.0
+    load: LoadLimits = DEFAULT_LIMITS
+
+    @classmethod
+    def from_settings(cls, ingest: IngestSettings) -> FileLimits:
+        return cls(
+            seconds_per_page=ingest.seconds_per_page,
+            seconds_per_file=ingest.seconds_per_file,
+            max_memory_mb=ingest.max_file_memory_mb,
+            load=LoadLimits(
+                max_pages=ingest.max_pages,
+                max_unpacked_mb=ingest.max_unpacked_mb,
+                max_html_depth=ingest.max_html_depth,
+            ),
+        )
+
+    def budget_s(self, pages: int) -> float:
+        return self.seconds_per_file + self.seconds_per_page * pages
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Everything a child needs; pickled to it over its pipe."""
+
+    anonymize: AnonymizeSettings
+    secret: bytes
+    limits: FileLimits = FileLimits()
+    # A module-level function each child runs first (tests register loaders with it).
+    setup: Callable[[], None] | None = None
+
+    def key(self) -> tuple:
+        setup = f"{self.setup.__module__}.{self.setup.__qualname__}" if self.setup else None
+        return (self.anonymize.model_dump_json(), self.secret, self.limits, setup)
+
+
+class FileOverBudget(LoaderError):
+    """The file took more time or memory than it may; its child was replaced."""
+
+
+class FileWorkerUnavailable(RuntimeError):
+    """A child could not be started (its anonymizer failed to load)."""
+
+
+class FileWorkerPool:
+    def __init__(self, config: WorkerConfig, size: int = 1) -> None:
+        self.config = config
+        self.size = size
+        self._idle: queue.Queue[_Child | None] = queue.Queue()
+        for _ in range(size):
+            self._idle.put(None)  # a place for a child, started on first use
+
+    def prepare(self, path: Path) -> PreparedText:
+        """Parse and anonymize one file in a child. Raises LoaderError (FileOverBudget past the
+        limits) or the OSError of a missing or unreadable file."""
+        child = self._idle.get()
+        try:
+            if child is None or not child.alive():
+                child = _Child(self.config)
+            child.wait_ready()
+            result, keep = child.run(Path(path), self.config.limits)
+            if not keep:
+                child.kill()
+                child = None
+            return result
+        except BaseException:
+            if child is not None and not child.clean:
+                child.kill()
+                child = None
+            raise
+        finally:
+            self._idle.put(child)
+
+    def close(self) -> None:
+        """Stop the idle children; the pool starts new ones if it is used again."""
+        for _ in range(self.size):
+            try:
+                child = self._idle.get(timeout=1)
+            except queue.Empty:
+                continue  # in use by a running prepare: it is stopped with the process
+            if child is not None:
+                child.stop()
+            self._idle.put(None)
+
+
+class _Child:
+    """One worker process and the parent's end of its pipe."""
+
+    def __init__(self, config: WorkerConfig) -> None:
+        ours, theirs = socket.socketpair()
+        # The child sees the parent's import path (tests register loaders from theirs).
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ingest.file_worker_child", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self.conn = Connection(ours.detach())
+        self.conn.send_bytes(pickle.dumps(config))
+        self.ready = False
+        self.clean = True  # False while a file is in flight: an exception must kill the child
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_ready(self) -> None:
+        if self.ready:
+            return
+        if not self.conn.poll(STARTUP_TIMEOUT_S):
+            self.kill()
+            raise FileWorkerUnavailable(f"a file worker did not start in {STARTUP_TIMEOUT_S:g} s")
+        try:
+            kind, value = self.conn.recv()
+        except EOFError:
+            kind, value = "failed", _exit(self.process)
+        if kind != "ready":
+            self.kill()
+            raise FileWorkerUnavailable(f"a file worker could not start: {value}")
+        self.ready = True
+
+    def run(self, path: Path, limits: FileLimits) -> tuple[PreparedText, bool]:
+        """The prepared file, and whether this child may serve another one."""
+        estimate = max(1, math.ceil(path.stat().st_size / BYTES_PER_PAGE_ESTIMATE))
+        pages: int | None = None
+        self.clean = False
+        self.conn.send(str(path))
+        started = time.monotonic()
+        while True:
+            budget = limits.budget_s(pages if pages is not None else estimate)
+            if not self.conn.poll(max(0.0, started + budget - time.monotonic())):
+                raise FileOverBudget(_over_time(budget, pages, estimate))
+            try:
+                kind, value = self.conn.recv()
+            except EOFError:
+                raise LoaderError(
+                    f"the process reading this file ended unexpectedly ({_exit(self.process)}); "
+                    f"it may have needed more than {limits.max_memory_mb:g} MB "
+                    "(ingest.max_file_memory_mb)"
+                ) from None
+            if kind == "pages":
+                pages = value
+                continue
+            if kind == "memory":
+                raise FileOverBudget(
+                    f"needed more than {limits.max_memory_mb:g} MB (ingest.max_file_memory_mb)"
+                )
+            self.clean = True
+            if kind == "error":
+                raise value
+            return value, True
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+            self.process.wait(5)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            pass
+        self.kill()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.conn.close()
+
+
+def _over_time(budget: float, pages: int | None, estimate: int) -> str:
+    if pages is not None:
+        return f"took longer than {budget:g} s for {pages} pages (ingest.seconds_per_page)"
+    return (
+        f"took longer than {budget:g} s to read, estimated at {estimate} pages from its size "
+        "(ingest.seconds_per_page)"
+    )
+
+
+def _exit(process: subprocess.Popen) -> str:
+    try:
+        code = process.wait(5)
+    except subprocess.TimeoutExpired:
+        return "still running"
+    return f"signal {-code}" if code < 0 else f"exit code {code}"
+
+
+# -- a shared pool per configuration ---------------------------------------------------------
+
+_POOLS: OrderedDict[tuple, FileWorkerPool] = OrderedDict()
+_POOLS_LOCK = threading.Lock()
+# Each child holds its own spaCy model: keep the pools of few configurations alive.
+MAX_POOLS = 2
+
+
+def shared_pool(config: WorkerConfig, size: int) -> FileWorkerPool:
+    """The process-wide pool for this configuration: every pipeline of a process uses the same
+    children, so models load once per child, not once per scan."""
+    key = (config.key(), size)
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            pool = _POOLS[key] = FileWorkerPool(config, size)
+        _POOLS.move_to_end(key)
+        while len(_POOLS) > MAX_POOLS:
+            _POOLS.popitem(last=False)[1].close()
+        return pool
+
+
+@atexit.register
+def _close_pools() -> None:
+    with _POOLS_LOCK:
+        for pool in _POOLS.values():
+            pool.close()
