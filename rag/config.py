@@ -98,6 +98,9 @@ class AnonymizeSettings(BaseModel):
     common_word_filter: bool = True
     # HMAC key for pseudonyms. Unset: generated on first start, kept in data_dir (mode 0600).
     secret_key: str | None = None
+    # The longest one recognizer pattern may scan one window of text; past it the window is
+    # treated as personal data (replaced whole), never stored raw.
+    pattern_timeout_s: float = Field(5.0, gt=0)
 
 
 class RetrievalSettings(BaseModel):

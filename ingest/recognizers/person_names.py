@@ -12,9 +12,9 @@ name only when a surname-like word follows ("Will Pearson"), never alone.
 
 from __future__ import annotations
 
-import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from ingest.recognizers.timed_regex import timed
 from ingest.recognizers.word_lists import (
     capitalized_words,
     common_words,
@@ -24,15 +24,16 @@ from ingest.recognizers.word_lists import (
 )
 
 # A Capitalized word in any cased script ("Ana", "Jean-Luc", "O'Neil", "Żaneta"), or an initial.
-_TOKEN = regex.compile(
-    r"(?<![\p{L}\p{N}_@.])(?:\p{Lu}\p{Ll}+(?:['’-]\p{Lu}?\p{Ll}+)*|\p{Lu}\.?)(?![\p{L}\p{N}@])"
+_TOKEN = timed(
+    r"(?<![\p{L}\p{N}_@.])(?:\p{Lu}\p{Ll}+(?:['’-]\p{Lu}?\p{Ll}+)*|\p{Lu}\.?)(?![\p{L}\p{N}@])",
+    name="person_name_word",
 )
 # Lowercase surname particles: "Willemine ten Pas", "Ana de Souza".
 _PARTICLES = frozenset(
     {"van", "von", "de", "da", "der", "den", "del", "della", "di", "du", "la", "le", "ten"}
     | {"ter", "dos", "das", "do", "bin", "ibn", "al", "el"}
 )
-_SAME_LINE_GAP = regex.compile(r"[ \t]{1,3}")
+_SAME_LINE_GAP = timed(r"[ \t]{1,3}", name="person_name_gap")
 # Entity labels under which a lone given name is something else: spaCy's, and the names
 # Presidio maps them to in nlp_artifacts ("Florence" -> LOCATION).
 _NOT_A_PERSON = frozenset({"GPE", "LOC", "FAC", "LOCATION"})
