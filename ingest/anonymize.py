@@ -232,13 +232,16 @@ def _nlp_engine(spacy_model: str):
 
 
 def build_analyzer(settings: AnonymizeSettings):
-    """Presidio's English recognizers (e-mail swapped for the offline one), street addresses,
-    and the recognizers and deny lists declared in YAML."""
+    """Presidio's English recognizers (e-mail swapped for ours), ours for phone and card
+    numbers, street addresses and names, and the recognizers and deny lists declared in YAML;
+    every pattern under the time limit (timed_regex.py)."""
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
+    from ingest.recognizers.card_numbers import CardNumberRecognizer
     from ingest.recognizers.offline_email import OfflineEmailRecognizer
     from ingest.recognizers.person_names import PersonNameRecognizer
+    from ingest.recognizers.phone_numbers import PhoneNumberShapeRecognizer
     from ingest.recognizers.timed_regex import guard, set_limit
     from ingest.recognizers.world_address import WorldAddressRecognizer
     from ingest.recognizers.yaml_recognizers import yaml_recognizers
@@ -248,6 +251,9 @@ def build_analyzer(settings: AnonymizeSettings):
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
     registry.remove_recognizer(EmailRecognizer().name)
     registry.add_recognizer(OfflineEmailRecognizer())
+    # Beside Presidio's: phone numbers of any country, cards of 12-19 digits (Luhn).
+    registry.add_recognizer(PhoneNumberShapeRecognizer())
+    registry.add_recognizer(CardNumberRecognizer())
     # US streets (street_address.py) and the rest of the world, each completed by its
     # unit, postcode and place lines.
     registry.add_recognizer(WorldAddressRecognizer())
