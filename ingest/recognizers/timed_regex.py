@@ -55,6 +55,9 @@ class TimedPattern:
     def match(self, text: str, pos: int = 0, endpos: int | None = None):
         return self._run("match", text, pos, endpos if endpos is not None else len(text))
 
+    def sub(self, repl, text: str):
+        return self._run("sub", repl, text)
+
     def fullmatch(self, text: str, pos: int = 0, endpos: int | None = None):
         return self._run("fullmatch", text, pos, endpos if endpos is not None else len(text))
 
