@@ -28,6 +28,7 @@ def anonymizer() -> Anonymizer:
         "jane.doe@example",  # reserved (RFC 2606)
         "first.last@site.example",
         "qa+bugs@build.test",
+        "_noreply@ci.corp",
         "o'neil@acme-group.intranet",
         "jane@example.com",  # public suffixes still found
         "zoë.müller@firma.de",
@@ -47,6 +48,7 @@ def test_an_address_on_any_domain_is_found(anonymizer, address):
         "ask @jane in the channel",
         "meet at 5 @ the office",
         "the @property decorator",
+        "ask in `@slackadmin` or mail any `@gsa.gov` address",
     ],
 )
 def test_what_only_looks_like_an_address_is_not(text):
