@@ -16,7 +16,7 @@ import regex
 from presidio_analyzer import Pattern, PatternRecognizer
 
 _LOCAL_CHAR = r"[\w!#$%&'*+/=?^`{|}~-]"
-# Starts with a letter or digit: "`@gsa.gov`" in Markdown is a domain, not an address.
+# Starts with a word character: "`@gsa.gov`" in Markdown is a domain, not an address.
 _LOCAL = rf"\w{_LOCAL_CHAR}*(?:\.{_LOCAL_CHAR}+)*"
 _LABEL = r"[^\W_]+(?:-+[^\W_]+)*"
 _LAST_LABEL = r"[^\W\d_][^\W_]*(?:-+[^\W_]+)*"  # starts with a letter, as every TLD does
