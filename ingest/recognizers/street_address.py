@@ -23,7 +23,8 @@ SUFFIXES = (
 _NAME_WORD = r"(?:[A-Z][A-Za-z'.-]*|\d{1,3}(?:st|nd|rd|th))"
 _DIRECTION = r"(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?\s+)?"
 _UNIT = (
-    r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Floor|Fl|Room|Rm|Bldg|#)\.?\s*#?\s*[A-Za-z0-9-]+)?"
+    r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Floor|Fl|Room|Rm|Bldg|#)\.?\s*"
+    r"(?:#\s*)?[A-Za-z0-9-]+)?"  # one way to match: "#" only with the blanks after it
 )
 _CITY_STATE_ZIP = (
     r"(?:,\s+[A-Z][A-Za-z]+(?:\s[A-Z][A-Za-z]+){0,2},\s+[A-Z]{2}(?:\s+\d{5}(?:-\d{4})?)?)?"

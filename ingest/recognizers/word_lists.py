@@ -20,8 +20,10 @@ def common_words() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def capitalized_words() -> frozenset[str]:
-    """Everyday words always written Capitalized ("Sunday", "France", "English")."""
-    return _read("capitalized_words.txt")
+    """Everyday words always written Capitalized ("Sunday", "English"), and the names of
+    countries, continents and regions and the short month and weekday names that business
+    text is full of ("Sep", "Asia", "North America")."""
+    return _read("capitalized_words.txt") | _read("place_and_calendar_words.txt")
 
 
 @lru_cache(maxsize=1)

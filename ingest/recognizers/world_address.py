@@ -20,6 +20,7 @@ import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from ingest.recognizers.street_address import STREET_ADDRESS_REGEX
+from ingest.recognizers.timed_regex import timed
 from ingest.recognizers.word_lists import common_words
 
 _NAME = r"\p{Lu}[\p{L}'’.-]*"
@@ -75,33 +76,36 @@ UK_POSTCODE = r"\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2})\b"
 # (pattern, score, whether capitalized everyday words in front are trimmed: "Visit
 # Rákóczi út 66" -> "Rákóczi út 66"; not where the street type comes first, "Avenue ...").
 _STREETS = [
-    (regex.compile(STREET_ADDRESS_REGEX, regex.M), 0.6, False),
-    (regex.compile(PREFIX_STREET), 0.6, False),
-    (regex.compile(SUFFIX_STREET), 0.6, True),
-    (regex.compile(MILITARY), 0.7, False),
-    (regex.compile(PO_BOX), 0.6, False),
-    (regex.compile(BARE_STREET), 0.55, True),
+    (timed(STREET_ADDRESS_REGEX, regex.M, name="us_street"), 0.6, False),
+    (timed(PREFIX_STREET, name="prefix_street"), 0.6, False),
+    (timed(SUFFIX_STREET, name="suffix_street"), 0.6, True),
+    (timed(MILITARY, name="military"), 0.7, False),
+    (timed(PO_BOX, name="po_box"), 0.6, False),
+    (timed(BARE_STREET, name="bare_street"), 0.55, True),
 ]
-_FRAGMENTS = [(regex.compile(UNIT), 0.5), (regex.compile(UK_POSTCODE), 0.6)]
+_FRAGMENTS = [(timed(UNIT, name="unit"), 0.5), (timed(UK_POSTCODE, name="uk_postcode"), 0.6)]
 
 # What may follow a street. Same line after a space: a unit or a postcode only. After a comma
 # or a line break: those, or a line made only of place words and codes.
-_PLACE_WORD = r"\p{Lu}[\p{L}'’.-]*"
+# Hyphens join words ("Saint-Denis") rather than belong to one, so that each text has one
+# way to match (a word that could also take the hyphen made this backtrack catastrophically).
+_PLACE_WORD = r"\p{Lu}[\p{L}'’.]*"
 _POSTCODE = r"(?:\d{4,6}(?:-\d{3,4})?|\d{3}[ ]\d{2}|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2})"
 _PLACE = (
-    rf"(?:{_POSTCODE}[ ]+)?{_PLACE_WORD}(?:[ -]+(?:{_PLACE_WORD}|\(\p{{L}}+\)|[A-Z]{{2}}))"
-    rf"{{0,4}}(?:,?[ ]+(?:[A-Z]{{2}}|{_POSTCODE}))*"
+    rf"(?:{_POSTCODE}[ ]+)?{_PLACE_WORD}(?:[ -]+(?:{_PLACE_WORD}|\(\p{{L}}+\))){{0,4}}"
+    rf"(?:,?[ ]+(?:[A-Z]{{2}}|{_POSTCODE}))*"
 )
-_AFTER_SPACE = regex.compile(rf"[ ]+(?:{_UNIT_TAIL}|{_POSTCODE})(?![\p{{L}}\d])")
-_AFTER_BREAK = regex.compile(
+_AFTER_SPACE = timed(rf"[ ]+(?:{_UNIT_TAIL}|{_POSTCODE})(?![\p{{L}}\d])", name="address_tail")
+_AFTER_BREAK = timed(
     rf"(?:[ ]*,[ ]*|(?:[ \t]*\n){{1,2}}{_LINE_MARK})(?:{_UNIT_TAIL}|{_POSTCODE}|{_PLACE})"
     rf"(?=[ ]*(?:$|\n|,|\.(?:\s|$)))",
     regex.M,
+    name="address_lines",
 )
-_UNIT_PART = regex.compile(rf"{_UNIT_TAIL}$")
-_LEADING_NUMBER = regex.compile(r"(?<![\p{L}\d,.])\d{1,5}[ ]+$")
+_UNIT_PART = timed(rf"{_UNIT_TAIL}$", name="address_unit")
+_LEADING_NUMBER = timed(r"(?<![\p{L}\d,.])\d{1,5}[ ]+$", name="address_number")
 MAX_TAIL_PARTS = 5
-_WORD = regex.compile(r"[\p{L}\d][\p{L}\d'’.-]*")
+_WORD = timed(r"[\p{L}\d][\p{L}\d'’.-]*", name="address_word")
 
 
 class WorldAddressRecognizer(EntityRecognizer):

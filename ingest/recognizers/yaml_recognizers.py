@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import regex
 from presidio_analyzer import Pattern, PatternRecognizer
 
+from ingest.recognizers.pattern_safety import check
 from rag.config import AnonymizeSettings, RecognizerSettings
 
 
 def recognizer_from_settings(spec: RecognizerSettings) -> PatternRecognizer:
+    """Refuses (UnsafePatternError) a pattern that could backtrack catastrophically."""
+    for i, p in enumerate(spec.patterns):
+        where = f"anonymize.recognizers '{spec.name}', pattern {p.name or i + 1}"
+        # Presidio's flags for pattern recognizers: any case, `.` matches newlines.
+        check(p.regex, regex.I | regex.M | regex.S, where=where)
     patterns = [
         Pattern(p.name or f"{spec.name}_{i}", p.regex, p.score) for i, p in enumerate(spec.patterns)
     ]

@@ -13,6 +13,10 @@ def eval_pii(
     dataset: Annotated[Path, typer.Option(help="JSON list of {text, spans[start,end,label]}.")],
     out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N examples.")] = None,
+    half: Annotated[
+        str | None,
+        typer.Option(help="even or odd: only the examples of even or odd index (tune on one)."),
+    ] = None,
     person_filter: Annotated[
         bool | None, typer.Option(help="Override anonymize.person_filter.")
     ] = None,
@@ -33,7 +37,11 @@ def eval_pii(
                 "anonymize": settings.anonymize.model_copy(update={"person_filter": person_filter})
             }
         )
-    result = run_pii_eval(dataset, settings, limit)
+    from rag.evaluation.pii import HALVES
+
+    if half is not None and half not in HALVES:
+        raise typer.BadParameter(f"--half must be one of {', '.join(HALVES)}", param_hint="--half")
+    result = run_pii_eval(dataset, settings, limit, half)
     table = Table(title=f"Personal data detection ({result['examples']} examples)")
     for column in ("type", "gold", "predicted", "precision", "recall", "F2"):
         table.add_column(column, justify="left" if column == "type" else "right")

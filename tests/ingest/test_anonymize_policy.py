@@ -3,6 +3,8 @@ the PERSON filter and analysis in windows."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ingest.anonymize import Anonymizer
@@ -154,9 +156,15 @@ def test_deny_list_is_always_an_entity():
 
 
 def test_per_type_min_score():
-    text = "Call +44 20 7946 0958 tomorrow."  # no context word: Presidio scores it 0.4
-    assert "7946" not in _anonymizer(min_scores={"PHONE_NUMBER": 0.4}).anonymize(text).text
-    assert "7946" in _anonymizer(min_scores={}).anonymize(text).text
+    weak = RecognizerSettings(
+        name="employee_number",
+        entity_type="EMPLOYEE_ID",
+        patterns=[{"regex": r"\bEMP-\d{6}\b", "score": 0.45}],
+    )
+    text = "Ref EMP-118734 tomorrow."  # scored 0.45, below min_score 0.5
+    lowered = _anonymizer(recognizers=[weak], min_scores={"EMPLOYEE_ID": 0.4})
+    assert "118734" not in lowered.anonymize(text).text
+    assert "118734" in _anonymizer(recognizers=[weak], min_scores={}).anonymize(text).text
 
 
 def test_person_filter_drops_capitalized_common_words():
@@ -203,3 +211,45 @@ def test_small_windows_find_every_entity_once():
     result = anonymizer.anonymize(text)
     assert not any(e in result.text for e in emails)
     assert result.counts["EMAIL_ADDRESS"] == len(emails)
+
+
+# -- one policy for every shipped config ---------------------------------------------------------
+
+EVERY_TYPE = (
+    "Jane Doe (employee EMP-118734) lives at 42 Elm Street, Springfield, IL 62704.\n"
+    "Mail jane.doe@hr.acme.internal or call +41 (0)96 471 07 95; card 4111 1111 1111 1111,\n"
+    "IBAN DE89 3704 0044 0532 0130 00, SSN 536-22-8741, laptop 10.20.30.40.\n"
+    "Phone: 467 3395"
+)
+
+
+def _policy_for(config, monkeypatch) -> AnonymizeSettings:
+    monkeypatch.setenv("RAG_CONFIG", str(config))
+    return Settings().anonymize
+
+
+@pytest.mark.parametrize(
+    "config", sorted((Path(__file__).parents[2] / "configs").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_each_shipped_config_finds_what_the_default_finds(config, monkeypatch):
+    default = _policy_for(Path(__file__).parents[2] / "configs" / "default.yaml", monkeypatch)
+    shipped = _policy_for(config, monkeypatch)
+    expected = Anonymizer(default, secret=b"k").find(EVERY_TYPE)
+    assert {s.entity_type for s in expected} >= {
+        "PERSON",
+        "EMPLOYEE_ID",
+        "STREET_ADDRESS",
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "CREDIT_CARD",
+        "IBAN_CODE",
+        "US_SSN",
+        "IP_ADDRESS",
+    }
+    assert Anonymizer(shipped, secret=b"k").find(EVERY_TYPE) == expected
+
+
+def test_the_settings_model_holds_the_policy_that_default_yaml_documents(monkeypatch):
+    """Configs that leave anonymize out get the same policy as default.yaml."""
+    documented = _policy_for(Path(__file__).parents[2] / "configs" / "default.yaml", monkeypatch)
+    assert AnonymizeSettings() == documented
