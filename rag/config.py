@@ -98,6 +98,8 @@ class AnonymizeSettings(BaseModel):
     common_word_filter: bool = True
     # HMAC key for pseudonyms. Unset: generated on first start, kept in data_dir (mode 0600).
     secret_key: str | None = None
+    # At most this many of the asker's own values are shown as themselves in an answer.
+    max_restored_values: int = Field(10, ge=0)
 
 
 class RetrievalSettings(BaseModel):
