@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -21,8 +22,8 @@ TEMPLATE_OVERHEAD_TOKENS = 32
 # answer the question, the history only explains it. Each turn adds its template tokens.
 HISTORY_SHARE = 3
 HISTORY_TURN_OVERHEAD_TOKENS = 8
-# The longest pseudonym a stream holds back for: "<", a type name, "_", 16 to 64 hex digits, ">".
-MAX_TOKEN_CHARS = 100
+# What a stream holds back, as the start of a pseudonym that may end in the next piece.
+_TOKEN_START = re.compile(r"<[A-Z_]{0,60}[0-9a-f]{0,64}\Z")
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,7 @@ def _restored(pieces: Iterator[str], originals: dict[str, str]) -> Iterator[str]
     for piece in _closing(pieces):
         held += piece
         cut = held.rfind("<")
-        if cut == -1 or ">" in held[cut:] or len(held) - cut > MAX_TOKEN_CHARS:
+        if cut == -1 or not _TOKEN_START.match(held, cut):
             yield restore_pseudonyms(held, originals)
             held = ""
         elif cut > 0:
