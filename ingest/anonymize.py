@@ -1,13 +1,14 @@
 """Personal data removal: Presidio finds entities, a policy per type replaces them.
 
-By default each value becomes a typed token such as <PERSON_3fa9c2d1>: an HMAC-SHA256 of the
-normalized value under a secret key kept on the premises (ingest/operators/pseudonymize.py).
+By default each value becomes a typed token such as <PERSON_3fa9c2d1e07b5a64>: an HMAC-SHA256 of
+the normalized value under a secret key kept on the premises (ingest/operators/pseudonymize.py).
 The same value gives the same token in every document and in questions, so search still
 connects a person across documents. `anonymize.operators` picks mask, redact or keep per type.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import re
@@ -106,6 +107,27 @@ class Anonymizer:
             if allow
             else None
         )
+
+    @property
+    def pseudonym_chars(self) -> int:
+        return self._pseudonymizer.digest_chars
+
+    @property
+    def key_id(self) -> str:
+        return self._pseudonymizer.key_id
+
+    def with_pseudonym_chars(self, chars: int) -> Anonymizer:
+        """This anonymizer (same analyzer, same key) making tokens of `chars` hex digits: a
+        store built with shorter tokens is asked in its own length until it is re-processed."""
+        if chars == self.pseudonym_chars:
+            return self
+        other = copy.copy(self)
+        other._pseudonymizer = self._pseudonymizer.with_digest_chars(chars)
+        other.operators = {
+            name: other._pseudonymizer if op is self._pseudonymizer else op
+            for name, op in self.operators.items()
+        }
+        return other
 
     def pseudonym(self, entity_type: str, value: str) -> str:
         return self._pseudonymizer.operate(entity_type, value)

@@ -17,8 +17,10 @@ from ingest.chunk import TextChunk, chunk_pages
 from ingest.file_workers import FileLimits, FileWorkerPool, WorkerConfig, shared_pool
 from ingest.loaders import LoaderError, UnsupportedFormat
 from ingest.path_names import anonymize_path
+from ingest.pipeline_version import pipeline_version
 from ingest.protect_paths import protect_stored_paths
 from ingest.reembed import check_vectors, embedding_fingerprint, passage_text
+from ingest.reprocess import check_pipeline
 from ingest.scan import FileEntry, SourceUnavailable, plan_scan, sha256_of, walk
 from ingest.sources import add_source
 from rag.config import Settings
@@ -89,6 +91,7 @@ class IngestPipeline:
             load_or_create_secret(settings.anonymize.secret_key, settings.data_dir)
         )
         self._file_workers = file_workers
+        self._version: str | None = None
 
     @property
     def file_workers(self) -> FileWorkerPool:
@@ -102,6 +105,18 @@ class IngestPipeline:
             )
             self._file_workers = shared_pool(config, self.settings.ingest.file_workers)
         return self._file_workers
+
+    @property
+    def version(self) -> str:
+        """The pipeline version each document written records (ingest/pipeline_version.py)."""
+        if self._version is None:
+            self._version = pipeline_version(self.settings, self.anonymizer)
+        return self._version
+
+    def check_version(self) -> bool:
+        """Whether every stored document was made by this pipeline; if not, the reprocess job
+        is queued (ingest/reprocess.py)."""
+        return check_pipeline(self.session_factory, self.version, self.anonymizer.pseudonym_chars)
 
     # -- a folder --------------------------------------------------------------------------
 
@@ -142,6 +157,7 @@ class IngestPipeline:
             reason = f"{exc}; its {kept} indexed documents are kept until it is back"
             self._set_source_state(source_id, "unavailable", reason)
             raise SourceUnavailable(reason) from exc
+        self.check_version()
         plan = plan_scan(entries, known, self.vault.digest)
         if plan.new or plan.changed:
             # Records which model makes the vectors (first ingest), or queues a re-embed when
@@ -214,6 +230,12 @@ class IngestPipeline:
                 row.size_bytes, row.mtime_ns = entry.size_bytes, entry.mtime_ns
 
     # -- one file --------------------------------------------------------------------------
+
+    def process_file(
+        self, source: Source, entry: FileEntry, shown: str, report: IngestReport
+    ) -> None:
+        """Make one file's document again, as a scan would (the reprocess job)."""
+        self._ingest_file(source, entry, shown, report, None)
 
     def _ingest_file(
         self,
@@ -318,6 +340,7 @@ class IngestPipeline:
             doc.pages = prepared.pages if prepared else 0
             doc.pii_counts = dict(prepared.pii_counts) if prepared else {}
             doc.chunk_count = len(prepared.chunks) if prepared else 0
+            doc.pipeline_version = self.version
             session.flush()
             if prepared:
                 _add_chunks(session, doc.id, prepared)

@@ -136,6 +136,8 @@ class _JobRun:
             return self._scan()
         if kind == "reembed":
             return self._reembed()
+        if kind == "reprocess":
+            return self._reprocess()
         raise JobFailed(f"unknown job kind '{kind}'")
 
     # -- kinds -----------------------------------------------------------------------------
@@ -173,6 +175,15 @@ class _JobRun:
             should_stop=self._should_stop,
         )
         return (self._stopped_status(), None) if not report.finished else ("succeeded", None)
+
+    def _reprocess(self) -> tuple[str, str | None]:
+        """Every document of another pipeline version made again (ingest/reprocess.py)."""
+        from ingest.reprocess import reprocess_all
+
+        report = reprocess_all(
+            self.worker._pipeline(), self._on_progress, should_stop=self._should_stop
+        )
+        return (self._stopped_status(), None) if report.stopped else ("succeeded", None)
 
     # -- progress --------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from rag.llm.base import ChatMessage, FinishReason, Generator, PieceStream, Usage
@@ -21,6 +22,8 @@ TEMPLATE_OVERHEAD_TOKENS = 32
 # answer the question, the history only explains it. Each turn adds its template tokens.
 HISTORY_SHARE = 3
 HISTORY_TURN_OVERHEAD_TOKENS = 8
+# What a stream holds back, as the start of a pseudonym that may end in the next piece.
+_TOKEN_START = re.compile(r"<[A-Z_]{0,60}[0-9a-f]{0,64}\Z")
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,20 @@ def start_answer(
     return StreamedAnswer(citations=citations_for(packed), tokens=tokens, found=True)
 
 
+def asker_values(turns: Iterable[dict[str, str]], cap: int) -> dict[str, str]:
+    """The values an answer may show as themselves: {pseudonym: value} of the asker's own
+    turns (`turns`: the current question first, then their earlier turns, newest first; each
+    in the order typed), at most `cap` of them. Only what the asker typed, and only a few: a
+    pasted staff directory must not reveal who appears in which passage."""
+    chosen: dict[str, str] = {}
+    for originals in turns:
+        for token, value in originals.items():
+            if len(chosen) >= cap:
+                return chosen
+            chosen.setdefault(token, value)
+    return chosen
+
+
 def restore_pseudonyms(text: str, originals: dict[str, str]) -> str:
     """Show the asker's own values in place of their pseudonyms; every other token stays."""
     for token, value in originals.items():
@@ -207,7 +224,7 @@ def _restored(pieces: Iterator[str], originals: dict[str, str]) -> Iterator[str]
     for piece in _closing(pieces):
         held += piece
         cut = held.rfind("<")
-        if cut == -1 or ">" in held[cut:] or len(held) - cut > 40:
+        if cut == -1 or not _TOKEN_START.match(held, cut):
             yield restore_pseudonyms(held, originals)
             held = ""
         elif cut > 0:

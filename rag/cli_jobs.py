@@ -285,6 +285,7 @@ def worker(
         raise _fail(str(exc)) from exc
     # A worker's log is its output: each job claimed, finished or handed back, without -v.
     logging.getLogger("ingest.worker").setLevel(logging.INFO)
+    service.pipeline.check_version()  # a changed pipeline queues the reprocess job
     stop = threading.Event()
     instance = service.worker()
     console.print(f"worker {instance.name} waiting for jobs")

@@ -113,6 +113,8 @@ class AnonymizeSettings(BaseModel):
     # The longest one recognizer pattern may scan one window of text; past it the window is
     # treated as personal data (replaced whole), never stored raw.
     pattern_timeout_s: float = Field(5.0, gt=0)
+    # At most this many of the asker's own values are shown as themselves in an answer.
+    max_restored_values: int = Field(10, ge=0)
 
 
 class RetrievalSettings(BaseModel):

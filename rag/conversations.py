@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from rag.answer import restore_pseudonyms
+from rag.answer import asker_values, restore_pseudonyms
 from rag.db.models import Conversation, Message
 from rag.db.session import transaction
 
@@ -94,13 +94,25 @@ class History:
     """Earlier turns as the LLM should see them (pseudonymized), and the asker's values."""
 
     messages: list[dict[str, str]]
+    # Every value the asker typed in the conversation (to conceal them in a stored answer).
     originals: dict[str, str]
+    # The same, per question, newest first (what an answer may restore: rag.answer).
+    turn_values: list[dict[str, str]] = field(default_factory=list)
 
 
 class ConversationStore:
-    def __init__(self, session_factory: sessionmaker[Session], cipher: OriginalsCipher) -> None:
+    """`max_restored`: how many of the asker's values a stored message shows as themselves,
+    as its answer did (anonymize.max_restored_values)."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        cipher: OriginalsCipher,
+        max_restored: int = 10,
+    ) -> None:
         self.session_factory = session_factory
         self.cipher = cipher
+        self.max_restored = max_restored
 
     def list(self, key_id: int, limit: int = 100) -> list[ConversationView]:
         with self.session_factory() as session:
@@ -112,9 +124,15 @@ class ConversationStore:
             ).all()
             return [self._view(session, row, with_messages=False) for row in rows]
 
-    def create(self, key_id: int, title: str = "") -> ConversationView:
+    def create(
+        self, key_id: int, title: str = "", title_originals: dict[str, str] | None = None
+    ) -> ConversationView:
+        """`title` pseudonymized, with the asker's values behind it (kept encrypted)."""
         with transaction(self.session_factory) as session:
-            row = Conversation(api_key_id=key_id, title=title[:TITLE_CHARS])
+            row = Conversation(api_key_id=key_id, title=_title(title) if title else "")
+            row.title_originals_encrypted = self.cipher.encrypt(
+                _used_in(row.title, title_originals or {})
+            )
             session.add(row)
             session.flush()
             return self._view(session, row, with_messages=False)
@@ -139,9 +157,11 @@ class ConversationStore:
                 .limit(HISTORY_MESSAGES)
             ).all()
             rows = list(reversed(rows))
+            turn_values = self._turn_values(session, conversation_id)
             return History(
                 messages=[{"role": m.role, "content": m.content} for m in rows],
-                originals=self._originals(session, conversation_id),
+                originals=_merge(reversed(turn_values)),
+                turn_values=turn_values,
             )
 
     def add_question(
@@ -152,6 +172,7 @@ class ConversationStore:
             row = self._owned(session, key_id, conversation_id)
             if not row.title:
                 row.title = _title(pseudonymized)
+                row.title_originals_encrypted = self.cipher.encrypt(_used_in(row.title, originals))
             message = Message(
                 conversation_id=row.id,
                 role="user",
@@ -201,22 +222,34 @@ class ConversationStore:
             raise ConversationNotFound(f"conversation {conversation_id} not found")
         return row
 
-    def _originals(self, session: Session, conversation_id: int) -> dict[str, str]:
+    def _turn_values(self, session: Session, conversation_id: int) -> list[dict[str, str]]:
+        """The asker's values of each question, newest first."""
         blobs = session.scalars(
-            select(Message.originals_encrypted).where(
+            select(Message.originals_encrypted)
+            .where(
                 Message.conversation_id == conversation_id,
                 Message.originals_encrypted.is_not(None),
             )
+            .order_by(Message.id.desc())
         )
-        return _merge(self.cipher.decrypt(blob) for blob in blobs)
+        return [self.cipher.decrypt(blob) for blob in blobs]
 
     def _view(
         self, session: Session, row: Conversation, with_messages: bool = True
     ) -> ConversationView:
-        originals = self._originals(session, row.id)
+        title_values = self.cipher.decrypt(row.title_originals_encrypted)
+        if row.title and row.title_originals_encrypted is None:
+            # Titled before title values were kept: the title is the first question's.
+            first = session.scalar(
+                select(Message.originals_encrypted)
+                .where(Message.conversation_id == row.id, Message.role == "user")
+                .order_by(Message.id)
+                .limit(1)
+            )
+            title_values = _used_in(row.title, self.cipher.decrypt(first))
         view = ConversationView(
             id=row.id,
-            title=restore_pseudonyms(row.title, originals),
+            title=restore_pseudonyms(row.title, title_values),
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -224,7 +257,16 @@ class ConversationStore:
             messages = session.scalars(
                 select(Message).where(Message.conversation_id == row.id).order_by(Message.id)
             )
-            view.messages = [_message_view(m, originals) for m in messages]
+            # A question shows the values typed in it; an answer what it showed when given:
+            # the values of the questions so far, newest first, capped.
+            typed: list[dict[str, str]] = []
+            for message in messages:
+                if message.role == "user":
+                    typed.insert(0, self.cipher.decrypt(message.originals_encrypted))
+                    shown = typed[0]
+                else:
+                    shown = asker_values(typed, self.max_restored)
+                view.messages.append(_message_view(message, shown))
         return view
 
 
@@ -233,6 +275,10 @@ def _merge(mappings: Iterable[dict[str, str]]) -> dict[str, str]:
     for mapping in mappings:
         merged.update(mapping)
     return merged
+
+
+def _used_in(text: str, originals: dict[str, str]) -> dict[str, str]:
+    return {token: value for token, value in originals.items() if token in text}
 
 
 def _message_view(message: Message, originals: dict[str, str]) -> MessageView:

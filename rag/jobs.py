@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from rag.db.models import Job, Source, utcnow
 from rag.db.session import transaction
 
-KINDS = ("scan", "reembed")
+KINDS = ("scan", "reembed", "reprocess")
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled")
 MAX_RECORDED_ERRORS = 1000
@@ -41,7 +41,7 @@ def enqueue(
     payload: dict[str, Any] | None = None,
 ) -> Job:
     """Queue a job. There is at most one active job of a kind per source (or one without a
-    source, e.g. a re-embed): asking again returns it."""
+    source, e.g. a re-embed or a reprocess): asking again returns it."""
     if kind not in KINDS:
         raise ValueError(f"unknown job kind '{kind}'; known: {', '.join(KINDS)}")
     same_source = Job.source_id.is_(None) if source_id is None else Job.source_id == source_id

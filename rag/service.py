@@ -16,12 +16,14 @@ from ingest.anonymize import Anonymizer, load_or_create_secret
 from ingest.pipeline import IngestPipeline
 from ingest.protect_paths import protect_stored_paths
 from ingest.reembed import check_vectors, embedding_fingerprint
+from ingest.reprocess import stored_pseudonym_chars
 from ingest.worker import Worker
 from rag.access import Caller
 from rag.answer import (
     Answer,
     Citation,
     GenerationLimits,
+    asker_values,
     restore_pseudonyms,
     restore_stream,
     start_answer,
@@ -82,6 +84,8 @@ class RagService:
         self._path_vault: PathVault | None = None
         self._vectors_current = True
         self._vectors_checked_at: float | None = None
+        self._pseudonym_chars: int | None = None
+        self._pseudonyms_checked_at: float | None = None
 
     def check_schema(self) -> None:
         revision = current_revision(self.settings.resolved_database_url)
@@ -115,6 +119,20 @@ class RagService:
             )
             self._path_vault = PathVault(secret)
         return self._path_vault
+
+    @property
+    def question_anonymizer(self) -> Anonymizer:
+        """The anonymizer for questions: pseudonyms in the length the stored documents use
+        (a store of 32-bit pseudonyms keeps answering until the reprocess job has made it
+        again). Looked up at most every VECTOR_CHECK_S seconds."""
+        now = time.monotonic()
+        checked = self._pseudonyms_checked_at
+        if checked is None or now - checked > VECTOR_CHECK_S:
+            with self.session_factory() as session:
+                self._pseudonym_chars = stored_pseudonym_chars(session)
+            self._pseudonyms_checked_at = now
+        chars = self._pseudonym_chars or self.anonymizer.pseudonym_chars
+        return self.anonymizer.with_pseudonym_chars(chars)
 
     @property
     def generator(self) -> Generator:
@@ -186,6 +204,7 @@ class RagService:
         # Rows stored before migration 0006 get their paths encrypted and anonymized.
         protect_stored_paths(self.session_factory, self.path_vault, self.anonymizer)
         self.vectors_current()  # a changed embedding model queues its re-embed at startup
+        self.pipeline.check_version()  # a changed pipeline queues the reprocess job
 
     # -- asking ----------------------------------------------------------------------------
 
@@ -196,21 +215,30 @@ class RagService:
         caller: Caller | None = None,
         history: list[ChatMessage] | None = None,
         limits: GenerationLimits | None = None,
+        earlier_values: list[dict[str, str]] | None = None,
     ) -> AnswerStream:
         """`caller` limits retrieval to the documents it may see (None: all of them);
         `history` holds earlier turns of a conversation, oldest first; `limits` may shorten
-        the answer or add stop strings (rag.answer.GenerationLimits)."""
-        pseudonymized = self.anonymizer.anonymize(question)
+        the answer or add stop strings (rag.answer.GenerationLimits); `earlier_values`: the
+        asker's values of earlier turns whose stored text is pseudonymized already (the chat
+        page's), newest turn first."""
+        anonymizer = self.question_anonymizer
+        pseudonymized = anonymizer.anonymize(question)
         # The model sees one pseudonym per value across the turns; the chat page's stored
         # history is pseudonymized already (idempotent), an OpenAI client's is raw. Only the
         # newest turns: older ones rarely fit the prompt, and each costs a detection pass.
-        originals = dict(pseudonymized.originals)
+        typed: list[dict[str, str]] = []  # the asker's values, per user turn, oldest first
         turns: list[ChatMessage] = []
         for turn in (history or [])[-MAX_HISTORY_TURNS:]:
-            anonymized = self.anonymizer.anonymize(turn["content"])
+            anonymized = anonymizer.anonymize(turn["content"])
             if turn["role"] == "user":  # an assistant turn's values are no one's to restore
-                originals.update(anonymized.originals)
+                typed.append(anonymized.originals)
             turns.append({"role": turn["role"], "content": anonymized.text})
+        # Only values the asker typed, this question's first, then the newest turns', capped.
+        originals = asker_values(
+            [pseudonymized.originals, *reversed(typed), *(earlier_values or [])],
+            self.settings.anonymize.max_restored_values,
+        )
         hits = self.search(pseudonymized.text, top_k, caller, turns)
         started = start_answer(
             pseudonymized.text,
@@ -220,8 +248,6 @@ class RagService:
             history=turns,
             limits=limits,
         )
-        # Only values the asker wrote (this question and their earlier turns) are shown as
-        # themselves.
         citations = [
             replace(c, snippet=restore_pseudonyms(c.snippet, originals)) for c in started.citations
         ]

@@ -6,7 +6,7 @@ have: ingest/protect_paths.py does it at the first start after this upgrade (ser
 `rag ingest`) for every row whose path_hash is still NULL.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-24
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

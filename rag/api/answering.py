@@ -76,9 +76,11 @@ def start_answer(
     caller: Caller,
     history: list[ChatMessage] | None = None,
     limits: GenerationLimits | None = None,
+    earlier_values: list[dict[str, str]] | None = None,
 ) -> GatedAnswer:
     """Retrieve for `caller` and start the answer; HTTPException 429 when the gate is full.
-    `limits` may lower the configured maximum tokens and add stop strings (rag.answer)."""
+    `limits` may lower the configured maximum tokens and add stop strings (rag.answer);
+    `earlier_values` are the asker's values of a pseudonymized history (RagService.ask_stream)."""
     check_question(service, question)
     try:
         ticket = gate.admit()
@@ -86,7 +88,14 @@ def start_answer(
         raise busy_error(exc) from exc
     try:
         started = time.perf_counter()
-        stream = service.ask_stream(question, top_k, caller=caller, history=history, limits=limits)
+        stream = service.ask_stream(
+            question,
+            top_k,
+            caller=caller,
+            history=history,
+            limits=limits,
+            earlier_values=earlier_values,
+        )
         if metrics:
             metrics.retrieval.observe(time.perf_counter() - started)
     except BaseException:

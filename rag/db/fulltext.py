@@ -9,7 +9,8 @@ Queries are built here from the user's words, never passed through: words are re
 letters and digits, stopwords dropped, and the rest OR-ed so the ranking function weighs them.
 No FTS operator or quote from the question can reach the search syntax.
 
-Pseudonyms such as <PERSON_3fa9c2d1> must match exactly:
+Pseudonyms such as <PERSON_3fa9c2d1e07b5a64> (8 hex digits in stores built before 64-bit
+pseudonyms) must match exactly:
 * SQLite's tokenizer keeps `<`, `>` and `_` inside tokens, so a pseudonym is one token
   (`<person_3fa9c2d1>`); the Porter stemmer leaves it alone because it ends in `>`.
 * PostgreSQL's parser would read a pseudonym as an XML tag and drop it, so the generated
@@ -34,7 +35,7 @@ TSV_INDEX = "ix_chunks_text_tsv"
 SQLITE_TOKENIZER = "porter unicode61 remove_diacritics 2 tokenchars '<>_'"
 
 # PostgreSQL: a pseudonym (a type of up to three parts) as one unstemmed word.
-PG_PSEUDONYM_SQL = r"<([A-Z]+)_?([A-Z]*)_?([A-Z]*)_([0-9a-f]{8})>"
+PG_PSEUDONYM_SQL = r"<([A-Z]+)_?([A-Z]*)_?([A-Z]*)_([0-9a-f]{8,64})>"
 PG_PSEUDONYM_REPLACEMENT = r"pii0\1\2\3x\4"
 # Then every run of other characters becomes a space, as the questions are split: PostgreSQL's
 # parser would otherwise keep "-4471", "4.5" or "a/b.txt" as single lexemes no word matches.
@@ -44,8 +45,8 @@ PG_TSV_EXPRESSION = (
     "'[^[:alnum:]]+', ' ', 'g'))"
 )
 
-PSEUDONYM = re.compile(r"<([A-Z][A-Z_]*)_([0-9a-f]{8})>")
-_PG_PSEUDONYM = re.compile(r"<([A-Z]+)_?([A-Z]*)_?([A-Z]*)_([0-9a-f]{8})>")
+PSEUDONYM = re.compile(r"<([A-Z][A-Z_]*)_([0-9a-f]{8,64})>")
+_PG_PSEUDONYM = re.compile(r"<([A-Z]+)_?([A-Z]*)_?([A-Z]*)_([0-9a-f]{8,64})>")
 _WORD = re.compile(r"[^\W_]+")
 
 # Common English function words and question words: they carry no topic, and ORing them would

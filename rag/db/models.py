@@ -88,6 +88,9 @@ class Document(Base):
     # Counts of personal data found, by entity type. Never the values.
     pii_counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Which pipeline made the chunks (ingest/pipeline_version.py); another version is run
+    # through the pipeline again by the reprocess job. None: made before versions existed.
+    pipeline_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -212,7 +215,10 @@ class Conversation(Base):
     api_key_id: Mapped[int] = mapped_column(
         ForeignKey("api_keys.id", ondelete="CASCADE"), index=True
     )
+    # Pseudonymized, like messages; the values of a title given through the API are kept
+    # encrypted (a title taken from the first question uses that question's).
     title: Mapped[str] = mapped_column(Text, default="")
+    title_originals_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

@@ -29,6 +29,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows are overwritten, not left in free pages: replaced chunks held text that a
+    # newer anonymizer would remove (rag/db/scrub.py).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

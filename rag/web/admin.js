@@ -71,7 +71,9 @@ function renderJobs(result) {
       job.status));
     const bar = el("progress", { id: "job-progress-" + job.id, max: String(job.total || 1),
       value: String(job.done || 0), "aria-label": label + " progress" });
-    const files = job.total ? job.done + " of " + job.total + " files" : "counting files";
+    // A scan counts files; a reprocess the stored documents it makes again; a re-embed chunks.
+    const unit = { reprocess: "documents", reembed: "chunks" }[job.kind] || "files";
+    const files = job.total ? job.done + " of " + job.total + " " + unit : "counting " + unit;
     const detail = el("p", { class: "job-detail" },
       files + (job.chunks_written ? ", " + job.chunks_written + " chunks written" : "") +
       (job.current && job.status === "running" ? " (now: " + job.current + ")" : ""));

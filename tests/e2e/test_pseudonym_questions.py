@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from rag.config import Settings
+
 DOCS = {
     "payroll.md": "# Payroll\n\nKenji Watanabe is responsible for the quarterly payroll audit.\n",
     "security.md": "# Security\n\nHannah Lindqvist is responsible for the yearly access audit.\n",
@@ -26,17 +28,17 @@ class EchoPseudonyms:
     def stream(self, messages, max_tokens, stop=None):
         sources = messages[-1]["content"].split("Question:")[0]
         yield "People: "
-        for token in re.findall(r"<[A-Z_]+_[0-9a-f]{8}>", sources):
+        for token in re.findall(r"<[A-Z_]+_[0-9a-f]+>", sources):
             yield token[:5]  # tokens arrive split across pieces, as from a real model
             yield token[5:] + " "
 
 
-def _ingest(make_service, tmp_path, generator=None):
+def _ingest(make_service, tmp_path, generator=None, **overrides):
     folder = tmp_path / "docs"
     folder.mkdir()
     for name, body in DOCS.items():
         (folder / name).write_text(body)
-    service = make_service(generator=generator)
+    service = make_service(generator=generator, **overrides)
     service.pipeline.ingest_folder(folder)
     return service
 
@@ -94,3 +96,35 @@ def test_a_client_history_reaches_the_model_pseudonymized_and_its_names_are_rest
     # The follow-up was searched with the question it follows: the expenses passage.
     assert [c.path for c in stream.citations][:1] == ["expenses.md"]
     assert "Priya Raman" in answer and "Whitfield" not in answer
+
+
+def _capped(make_service, tmp_path, cap: int):
+    anonymize = Settings().anonymize.model_copy(update={"max_restored_values": cap})
+    return _ingest(make_service, tmp_path, generator=EchoPseudonyms(), anonymize=anonymize)
+
+
+def test_a_pasted_list_of_names_restores_only_the_first_few(make_service, tmp_path):
+    """Pasting a staff directory must not reveal who appears in which passage: at most
+    anonymize.max_restored_values of the asker's values are shown as themselves."""
+    service = _capped(make_service, tmp_path, cap=2)
+    answer = service.ask(
+        "Which audits are Kenji Watanabe, Hannah Lindqvist and Margaret Okafor responsible for?"
+    )
+    assert "travel.md" in [c.path for c in answer.citations]  # Margaret Okafor's passage
+    assert "Kenji Watanabe" in answer.answer and "Hannah Lindqvist" in answer.answer
+    assert "Margaret" not in answer.answer and "Okafor" not in answer.answer
+    assert all("Okafor" not in c.snippet for c in answer.citations)
+
+
+def test_the_question_s_values_come_before_earlier_turns(make_service, tmp_path):
+    service = _capped(make_service, tmp_path, cap=1)
+    history = [
+        {"role": "user", "content": "What is Kenji Watanabe responsible for?"},
+        {"role": "assistant", "content": "The quarterly payroll audit [1]."},
+    ]
+    stream = service.ask_stream(
+        "And what are Hannah Lindqvist and Kenji Watanabe responsible for?", history=history
+    )
+    answer = "".join(stream.tokens)
+    assert {"security.md", "payroll.md"} <= {c.path for c in stream.citations}
+    assert "Hannah Lindqvist" in answer and "Kenji" not in answer

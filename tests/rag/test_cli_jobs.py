@@ -81,6 +81,35 @@ def test_worker_once_runs_the_queue_and_exits(env):
     assert "succeeded" in runner.invoke(app, ["jobs", "--status", "succeeded"]).output
 
 
+def test_a_worker_starting_on_a_store_of_another_pipeline_reprocesses_it(env):
+    """An upgrade leaves documents of the old pipeline version: `rag worker` queues the
+    reprocess job as it starts, runs it, and `rag jobs` lists it."""
+    from sqlalchemy import create_engine, text
+
+    folder = env / "shares" / "handbooks"
+    assert runner.invoke(app, ["sources", "add", str(folder)]).exit_code == 0
+    assert "stopped after 1 jobs" in runner.invoke(app, ["worker", "--once"]).output
+    engine = create_engine(get_settings().resolved_database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE documents SET pipeline_version = 'older'"))
+    result = runner.invoke(app, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "stopped after 1 jobs" in result.output
+    with engine.connect() as connection:
+        versions = (
+            connection.execute(
+                text("SELECT DISTINCT pipeline_version FROM documents WHERE status = 'indexed'")
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert len(versions) == 1 and versions != ["older"]
+    listed = runner.invoke(app, ["jobs"]).output
+    row = next(line for line in listed.splitlines() if "reprocess" in line)
+    assert "succeeded" in row and "5/5" in row
+
+
 def test_ctrl_c_during_reindex_stops_after_the_current_file_and_leaves_the_job_queued(
     env, monkeypatch
 ):

@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 
 from ingest.anonymize import AnonymizedText, load_or_create_secret
 from rag.access import Caller
-from rag.answer import restore_pseudonyms, restore_stream
 from rag.api.answering import GENERATION_FAILURES, failure_status, start_answer
 from rag.api.deps import GateDep, ServiceDep
 from rag.api.errors import GENERATION_RESPONSES, error_body
@@ -30,7 +29,11 @@ def get_store(request: Request, service: ServiceDep) -> ConversationStore:
     if store is None:
         settings = service.settings
         secret = load_or_create_secret(settings.anonymize.secret_key, settings.data_dir)
-        store = ConversationStore(service.session_factory, OriginalsCipher(secret))
+        store = ConversationStore(
+            service.session_factory,
+            OriginalsCipher(secret),
+            max_restored=settings.anonymize.max_restored_values,
+        )
         request.app.state.conversation_store = store
     return store
 
@@ -75,8 +78,12 @@ def list_conversations(store: StoreDep, key: ChatKey, limit: int = 100):
 
 
 @router.post("", response_model=ConversationOut, status_code=201)
-def create_conversation(store: StoreDep, key: ChatKey, body: ConversationCreate | None = None):
-    return asdict(store.create(key.id, (body or ConversationCreate()).title))
+def create_conversation(
+    store: StoreDep, service: ServiceDep, key: ChatKey, body: ConversationCreate | None = None
+):
+    """Start a conversation; its title is stored pseudonymized, as questions are."""
+    title = service.question_anonymizer.anonymize((body or ConversationCreate()).title)
+    return asdict(store.create(key.id, title.text, title.originals))
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut)
@@ -124,18 +131,21 @@ def ask(
     metrics = getattr(request.app.state, "metrics", None)
     caller = Caller.from_key(key)
     answer = start_answer(
-        service, gate, metrics, body.question, body.top_k, caller, history.messages
+        service,
+        gate,
+        metrics,
+        body.question,
+        body.top_k,
+        caller,
+        history.messages,
+        earlier_values=history.turn_values,
     )
-    pseudonymized = service.anonymizer.anonymize(body.question)
-    # The question's values are restored by the service; earlier turns' values here.
+    pseudonymized = service.question_anonymizer.anonymize(body.question)
+    # The service restored the asker's values (this question's and earlier turns', capped).
     turn = _Turn(store, key.id, conversation_id, pseudonymized, history.originals)
-    citations = [
-        {**asdict(c), "snippet": restore_pseudonyms(c.snippet, history.originals)}
-        for c in answer.citations
-    ]
-    tokens = restore_stream(answer.tokens, history.originals)
+    citations = [asdict(c) for c in answer.citations]
     return StreamingResponse(
-        turn.events(citations, answer.found, tokens), media_type="text/event-stream"
+        turn.events(citations, answer.found, answer.tokens), media_type="text/event-stream"
     )
 
 

@@ -27,7 +27,7 @@ class FileError(BaseModel):
 
 class JobOut(BaseModel):
     id: int
-    kind: str = Field(description="scan or reembed")
+    kind: str = Field(description="scan, reembed or reprocess")
     source_id: int | None
     status: str = Field(description="queued, running, succeeded, failed or cancelled")
     done: int = Field(description="Files done.")

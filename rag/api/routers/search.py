@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from rag.answer import restore_pseudonyms
+from rag.answer import asker_values, restore_pseudonyms
 from rag.api.answering import check_question
 from rag.api.deps import CallerDep, ServiceDep
 from rag.api.errors import ERROR_RESPONSES
@@ -52,13 +52,15 @@ def search(
     the same relevance threshold as /v1/query. Never waits for the LLM."""
     check_question(service, body.question)
     started = time.perf_counter()
-    pseudonymized = service.anonymizer.anonymize(body.question)
+    pseudonymized = service.question_anonymizer.anonymize(body.question)
     hits = service.retriever.search(pseudonymized.text, body.top_k, caller=caller)
     metrics = getattr(request.app.state, "metrics", None)
     if metrics:
         metrics.retrieval.observe(time.perf_counter() - started)
-    # Only the asker's own values are shown as themselves, as in answers.
-    originals = pseudonymized.originals
+    # Only the asker's own values are shown as themselves, as in answers, and only a few.
+    originals = asker_values(
+        [pseudonymized.originals], service.settings.anonymize.max_restored_values
+    )
     return SearchResponse(
         results=[
             SearchHit(

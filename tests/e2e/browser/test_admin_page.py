@@ -82,3 +82,36 @@ def test_a_reader_gets_no_admin_view(open_page, server):
     page = open_page()
     sign_in(page, server.reader_key)
     assert page.is_hidden("#nav-admin")
+
+
+def test_admin_sees_a_reprocess_job_and_the_documents_it_could_not_make_again(open_page, server):
+    from ingest.reprocess import FILE_GONE
+
+    with transaction(server.service.session_factory) as session:
+        job = Job(
+            kind="reprocess",
+            status="running",
+            done=2,
+            total=5,
+            current="faq.md",
+            errors=[{"path": "old-policy.md", "reason": FILE_GONE}],
+            lease_owner="browser-test",
+            lease_expires_at=datetime.now(UTC) + timedelta(hours=1),
+            started_at=datetime.now(UTC),
+        )
+        session.add(job)
+        session.flush()
+        job_id = job.id
+    try:
+        page = open_page()
+        sign_in(page, server.admin_key)
+        page.click("#nav-admin")
+        page.wait_for_selector("#admin[data-loaded=true]")
+        shown = page.locator(f".job[data-id='{job_id}']")
+        text = shown.inner_text()
+        assert f"Job {job_id}: reprocess" in text and "2 of 5 documents" in text
+        shown.locator("summary").click()
+        assert f"old-policy.md: {FILE_GONE}" in shown.inner_text()
+    finally:
+        with transaction(server.service.session_factory) as session:
+            session.get(Job, job_id).status = "cancelled"

@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 
 from rag.api.main import create_app
 from rag.api.routers.web import CONTENT_SECURITY_POLICY, WEB_DIR
+from rag.config import Settings
 from rag.conversations import OriginalsCipher, conceal
 from rag.db.models import ApiKey, Message
 from rag.db.session import transaction
@@ -145,6 +146,72 @@ def test_sql_holds_pseudonyms_and_the_asker_sees_their_own_values(client, servic
     shown = client.get(f"/v1/conversations/{conversation_id}").json()
     assert shown["title"] == question
     assert shown["messages"][0]["content"] == question
+
+
+def test_a_title_given_through_the_api_is_stored_pseudonymized(client, service):
+    title = f"Expense claims approved by {PERSON}"
+    created = client.post("/v1/conversations", json={"title": title})
+    assert created.status_code == 201 and created.json()["title"] == title
+    with service.session_factory() as session:
+        stored = session.execute(text("SELECT title FROM conversations")).scalars().all()
+    assert len(stored) == 1 and re.search(r"<PERSON_[0-9a-f]+>", stored[0])
+    assert not any(part in stored[0] for part in PERSON.split())
+    with service.session_factory() as session:
+        blob = session.execute(text("SELECT title_originals_encrypted FROM conversations"))
+        blob = bytes(blob.scalar_one())
+    assert blob and PERSON.encode() not in blob
+    assert client.get(f"/v1/conversations/{created.json()['id']}").json()["title"] == title
+    assert client.get("/v1/conversations").json()[0]["title"] == title
+
+
+class EchoPseudonyms:
+    """A fake LLM that answers with every pseudonym of its sources (a real model may quote
+    any of them): what the answer shows as a value is then exactly what was restored."""
+
+    name = "echo"
+    context_tokens = 2048
+
+    def count_tokens(self, text_: str) -> int:
+        return len(text_.split())
+
+    def stream(self, messages, max_tokens, stop=None):
+        sources = messages[-1]["content"].split("Question:")[0]
+        yield "People: " + " ".join(re.findall(r"<[A-Z_]+_[0-9a-f]+>", sources))
+
+
+@pytest.fixture
+def capped(make_service, tmp_path):
+    """A service that restores at most one of the asker's values into an answer."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "expenses.md").write_text(POLICY)
+    anonymize = Settings().anonymize.model_copy(update={"max_restored_values": 1})
+    service = make_service(generator=EchoPseudonyms(), anonymize=anonymize)
+    assert service.pipeline.ingest_folder(folder).indexed == 1
+    with TestClient(create_app(service=service)) as client:
+        client.headers["Authorization"] = f"Bearer {_key(service, 'employee')}"
+        yield client
+
+
+def test_an_answer_restores_only_a_few_of_the_values_the_asker_typed(capped):
+    """A pasted list of names must not reveal who appears in which passage: past the cap,
+    the asker's values stay pseudonyms, in the answer as given and as shown again later."""
+    conversation_id = capped.post("/v1/conversations").json()["id"]
+    question = f"Do Lars Eriksen or {PERSON} approve expense claims?"
+    done = _ask(capped, conversation_id, question)[-1][1]
+    assert done["found"] and "<PERSON_" in done["answer"]
+    assert PERSON not in done["answer"]
+    assert all(PERSON not in c["snippet"] for c in done["citations"])
+
+    shown = capped.get(f"/v1/conversations/{conversation_id}").json()
+    assert shown["messages"][0]["content"] == question  # the asker's own words, as typed
+    answer = shown["messages"][1]
+    assert PERSON not in answer["content"]
+    assert all(PERSON not in c["snippet"] for c in answer["citations"])
+
+    # Named first in a follow-up, the value is restored: it is the asker's newest.
+    again = _ask(capped, conversation_id, f"What does {PERSON} approve?")[-1][1]
+    assert PERSON in again["answer"]
 
 
 def test_not_in_the_documents_is_stored_as_such(client):

@@ -17,6 +17,7 @@ TEXTS = [
     "Contact <PERSON_3fa9c2d2> about the person in charge of parking.",
     "Write to <EMAIL_ADDRESS_abcdefed> for the running holiday calendar.",
     "Badge readers run firmware QX-88 (version 4.5).",
+    "Archive boxes are signed out by <PERSON_3fa9c2d1e07b5a64>.",
 ]
 
 
@@ -87,6 +88,16 @@ def test_pseudonyms_match_exactly(factory, chunk_ids):
     # A digest that ends in "ed" is not stemmed into something else.
     assert _search(factory, "mail <EMAIL_ADDRESS_abcdefed>") == [chunk_ids[5]]
     assert _search(factory, "<EMAIL_ADDRESS_abcdef>") == []
+
+
+def test_64_bit_pseudonyms_match_exactly_beside_older_ones(factory, chunk_ids):
+    """A store being re-processed holds 32-bit and 64-bit pseudonyms (ingest/reprocess.py)."""
+    assert _search(factory, "Who is <PERSON_3fa9c2d1e07b5a64>?") == [chunk_ids[7]]
+    assert _search(factory, "Who is <PERSON_3fa9c2d1>?") == [chunk_ids[3]]
+    assert _search(factory, "<PERSON_3fa9c2d1e07b5a65>") == []
+    with factory() as session:
+        found = containing_all_terms(session, "<PERSON_3fa9c2d1e07b5a64>", chunk_ids)
+    assert found == {chunk_ids[7]}
 
 
 def test_search_syntax_in_the_question_is_only_words(factory, chunk_ids):

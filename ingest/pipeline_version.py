@@ -1,0 +1,87 @@
+"""The pipeline version: what made a document's chunks, so that a change re-processes it.
+
+A fix to the anonymizer does nothing for documents indexed before it: an unchanged file is
+never read again. So each document records the version of the pipeline that made its chunks,
+and a changed version queues the reprocess job (ingest/reprocess.py). The version is a digest
+of everything that changes what is stored for the same file:
+
+* the anonymizer policy (`anonymize:` of the settings, the key that makes the pseudonyms, and
+  their length);
+* the recognizers the analyzer runs (name, entities, version) and the word lists they read;
+* the packages that detect (Presidio, spaCy and its model);
+* the chunking settings;
+* PIPELINE_CODE_VERSION: bump it in any change to the code that changes what the pipeline
+  stores (a loader, the chunker, a recognizer's logic, table extraction, chunk headers...).
+  That is all a later change needs to do to have every stored document made again.
+
+The embedding model is not in it: a new model re-embeds (ingest/reembed.py) without reading
+the files again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ingest.anonymize import Anonymizer
+from rag.config import Settings
+
+# Bump when the pipeline's code changes what it stores for the same file and settings.
+# 1: pipeline versions recorded; 64-bit pseudonyms.
+PIPELINE_CODE_VERSION = 1
+# Settings that do not change what is stored (the key is in the facts as its id).
+_NOT_STORED = {"secret_key", "max_restored_values"}
+_WORD_LISTS = Path(__file__).parent / "recognizers" / "lists"
+
+
+def pipeline_facts(settings: Settings, anonymizer: Anonymizer) -> dict[str, Any]:
+    anonymize = settings.anonymize
+    return {
+        "code": PIPELINE_CODE_VERSION,
+        "anonymize": anonymize.model_dump(mode="json", exclude=_NOT_STORED),
+        "key": anonymizer.key_id,
+        "pseudonym_chars": anonymizer.pseudonym_chars,
+        "recognizers": _recognizers(anonymizer),
+        "word_lists": _word_lists_digest(_WORD_LISTS),
+        "packages": {
+            name: _package_version(name)
+            for name in ("presidio-analyzer", "spacy", anonymize.spacy_model)
+        },
+        "chunking": settings.chunking.model_dump(mode="json"),
+    }
+
+
+def pipeline_version(settings: Settings, anonymizer: Anonymizer) -> str:
+    """A short, stable digest of `pipeline_facts` (stored per document)."""
+    facts = json.dumps(pipeline_facts(settings, anonymizer), sort_keys=True)
+    return hashlib.sha256(facts.encode()).hexdigest()[:32]
+
+
+def _recognizers(anonymizer: Anonymizer) -> list[list[str]]:
+    analyzer = getattr(anonymizer, "_analyzer", None)
+    registry = getattr(analyzer, "registry", None)
+    if registry is None:  # anonymization off, or a stand-in analyzer
+        return []
+    return sorted(
+        [r.name, ",".join(sorted(r.supported_entities)), str(getattr(r, "version", ""))]
+        for r in registry.recognizers
+    )
+
+
+@lru_cache(maxsize=4)
+def _word_lists_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.txt")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:  # a model given as a folder
+        return ""

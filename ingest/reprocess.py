@@ -1,0 +1,201 @@
+"""Running stored documents through the pipeline again when the pipeline version changes.
+
+Each document records the pipeline version that made its chunks (ingest/pipeline_version.py).
+When the configured version differs from a document's, `check_pipeline` queues one `reprocess`
+job (at the start of the API server, of `rag worker`, and of every scan, `rag ingest`
+included). The job (`reprocess_all`) reads each such document's file again from its source
+folder and replaces its chunks in one transaction per document, so a reader never sees half a
+document. It is resumable without bookkeeping: a document done carries the new version, and a
+run that was stopped, cancelled or killed finds only what is left.
+
+A document whose file is gone cannot be made again: its chunks, made by the old pipeline, are
+deleted and it is marked failed with the reason, never kept as it was. Documents of a source
+whose folder is unavailable wait (the source is marked unavailable, the job lists them); its
+next successful scan queues the job again.
+
+Pseudonyms: stores built before 64-bit pseudonyms hold 32-bit ones. `store_meta` records the
+length the stored documents use (PSEUDONYM_CHARS_KEY); questions are pseudonymized in it, so
+an old store keeps answering, and the new length is recorded once every document is re-made.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.operators.pseudonymize import LEGACY_PSEUDONYM_CHARS
+from ingest.scan import FileEntry
+from rag.db.chunk_writes import delete_chunks
+from rag.db.models import Chunk, Document, Source, StoreMeta
+from rag.db.scrub import purge_deleted_text
+from rag.db.session import transaction
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestPipeline, IngestReport, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+PSEUDONYM_CHARS_KEY = "pseudonym_chars"
+FILE_GONE = (
+    "the file is gone, so it could not be re-processed by the current pipeline; "
+    "its passages were removed"
+)
+SOURCE_UNAVAILABLE = (
+    "its source folder is unavailable; it is re-processed after the folder is back and scanned"
+)
+
+
+def _stale(version: str):
+    """Indexed documents that another pipeline made (None: before versions were recorded),
+    except those of a source known to be unavailable: they wait for it."""
+    unavailable = select(Source.id).where(Source.status == "unavailable")
+    return (
+        Document.status == "indexed",
+        or_(Document.pipeline_version.is_(None), Document.pipeline_version != version),
+        Document.source_id.not_in(unavailable),
+    )
+
+
+def check_pipeline(
+    session_factory: sessionmaker[Session], version: str, pseudonym_chars: int
+) -> bool:
+    """True when every indexed document was made by `version`; otherwise queues one reprocess
+    job (asking again returns the queued one) and returns False. Records the pseudonym length
+    the stored documents use the first time it is asked, and the configured one once none is
+    left to re-process."""
+    from rag.jobs import enqueue
+
+    with transaction(session_factory) as session:
+        any_stale = session.scalar(select(exists().where(*_stale(version))))
+        recorded = session.get(StoreMeta, PSEUDONYM_CHARS_KEY)
+        if recorded is None:
+            # Documents without a recorded version were made before 64-bit pseudonyms.
+            legacy = session.scalar(select(exists().where(Document.pipeline_version.is_(None))))
+            session.add(
+                StoreMeta(
+                    key=PSEUDONYM_CHARS_KEY,
+                    value=str(LEGACY_PSEUDONYM_CHARS if legacy else pseudonym_chars),
+                )
+            )
+        elif not any_stale and recorded.value != str(pseudonym_chars):
+            recorded.value = str(pseudonym_chars)
+        if not any_stale:
+            return True
+        job = enqueue(session, "reprocess")
+        log.info("the pipeline changed: stored documents are re-processed by job %d", job.id)
+        return False
+
+
+def stored_pseudonym_chars(session: Session) -> int | None:
+    """The pseudonym length of the stored documents, for questions; None: nothing stored says
+    (a store that is empty or not yet checked), so the configured length applies."""
+    recorded = session.get(StoreMeta, PSEUDONYM_CHARS_KEY)
+    if recorded is not None:
+        return int(recorded.value)
+    legacy = session.scalar(
+        select(exists().where(Document.status == "indexed", Document.pipeline_version.is_(None)))
+    )
+    return LEGACY_PSEUDONYM_CHARS if legacy else None
+
+
+def reprocess_all(
+    pipeline: IngestPipeline,
+    on_progress: ProgressCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> IngestReport:
+    """Run every document of another pipeline version through `pipeline` again, one
+    transaction per document. `on_progress` as for a scan (documents done, to do, current
+    path, report); `should_stop` is asked before each document (report.stopped then True)."""
+    from ingest.pipeline import Failure, IngestReport
+
+    version = pipeline.version
+    factory = pipeline.session_factory
+    with factory() as session:
+        ids = list(session.scalars(select(Document.id).where(*_stale(version)).order_by("id")))
+    report = IngestReport(source_id=0)  # 0: documents of every source
+    for done, document_id in enumerate(ids):
+        if should_stop and should_stop():
+            report.stopped = True
+            log.info("re-processing stopped after %d of %d documents", done, len(ids))
+            return report
+        with factory() as session:
+            doc = session.get(Document, document_id)
+            if doc is None or doc.status != "indexed" or doc.pipeline_version == version:
+                continue  # deleted, or made again by a scan meanwhile
+            source = session.get(Source, doc.source_id)
+            # The file is found by its real path; jobs and logs see the anonymized one.
+            relative, shown = pipeline.vault.open(doc.path_encrypted), doc.path
+        if on_progress:
+            on_progress(done, len(ids), shown, report)
+        outcome = _reprocess_one(pipeline, source, document_id, relative, shown, report)
+        if outcome is not None:
+            report.failed.append(Failure(shown, outcome, document_id))
+    if on_progress:
+        on_progress(len(ids), len(ids), "", report)
+    check_pipeline(factory, version, pipeline.anonymizer.pseudonym_chars)
+    with factory() as session:
+        engine = session.get_bind()
+    purge_deleted_text(engine)  # the replaced text must not linger in the files
+    log.info("re-processed %d documents (%d failed)", report.indexed, len(report.failed))
+    return report
+
+
+def _reprocess_one(
+    pipeline: IngestPipeline,
+    source: Source,
+    document_id: int,
+    relative: str | None,
+    shown: str,
+    report: IngestReport,
+) -> str | None:
+    """Make one document again; the reason it could not be, or None."""
+    root = Path(source.path)
+    if not root.is_dir():
+        _mark_source_unavailable(pipeline.session_factory, source.id)
+        return SOURCE_UNAVAILABLE
+    if relative is None:  # no readable path was kept (another service secret)
+        _fail_gone(pipeline, document_id)
+        return FILE_GONE
+    path = root / relative
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        _fail_gone(pipeline, document_id)
+        return FILE_GONE
+    except OSError:
+        stat = None  # unreadable: the pipeline records why, as a scan would
+    entry = FileEntry(relative, path, stat.st_size if stat else 0, stat.st_mtime_ns if stat else 0)
+    failures = len(report.failed) + len(report.skipped)
+    pipeline.process_file(source, entry, shown, report)
+    if len(report.failed) + len(report.skipped) > failures:
+        # Failed now: no chunk is left, but the title was made by the old pipeline.
+        _reanonymize_title(pipeline, document_id)
+    return None
+
+
+def _fail_gone(pipeline: IngestPipeline, document_id: int) -> None:
+    with transaction(pipeline.session_factory) as session:
+        delete_chunks(session, Chunk.document_id == document_id)
+        doc = session.get(Document, document_id)
+        doc.status, doc.error, doc.chunk_count = "failed", FILE_GONE, 0
+        doc.title = pipeline.anonymizer.anonymize(doc.title or "").text
+        doc.pipeline_version = pipeline.version
+
+
+def _reanonymize_title(pipeline: IngestPipeline, document_id: int) -> None:
+    with transaction(pipeline.session_factory) as session:
+        doc = session.get(Document, document_id)
+        doc.title = pipeline.anonymizer.anonymize(doc.title or "").text
+
+
+def _mark_source_unavailable(session_factory: sessionmaker[Session], source_id: int) -> None:
+    with transaction(session_factory) as session:
+        source = session.get(Source, source_id)
+        if source.status != "paused":
+            source.status = "unavailable"
+        source.error = "the folder is unavailable; its documents are kept until it is back"
