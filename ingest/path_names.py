@@ -7,12 +7,8 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 from ingest.anonymize import Anonymizer
-
-# A suffix is kept apart, so "jane@example.com.pdf" is an address followed by ".pdf".
-_MAX_SUFFIX = 6
+from ingest.file_suffix import plain_suffix
 
 
 def anonymize_path(anonymizer: Anonymizer, relative_path: str) -> str:
@@ -20,9 +16,8 @@ def anonymize_path(anonymizer: Anonymizer, relative_path: str) -> str:
     parts = relative_path.split("/")
     shown = [_anonymize_name(anonymizer, part) for part in parts[:-1]]
     name = parts[-1]
-    suffix = PurePosixPath(name).suffix
-    if not (1 < len(suffix) <= _MAX_SUFFIX and suffix[1:].isalnum()):
-        suffix = ""
+    # A suffix is kept apart, so "jane@example.com.pdf" is an address followed by ".pdf".
+    suffix = plain_suffix(name)
     stem = name[: len(name) - len(suffix)]
     shown.append(_anonymize_name(anonymizer, stem) + suffix)
     return "/".join(shown)

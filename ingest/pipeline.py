@@ -154,7 +154,9 @@ class IngestPipeline:
             entries = walk(root)
         except SourceUnavailable as exc:
             kept = sum(1 for doc in known if doc.status == "indexed")
-            reason = f"{exc}; its {kept} indexed documents are kept until it is back"
+            reason = (
+                f"source {source_id}: {exc}; its {kept} indexed documents are kept until it is back"
+            )
             self._set_source_state(source_id, "unavailable", reason)
             raise SourceUnavailable(reason) from exc
         self.check_version()

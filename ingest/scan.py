@@ -52,7 +52,8 @@ class SourceUnavailable(RuntimeError):
 def walk(root: Path) -> list[FileEntry]:
     """Every regular file below root, hidden files and folders left out, in a stable order."""
     if not root.is_dir():
-        raise SourceUnavailable(f"source folder is not available: {root}")
+        # Not the path: a folder's name may be a person's, and this text is stored and logged.
+        raise SourceUnavailable("the source folder is not available (unmounted or moved?)")
     entries: list[FileEntry] = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))

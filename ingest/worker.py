@@ -148,7 +148,8 @@ class _JobRun:
         if source is None:
             raise JobFailed("the source of this job no longer exists")
         if source.status == "paused":
-            raise JobFailed(f"source '{source.name}' is paused; resume it to scan it")
+            # By id: a source's name is its folder's by default, and may be a person's.
+            raise JobFailed(f"source {source.id} is paused; resume it to scan it")
         try:
             report = self.worker._pipeline().ingest_source(
                 source.id, self._on_progress, should_stop=self._should_stop

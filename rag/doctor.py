@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.config import DEFAULT_CONFIG, Settings
+from rag.error_text import os_error_text
 
 ERROR_CHARS = 300
 
@@ -33,7 +34,12 @@ def _attempt(part: str, what: str, check: Callable[[], str]) -> Row:
     try:
         return Row(part, what, "ok", check())
     except Exception as exc:  # a doctor reports every failure and goes on
-        reason = (str(exc).splitlines() or [""])[0][:ERROR_CHARS]
+        # Its checks see only settings and fixed probes, so their messages are shown; an OS
+        # error by its errno (the row names the setting), never the file name it quotes.
+        if isinstance(exc, OSError):
+            reason = os_error_text(exc)
+        else:
+            reason = (str(exc).splitlines() or [""])[0][:ERROR_CHARS]
         return Row(part, what, "failed", f"{type(exc).__name__}: {reason}")
 
 

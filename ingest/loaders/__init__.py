@@ -6,6 +6,8 @@ import logging
 import traceback
 from pathlib import Path
 
+from ingest.file_suffix import plain_suffix
+
 from .base import DEFAULT_LIMITS, LoadedDocument, Loader, LoaderError, LoadLimits, Page
 from .docx import DocxLoader
 from .html import HtmlLoader
@@ -68,6 +70,9 @@ def load_document(path: Path | str, limits: LoadLimits = DEFAULT_LIMITS) -> Load
     if loader is None:
         if not extension:
             raise UnsupportedFormat("unsupported file type (no extension)")
+        # Quoted only when it looks like a file type: a suffix may be part of a person's name.
+        if not plain_suffix(path.name):
+            raise UnsupportedFormat("unsupported file type (no plain extension such as .pdf)")
         raise UnsupportedFormat(f"unsupported file type '{extension}'")
     kind = _KINDS.get(extension, extension.lstrip(".").upper())
     try:
@@ -79,10 +84,11 @@ def load_document(path: Path | str, limits: LoadLimits = DEFAULT_LIMITS) -> Load
     except RecursionError as exc:
         raise LoaderError(f"{kind} file is nested too deeply to be read") from exc
     except Exception as exc:
-        # No traceback or exception text in the log: either may quote the document.
+        # No traceback, exception text or file name in the log: each may quote personal
+        # data. The caller records the failure on the document, under its anonymized path.
         frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
-        logger.warning("%s: unexpected %s%s", path, type(exc).__name__, where)
+        logger.warning("%s loader: unexpected %s%s", kind, type(exc).__name__, where)
         raise LoaderError(f"could not read {kind} file ({type(exc).__name__})") from exc
     if not document.has_text:
         raise LoaderError("document has no text")

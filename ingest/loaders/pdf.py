@@ -59,7 +59,7 @@ class PdfLoader:
         reader, page_count = _open(data, limits.max_pages)
         if page_count == 0:
             raise LoaderError("PDF has no pages")
-        pages = _extract_pages(reader, page_count, Path(path))
+        pages = _extract_pages(reader, page_count)
         if not any(page.text for page in pages):
             raise LoaderError("PDF has no text layer: scanned images need OCR")
         title = _metadata_title(reader) or first_line(pages[0].text) or Path(path).stem
@@ -118,7 +118,7 @@ def _decrypt(reader: PdfReader) -> None:
         )
 
 
-def _extract_pages(reader: PdfReader, page_count: int, path: Path) -> list[Page]:
+def _extract_pages(reader: PdfReader, page_count: int) -> list[Page]:
     pages: list[Page] = []
     failed = 0
     for index in range(page_count):
@@ -126,11 +126,9 @@ def _extract_pages(reader: PdfReader, page_count: int, path: Path) -> list[Page]
             raw = reader.pages[index].extract_text() or ""
         except Exception as exc:  # one bad page must not lose the whole document
             failed += 1
+            # No file name: it may be personal data (the caller knows the anonymized one).
             logger.warning(
-                "%s: page %d could not be read (%s), skipped",
-                path.name,
-                index + 1,
-                type(exc).__name__,
+                "a PDF page could not be read (page %d, %s), skipped", index + 1, type(exc).__name__
             )
             continue
         text = normalize_text(raw)

@@ -167,7 +167,11 @@ class LlamaCppGenerator:
                     if ts.cancelled.is_set() or timed_out.is_set():
                         break
             except ValueError as exc:  # llama.cpp raises ValueError for a prompt it refuses
-                raise GeneratorError(f"generation failed: {exc}") from exc
+                # Its type only: the text may quote the prompt, and this message reaches the
+                # client.
+                raise GeneratorError(
+                    f"the model refused the prompt ({type(exc).__name__})"
+                ) from exc
             finally:
                 if chunks is not None:
                     chunks.close()  # ends llama.cpp's generation before the lock is released

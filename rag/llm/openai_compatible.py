@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,7 +39,8 @@ log = logging.getLogger(__name__)
 CHARS_PER_TOKEN = 3
 # Chat-template tokens around each message, for the estimate.
 TOKENS_PER_MESSAGE = 8
-ERROR_TEXT_CHARS = 200
+# An error's `type` is shown only when it is a name ("BadRequestError"), never free text.
+_ERROR_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}")
 
 
 class OpenAiCompatibleGenerator:
@@ -193,13 +195,15 @@ class OpenAiCompatibleGenerator:
                 ) from exc
 
     def _status_error(self, response) -> str:
+        """The status and the error's type name; never the server's message, which may quote
+        the request (vLLM's validation errors hold the prompt) and would reach the client."""
         response.read()
         try:
-            message = str(response.json().get("error", {}).get("message", ""))
+            kind = str(response.json().get("error", {}).get("type", ""))
         except (ValueError, AttributeError):
-            message = ""
-        detail = f": {message[:ERROR_TEXT_CHARS]}" if message else ""
-        return f"the LLM server answered HTTP {response.status_code}{detail}"
+            kind = ""
+        detail = f" ({kind})" if _ERROR_TYPE.fullmatch(kind) else ""
+        return f"the LLM server answered HTTP {response.status_code}{detail}; its own log says why"
 
     # -- what comes back -------------------------------------------------------------------
 

@@ -268,7 +268,10 @@ class TransformersGenerator:
                 stopped.set()
                 worker.join()  # the model is free again only when generation has ended
             if "error" in result:
-                raise GeneratorError(f"generation failed: {result['error']}") from result["error"]
+                # Its type only: the text may quote the prompt, and this message reaches the
+                # client.
+                failed = result["error"]
+                raise GeneratorError(f"generation failed ({type(failed).__name__})") from failed
             if halt.timed_out:
                 deadline.check()
             generated = result["output"].shape[1] - inputs["input_ids"].shape[1]

@@ -98,3 +98,14 @@ def test_a_configured_gpu_that_is_not_there_fails_its_row(env):
     placement = rows_by_part(collect(settings, load=False))["device"][-1]
     assert placement.failed
     assert "retrieval.index_device is cuda" in placement.detail
+
+
+def test_an_os_error_is_reported_by_its_errno_without_the_file_name():
+    from rag.doctor import _attempt
+
+    def check() -> str:
+        raise FileNotFoundError(2, "No such file or directory", "/srv/Priya Raman/model.gguf")
+
+    row = _attempt("llm", "llm.model", check)
+    assert row.failed
+    assert row.detail == "FileNotFoundError: ENOENT: No such file or directory"

@@ -84,6 +84,14 @@ def test_unsupported_extension(tmp_path):
         load_document(write(tmp_path, "Makefile", b"all:"))
 
 
+def test_an_unsupported_suffix_that_is_part_of_a_name_is_not_quoted(tmp_path):
+    # "Dr. Priya Raman" has the suffix ". Priya Raman": a name, not a file type.
+    with pytest.raises(UnsupportedFormat) as info:
+        load_document(write(tmp_path, "Notes on Dr. Priya Raman", b"whatever"))
+    assert "Raman" not in str(info.value)
+    assert str(info.value) == "unsupported file type (no plain extension such as .pdf)"
+
+
 @pytest.mark.parametrize("name", sorted(f"empty{ext}" for ext in SUPPORTED_EXTENSIONS))
 def test_empty_file_of_every_type(tmp_path, name):
     with pytest.raises(LoaderError) as info:
@@ -128,11 +136,12 @@ def test_unexpected_exception_is_wrapped_without_its_message(tmp_path, monkeypat
         caplog.at_level(logging.WARNING, logger="ingest.loaders"),
         pytest.raises(LoaderError) as info,
     ):
-        load_document(write(tmp_path, "x.md", b"# hi"))
+        load_document(write(tmp_path, "Review of Priya Raman.md", b"# hi"))
     assert str(info.value) == "could not read Markdown file (ValueError)"
     assert type(info.value) is LoaderError
     assert isinstance(info.value.__cause__, ValueError)
     assert caplog.records and "123-45-6789" not in caplog.text
+    assert "Priya Raman" not in caplog.text  # the file's name neither
     assert "ValueError" in caplog.text
 
 

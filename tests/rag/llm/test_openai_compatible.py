@@ -109,7 +109,10 @@ class StubHandler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
         if self.mode == "error":
-            self._send_json({"error": {"message": "model is overloaded"}}, status=500)
+            # vLLM's validation errors quote the request's input: the prompt.
+            message = f"invalid request: {body['messages']!r}"
+            error = {"message": message, "type": "BadRequestError", "code": 400}
+            self._send_json({"error": error}, status=400)
         elif self.mode == "redirect":
             self.send_response(302)
             self.send_header("Location", "http://127.0.0.1:9/v1/chat/completions")
@@ -184,10 +187,14 @@ def test_proxy_variables_are_ignored(stub_server, monkeypatch):
     assert generator(stub_server, model="m").complete(QUESTION, max_tokens=4).text
 
 
-def test_a_server_error_names_the_status_and_the_servers_reason(stub_server):
+def test_a_server_error_names_the_status_and_type_but_never_quotes_the_servers_text(
+    stub_server, caplog
+):
     StubHandler.mode = "error"
-    with pytest.raises(GeneratorError, match="HTTP 500: model is overloaded"):
+    caplog.set_level("DEBUG")
+    with pytest.raises(GeneratorError, match=r"HTTP 400 \(BadRequestError\)") as caught:
         generator(stub_server, model="m", retries=3).stream(QUESTION, max_tokens=4).text()
+    assert "leave" not in str(caught.value) and "leave" not in caplog.text
     assert len(StubHandler.requests) == 1  # the server answered: no retry
 
 
