@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import Counter
@@ -13,10 +14,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.anonymize import Anonymizer
+from ingest.contained import FileChanged, NotARegularFile, OutsideRoot, read_inside
 from ingest.chunk import TextChunk, chunk_pages
 from ingest.loaders import LoaderError, Page, UnsupportedFormat, load_document
 from ingest.reembed import check_vectors, embedding_fingerprint, passage_text
-from ingest.scan import FileEntry, SourceUnavailable, plan_scan, sha256_of, walk
+from ingest.scan import FileEntry, SourceUnavailable, plan_scan, walk
 from ingest.sources import add_source
 from rag.config import Settings
 from rag.db.chunk_writes import delete_chunks
@@ -116,7 +118,7 @@ class IngestPipeline:
             reason = f"{exc}; its {kept} indexed documents are kept until it is back"
             self._set_source_state(source_id, "unavailable", reason)
             raise SourceUnavailable(reason) from exc
-        plan = plan_scan(entries, known)
+        plan = plan_scan(entries, known, root, adopt_new=not source.managed)
         if plan.new or plan.changed:
             # Records which model makes the vectors (first ingest), or queues a re-embed when
             # the store holds another model's.
@@ -138,7 +140,7 @@ class IngestPipeline:
                 break
             if on_progress:
                 on_progress(done, len(work), entry.relative_path, report)
-            self._ingest_file(source, entry, report, plan.hashes.get(entry.relative_path))
+            self._ingest_file(source, entry, report)
         if on_progress and not report.stopped:
             on_progress(len(work), len(work), "", report)
         self._set_source_state(source_id, "active", None, scanned=True)
@@ -186,16 +188,16 @@ class IngestPipeline:
 
     # -- one file --------------------------------------------------------------------------
 
-    def _ingest_file(
-        self, source: Source, entry: FileEntry, report: IngestReport, known_hash: str | None
-    ) -> None:
+    def _ingest_file(self, source: Source, entry: FileEntry, report: IngestReport) -> None:
         limit_mb = self.settings.ingest.max_file_mb
         try:
+            if entry.refused:
+                raise OutsideRoot
             if entry.size_bytes > limit_mb * 1024 * 1024:
                 raise LoaderError(
                     f"file is larger than the {limit_mb:g} MB limit (ingest.max_file_mb)"
                 )
-            sha256, prepared = self._read_stable(entry, known_hash)
+            sha256, prepared = self._read_stable(Path(source.path), entry)
         except UnsupportedFormat as exc:
             self._record(source, entry, None, status="skipped", error=str(exc))
             report.skipped.append(Failure(entry.relative_path, str(exc)))
@@ -216,22 +218,25 @@ class IngestPipeline:
         report.pages += prepared.pages
         report.chunks += len(prepared.chunks)
 
-    def _read_stable(self, entry: FileEntry, known_hash: str | None) -> tuple[str, _Prepared]:
-        """Hash and prepare a file, making sure it did not change meanwhile (one retry)."""
+    def _read_stable(self, root: Path, entry: FileEntry) -> tuple[str, _Prepared]:
+        """Read and prepare a file from inside its source folder (ingest/contained.py), making
+        sure it did not change meanwhile (one retry)."""
         path = entry.absolute_path
         for _attempt in range(2):
-            before = _signature(path)
-            sha256 = known_hash if before == (entry.size_bytes, entry.mtime_ns) else None
-            sha256 = sha256 or sha256_of(path)
-            prepared = self._prepare(path)
-            if _signature(path) == before:
+            try:
+                contents = read_inside(root, path)
+            except FileChanged:
+                continue
+            signature = (contents.size_bytes, contents.mtime_ns)
+            sha256 = hashlib.sha256(contents.data).hexdigest()  # of exactly what is indexed
+            prepared = self._prepare(path, contents.data)
+            if _signature(path) == signature:
                 return sha256, prepared
-            known_hash = None
-            log.info("document %s changed while being read; reading it again", entry.relative_path)
+            log.info("a document changed while being read; reading it again")
         raise FileChangedWhileReading("file changed while being read (it is being written?)")
 
-    def _prepare(self, path: Path) -> _Prepared:
-        loaded = load_document(path)
+    def _prepare(self, path: Path, data: bytes) -> _Prepared:
+        loaded = load_document(path, data)
         pii_counts: Counter = Counter()
         pages: list[Page] = []
         for page in loaded.pages:
@@ -315,6 +320,8 @@ def _signature(path: Path) -> tuple[int, int]:
 
 
 def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, OutsideRoot | NotARegularFile):
+        return str(exc)
     if isinstance(exc, FileChangedWhileReading):
         return f"{exc}; the next scan will try again"
     if isinstance(exc, PermissionError):

@@ -39,4 +39,6 @@ class LoaderError(Exception):
 class Loader(Protocol):
     extensions: tuple[str, ...]
 
-    def load(self, path: Path) -> LoadedDocument: ...
+    # `data`: the file's bytes, already read (ingest/contained.py); None: read `path`. The path
+    # names the file (title, messages) either way.
+    def load(self, path: Path, data: bytes | None = None) -> LoadedDocument: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,12 +62,13 @@ class _PageBuilder:
 class DocxLoader:
     extensions: tuple[str, ...] = (".docx",)
 
-    def load(self, path: Path) -> LoadedDocument:
+    def load(self, path: Path, data: bytes | None = None) -> LoadedDocument:
         path = Path(path)
-        if path.stat().st_size == 0:
+        data = path.read_bytes() if data is None else data
+        if not data:
             raise LoaderError("file is empty")
         try:
-            document = docx.Document(str(path))
+            document = docx.Document(io.BytesIO(data))
         except Exception as exc:  # not a zip, no word/document.xml, wrong content type...
             raise LoaderError(f"corrupt DOCX: could not be opened ({type(exc).__name__})") from exc
         styles = {style.style_id: style.name or "" for style in document.styles}
