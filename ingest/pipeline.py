@@ -14,8 +14,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.anonymize import Anonymizer
-from ingest.contained import FileChanged, NotARegularFile, OutsideRoot, read_inside
 from ingest.chunk import TextChunk, chunk_pages
+from ingest.contained import FileChanged, NotARegularFile, OutsideRoot, read_inside
 from ingest.loaders import LoaderError, Page, UnsupportedFormat, load_document
 from ingest.reembed import check_vectors, embedding_fingerprint, passage_text
 from ingest.scan import FileEntry, SourceUnavailable, plan_scan, walk

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from stat import S_ISREG
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
 from ingest.contained import lies_inside, sha256_inside
 from rag.db.models import Document
