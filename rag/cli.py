@@ -212,7 +212,10 @@ def serve(
     check_devices(settings)  # and on a configured GPU that is not there
     host, port = host or settings.api.host, port or settings.api.port
     console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # No proxy headers: the client address is the TCP peer, which api.trusted_proxies checks.
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="info", proxy_headers=False
+    )
 
 
 def format_pii_counts(counts: dict | None) -> str:
