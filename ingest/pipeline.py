@@ -21,6 +21,7 @@ from ingest.reembed import check_vectors, embedding_fingerprint, passage_text
 from ingest.scan import FileEntry, SourceUnavailable, plan_scan, walk
 from ingest.sources import add_source
 from rag.config import Settings
+from rag.conversation_access import purge_citations
 from rag.db.chunk_writes import delete_chunks
 from rag.db.models import Chunk, Document, IndexLog, Source, utcnow
 from rag.db.session import lock_index_log, transaction
@@ -292,6 +293,7 @@ class IngestPipeline:
     def remove_document(self, document_id: int) -> None:
         with transaction(self.session_factory) as session:
             delete_chunks(session, Chunk.document_id == document_id)
+            purge_citations(session, [document_id])
             doc = session.get(Document, document_id)
             doc.status, doc.chunk_count, doc.error = "deleted", 0, None
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from rag.conversation_access import purge_citations
 from rag.db.chunk_writes import delete_chunks
 from rag.db.models import Chunk, Document, Job, Source
 
@@ -126,6 +127,7 @@ def remove_source(session: Session, source: Source) -> int:
     )
     doc_ids = select(Document.id).where(Document.source_id == source.id)
     removed = delete_chunks(session, Chunk.document_id.in_(doc_ids))
+    purge_citations(session, session.scalars(doc_ids))
     session.execute(delete(Document).where(Document.source_id == source.id))
     session.delete(source)
     return removed

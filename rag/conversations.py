@@ -22,7 +22,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from rag.access import Caller
 from rag.answer import restore_pseudonyms
+from rag.conversation_access import WITHHELD, withheld
 from rag.db.models import Conversation, Message
 from rag.db.session import transaction
 
@@ -119,9 +121,12 @@ class ConversationStore:
             session.flush()
             return self._view(session, row, with_messages=False)
 
-    def get(self, key_id: int, conversation_id: int) -> ConversationView:
+    def get(
+        self, key_id: int, conversation_id: int, caller: Caller | None = None
+    ) -> ConversationView:
+        """With `caller`, answers citing documents it may no longer see are withheld."""
         with self.session_factory() as session:
-            return self._view(session, self._owned(session, key_id, conversation_id))
+            return self._view(session, self._owned(session, key_id, conversation_id), caller=caller)
 
     def delete(self, key_id: int, conversation_id: int) -> None:
         with transaction(self.session_factory) as session:
@@ -129,7 +134,7 @@ class ConversationStore:
             session.execute(delete(Message).where(Message.conversation_id == row.id))
             session.delete(row)
 
-    def history(self, key_id: int, conversation_id: int) -> History:
+    def history(self, key_id: int, conversation_id: int, caller: Caller | None = None) -> History:
         with self.session_factory() as session:
             self._owned(session, key_id, conversation_id)
             rows = session.scalars(
@@ -139,8 +144,12 @@ class ConversationStore:
                 .limit(HISTORY_MESSAGES)
             ).all()
             rows = list(reversed(rows))
+            hidden = withheld(session, caller, rows) if caller else set()
             return History(
-                messages=[{"role": m.role, "content": m.content} for m in rows],
+                messages=[
+                    {"role": m.role, "content": WITHHELD if i in hidden else m.content}
+                    for i, m in enumerate(rows)
+                ],
                 originals=self._originals(session, conversation_id),
             )
 
@@ -211,7 +220,11 @@ class ConversationStore:
         return _merge(self.cipher.decrypt(blob) for blob in blobs)
 
     def _view(
-        self, session: Session, row: Conversation, with_messages: bool = True
+        self,
+        session: Session,
+        row: Conversation,
+        with_messages: bool = True,
+        caller: Caller | None = None,
     ) -> ConversationView:
         originals = self._originals(session, row.id)
         view = ConversationView(
@@ -223,8 +236,10 @@ class ConversationStore:
         if with_messages:
             messages = session.scalars(
                 select(Message).where(Message.conversation_id == row.id).order_by(Message.id)
-            )
+            ).all()
             view.messages = [_message_view(m, originals) for m in messages]
+            for i in withheld(session, caller, messages) if caller else ():
+                view.messages[i].content, view.messages[i].citations = WITHHELD, []
         return view
 
 
