@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from rag.conversation_access import purge_citations
 from rag.db.chunk_writes import delete_chunks
 from rag.db.models import Chunk, Document, Job, Source
+from rag.private_files import private_folder
 
 UPLOAD_SOURCE_NAME = "uploads"
 
@@ -100,7 +101,7 @@ def add_source(
 
 def upload_source(session: Session, upload_dir: Path) -> Source:
     """The source uploads land in, made on first use."""
-    upload_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(upload_dir)
     path = str(upload_dir.resolve())
     source = session.scalar(select(Source).where(Source.path == path))
     if source is None:

@@ -4,6 +4,7 @@ files, uploads into the managed uploads source, and removal."""
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -33,6 +34,7 @@ from rag.api.routers.jobs import JobOut
 from rag.api.routers.web import ChatKey
 from rag.db.models import ApiKey, Document, Source
 from rag.db.session import transaction
+from rag.private_files import FILE_MODE, private_folder
 from rag.service import RagService
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -231,7 +233,8 @@ def upload(
     limit_mb = min(service.settings.api.max_upload_mb, service.settings.ingest.max_file_mb)
     relative = f"{uuid.uuid4().hex[:12]}/{name}"
     target = service.settings.upload_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(service.settings.upload_dir)
+    private_folder(target.parent)
     try:
         _save(file, target, int(limit_mb * 1024 * 1024))
     except _TooLarge as exc:
@@ -307,7 +310,7 @@ class _TooLarge(Exception):
 
 def _save(upload: UploadFile, target: Path, limit_bytes: int) -> None:
     written = 0
-    with target.open("wb") as out:
+    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as out:
         while block := upload.file.read(1 << 20):
             written += len(block)
             if written > limit_bytes:

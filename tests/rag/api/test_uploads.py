@@ -123,3 +123,12 @@ def test_deleting_an_upload_never_removes_the_uploads_folder(service, client):
     assert upload_dir.is_dir() and not (upload_dir / "top.txt").exists()
     assert (upload_dir / kept["path"]).read_bytes() == BODY
     assert client.get(f"/v1/documents/{kept['id']}/file", headers=admin).content == BODY
+
+
+def test_uploaded_files_are_owner_only(service, client):
+    admin = _key(service, "admin", "admin")
+    document = _upload(client, admin, "private.txt").json()["document"]
+    uploaded = service.settings.upload_dir / document["path"]
+    assert oct(uploaded.stat().st_mode & 0o777) == oct(0o600)
+    assert oct(uploaded.parent.stat().st_mode & 0o777) == oct(0o700)
+    assert oct(service.settings.upload_dir.stat().st_mode & 0o777) == oct(0o700)
