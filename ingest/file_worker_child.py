@@ -56,14 +56,16 @@ def serve(conn: Connection, config: WorkerConfig) -> None:
             return
         if request is None:
             return
-        conn.send(_prepare(Path(request), anonymizer, config, conn))
+        path, data = request
+        conn.send(_prepare(Path(path), data, anonymizer, config, conn))
 
 
-def _prepare(path: Path, anonymizer, config: WorkerConfig, conn) -> tuple:
+def _prepare(path: Path, data: bytes | None, anonymizer, config: WorkerConfig, conn) -> tuple:
     limits = config.limits
     try:
         with _memory_limit(limits.max_memory_mb):
-            loaded = load_document(path, limits.load)
+            loaded = load_document(path, limits.load, data)
+            del data
             conn.send(("pages", len(loaded.pages)))
             counts: Counter = Counter()
             pages: list[Page] = []
@@ -83,7 +85,8 @@ def _prepare(path: Path, anonymizer, config: WorkerConfig, conn) -> tuple:
         return ("error", LoaderError("file is nested too deeply to be read"))
     except Exception as exc:
         # Neither the traceback nor the text: either may quote the document.
-        log.warning("%s: unexpected %s while anonymizing", path.name, type(exc).__name__)
+        # No file name either: it may be a person's (the parent records the anonymized path).
+        log.warning("unexpected %s while anonymizing a file", type(exc).__name__)
         return ("error", LoaderError(f"internal error while anonymizing ({type(exc).__name__})"))
     return ("done", PreparedText(title, pages, counts))
 

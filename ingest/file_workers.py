@@ -107,15 +107,16 @@ class FileWorkerPool:
         for _ in range(size):
             self._idle.put(None)  # a place for a child, started on first use
 
-    def prepare(self, path: Path) -> PreparedText:
-        """Parse and anonymize one file in a child. Raises LoaderError (FileOverBudget past the
-        limits) or the OSError of a missing or unreadable file."""
+    def prepare(self, path: Path, data: bytes | None = None) -> PreparedText:
+        """Parse and anonymize one file in a child: `data`, the file's bytes as the parent read
+        them (ingest/contained.py), or else the file at `path`. Raises LoaderError
+        (FileOverBudget past the limits) or the OSError of a missing or unreadable file."""
         child = self._idle.get()
         try:
             if child is None or not child.alive():
                 child = _Child(self.config)
             child.wait_ready()
-            result, keep = child.run(Path(path), self.config.limits)
+            result, keep = child.run(Path(path), self.config.limits, data)
             if not keep:
                 child.kill()
                 child = None
@@ -177,12 +178,15 @@ class _Child:
             raise FileWorkerUnavailable(f"a file worker could not start: {value}")
         self.ready = True
 
-    def run(self, path: Path, limits: FileLimits) -> tuple[PreparedText, bool]:
+    def run(
+        self, path: Path, limits: FileLimits, data: bytes | None = None
+    ) -> tuple[PreparedText, bool]:
         """The prepared file, and whether this child may serve another one."""
-        estimate = max(1, math.ceil(path.stat().st_size / BYTES_PER_PAGE_ESTIMATE))
+        size = len(data) if data is not None else path.stat().st_size
+        estimate = max(1, math.ceil(size / BYTES_PER_PAGE_ESTIMATE))
         pages: int | None = None
         self.clean = False
-        self.conn.send(str(path))
+        self.conn.send((str(path), data))
         started = time.monotonic()
         while True:
             budget = limits.budget_s(pages if pages is not None else estimate)

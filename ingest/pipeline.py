@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import Counter
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.anonymize import Anonymizer, load_or_create_secret
 from ingest.chunk import TextChunk, chunk_pages
+from ingest.contained import FileChanged, NotARegularFile, OutsideRoot, read_inside
 from ingest.file_workers import FileLimits, FileWorkerPool, WorkerConfig, shared_pool
 from ingest.loaders import LoaderError, UnsupportedFormat
 from ingest.path_names import anonymize_path
@@ -21,9 +23,10 @@ from ingest.pipeline_version import pipeline_version
 from ingest.protect_paths import protect_stored_paths
 from ingest.reembed import check_vectors, embedding_fingerprint, passage_text
 from ingest.reprocess import check_pipeline
-from ingest.scan import FileEntry, SourceUnavailable, plan_scan, sha256_of, walk
+from ingest.scan import FileEntry, SourceUnavailable, plan_scan, walk
 from ingest.sources import add_source
 from rag.config import Settings
+from rag.conversation_access import purge_citations
 from rag.db.chunk_writes import delete_chunks
 from rag.db.models import Chunk, Document, IndexLog, Source, utcnow
 from rag.db.session import lock_index_log, transaction
@@ -160,7 +163,7 @@ class IngestPipeline:
             self._set_source_state(source_id, "unavailable", reason)
             raise SourceUnavailable(reason) from exc
         self.check_version()
-        plan = plan_scan(entries, known, self.vault.digest)
+        plan = plan_scan(entries, known, self.vault.digest, root, adopt_new=not source.managed)
         if plan.new or plan.changed:
             # Records which model makes the vectors (first ingest), or queues a re-embed when
             # the store holds another model's.
@@ -183,7 +186,7 @@ class IngestPipeline:
             shown = anonymize_path(self.anonymizer, entry.relative_path)
             if on_progress:
                 on_progress(done, len(work), shown, report)
-            self._ingest_file(source, entry, shown, report, plan.hashes.get(entry.relative_path))
+            self._ingest_file(source, entry, shown, report)
         if on_progress and not report.stopped:
             on_progress(len(work), len(work), "", report)
         self._set_source_state(source_id, "active", None, scanned=True)
@@ -237,24 +240,21 @@ class IngestPipeline:
         self, source: Source, entry: FileEntry, shown: str, report: IngestReport
     ) -> None:
         """Make one file's document again, as a scan would (the reprocess job)."""
-        self._ingest_file(source, entry, shown, report, None)
+        self._ingest_file(source, entry, shown, report)
 
     def _ingest_file(
-        self,
-        source: Source,
-        entry: FileEntry,
-        shown: str,
-        report: IngestReport,
-        known_hash: str | None,
+        self, source: Source, entry: FileEntry, shown: str, report: IngestReport
     ) -> None:
         """`shown` is the path as logs, jobs and readers see it (names anonymized)."""
         limit_mb = self.settings.ingest.max_file_mb
         try:
+            if entry.refused:
+                raise OutsideRoot
             if entry.size_bytes > limit_mb * 1024 * 1024:
                 raise LoaderError(
                     f"file is larger than the {limit_mb:g} MB limit (ingest.max_file_mb)"
                 )
-            sha256, prepared = self._read_stable(entry, shown, known_hash)
+            sha256, prepared = self._read_stable(Path(source.path), entry, shown)
         except UnsupportedFormat as exc:
             doc_id = self._record(source, entry, shown, None, status="skipped", error=str(exc))
             report.skipped.append(Failure(shown, str(exc), doc_id))
@@ -275,25 +275,26 @@ class IngestPipeline:
         report.pages += prepared.pages
         report.chunks += len(prepared.chunks)
 
-    def _read_stable(
-        self, entry: FileEntry, shown: str, known_hash: str | None
-    ) -> tuple[str, _Prepared]:
-        """Hash and prepare a file, making sure it did not change meanwhile (one retry)."""
+    def _read_stable(self, root: Path, entry: FileEntry, shown: str) -> tuple[str, _Prepared]:
+        """Read and prepare a file from inside its source folder (ingest/contained.py), making
+        sure it did not change meanwhile (one retry). `shown`: the path as logs see it."""
         path = entry.absolute_path
         for _attempt in range(2):
-            before = _signature(path)
-            sha256 = known_hash if before == (entry.size_bytes, entry.mtime_ns) else None
-            sha256 = sha256 or sha256_of(path)
-            prepared = self._prepare(path)
-            if _signature(path) == before:
+            try:
+                contents = read_inside(root, path)
+            except FileChanged:
+                continue
+            signature = (contents.size_bytes, contents.mtime_ns)
+            sha256 = hashlib.sha256(contents.data).hexdigest()  # of exactly what is indexed
+            prepared = self._prepare(path, contents.data)
+            if _signature(path) == signature:
                 return sha256, prepared
-            known_hash = None
             log.info("document %s changed while being read; reading it again", shown)
         raise FileChangedWhileReading("file changed while being read (it is being written?)")
 
-    def _prepare(self, path: Path) -> _Prepared:
+    def _prepare(self, path: Path, data: bytes) -> _Prepared:
         # Parsed and anonymized in a worker process, within the file's time and memory limits.
-        text = self.file_workers.prepare(path)
+        text = self.file_workers.prepare(path, data)
         chunks = chunk_pages(
             text.pages,
             self.embedder.tokenizer,
@@ -351,6 +352,7 @@ class IngestPipeline:
     def remove_document(self, document_id: int) -> None:
         with transaction(self.session_factory) as session:
             delete_chunks(session, Chunk.document_id == document_id)
+            purge_citations(session, [document_id])
             doc = session.get(Document, document_id)
             doc.status, doc.chunk_count, doc.error = "deleted", 0, None
 
@@ -379,6 +381,8 @@ def _signature(path: Path) -> tuple[int, int]:
 
 
 def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, OutsideRoot | NotARegularFile):
+        return str(exc)
     if isinstance(exc, FileChangedWhileReading):
         return f"{exc}; the next scan will try again"
     if isinstance(exc, PermissionError):

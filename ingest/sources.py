@@ -9,8 +9,10 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from rag.conversation_access import purge_citations
 from rag.db.chunk_writes import delete_chunks
 from rag.db.models import Chunk, Document, Job, Source
+from rag.private_files import private_folder
 
 UPLOAD_SOURCE_NAME = "uploads"
 
@@ -99,7 +101,7 @@ def add_source(
 
 def upload_source(session: Session, upload_dir: Path) -> Source:
     """The source uploads land in, made on first use."""
-    upload_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(upload_dir)
     path = str(upload_dir.resolve())
     source = session.scalar(select(Source).where(Source.path == path))
     if source is None:
@@ -126,6 +128,7 @@ def remove_source(session: Session, source: Source) -> int:
     )
     doc_ids = select(Document.id).where(Document.source_id == source.id)
     removed = delete_chunks(session, Chunk.document_id.in_(doc_ids))
+    purge_citations(session, session.scalars(doc_ids))
     session.execute(delete(Document).where(Document.source_id == source.id))
     session.delete(source)
     return removed

@@ -77,10 +77,12 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
 def db_upgrade() -> None:
     """Create or update the schema (Alembic migrations)."""
     from rag.db.migrate import upgrade
+    from rag.private_files import make_private
 
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private(settings.data_dir)
     upgrade(settings.resolved_database_url)
+    make_private(settings.data_dir)  # the database file it may just have made
     console.print("database schema is up to date")
 
 
@@ -217,7 +219,8 @@ def serve(
     check_devices(settings)  # and on a configured GPU that is not there
     host, port = host or settings.api.host, port or settings.api.port
     console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # No proxy headers: the client address is the TCP peer, which api.trusted_proxies checks.
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def format_pii_counts(counts: dict | None) -> str:

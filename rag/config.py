@@ -6,6 +6,7 @@ The YAML file is chosen with RAG_CONFIG; without it, configs/default.yaml is use
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -268,6 +269,12 @@ class ApiSettings(BaseModel):
     # proxy overwrites the header on every request. None: API keys only.
     trusted_user_header: str | None = None
     trusted_user_key: str | None = None
+    # The proxy's addresses (CIDRs): the header is believed only from these; anyone else who
+    # sends it gets 401. Empty: from nobody.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Who may download original files (raw personal data): readers (who may see the
+    # document), admins, or nobody.
+    originals: Literal["readers", "admins", "nobody"] = "readers"
 
     def model_post_init(self, _context) -> None:
         if self.trusted_user_header and not self.trusted_user_key:
@@ -275,6 +282,18 @@ class ApiSettings(BaseModel):
                 "api.trusted_user_header is set but api.trusted_user_key is not: name the API "
                 "key whose role and groups the proxy's users get"
             )
+        if self.trusted_user_header and not self.trusted_proxies:
+            raise ValueError(
+                "api.trusted_user_header is set but api.trusted_proxies is empty: list the "
+                "reverse proxy's addresses (e.g. [10.0.0.5/32]), the only ones it is believed from"
+            )
+        for network in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"api.trusted_proxies: '{network}' is not an IP address or network (CIDR)"
+                ) from exc
 
 
 class IngestSettings(BaseModel):

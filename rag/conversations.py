@@ -22,7 +22,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from rag.access import Caller
 from rag.answer import asker_values, restore_pseudonyms
+from rag.conversation_access import WITHHELD, withheld
 from rag.db.models import Conversation, Message
 from rag.db.session import transaction
 
@@ -137,9 +139,12 @@ class ConversationStore:
             session.flush()
             return self._view(session, row, with_messages=False)
 
-    def get(self, key_id: int, conversation_id: int) -> ConversationView:
+    def get(
+        self, key_id: int, conversation_id: int, caller: Caller | None = None
+    ) -> ConversationView:
+        """With `caller`, answers citing documents it may no longer see are withheld."""
         with self.session_factory() as session:
-            return self._view(session, self._owned(session, key_id, conversation_id))
+            return self._view(session, self._owned(session, key_id, conversation_id), caller=caller)
 
     def delete(self, key_id: int, conversation_id: int) -> None:
         with transaction(self.session_factory) as session:
@@ -147,7 +152,7 @@ class ConversationStore:
             session.execute(delete(Message).where(Message.conversation_id == row.id))
             session.delete(row)
 
-    def history(self, key_id: int, conversation_id: int) -> History:
+    def history(self, key_id: int, conversation_id: int, caller: Caller | None = None) -> History:
         with self.session_factory() as session:
             self._owned(session, key_id, conversation_id)
             rows = session.scalars(
@@ -158,8 +163,12 @@ class ConversationStore:
             ).all()
             rows = list(reversed(rows))
             turn_values = self._turn_values(session, conversation_id)
+            hidden = withheld(session, caller, rows) if caller else set()
             return History(
-                messages=[{"role": m.role, "content": m.content} for m in rows],
+                messages=[
+                    {"role": m.role, "content": WITHHELD if i in hidden else m.content}
+                    for i, m in enumerate(rows)
+                ],
                 originals=_merge(reversed(turn_values)),
                 turn_values=turn_values,
             )
@@ -235,7 +244,11 @@ class ConversationStore:
         return [self.cipher.decrypt(blob) for blob in blobs]
 
     def _view(
-        self, session: Session, row: Conversation, with_messages: bool = True
+        self,
+        session: Session,
+        row: Conversation,
+        with_messages: bool = True,
+        caller: Caller | None = None,
     ) -> ConversationView:
         title_values = self.cipher.decrypt(row.title_originals_encrypted)
         if row.title and row.title_originals_encrypted is None:
@@ -256,7 +269,7 @@ class ConversationStore:
         if with_messages:
             messages = session.scalars(
                 select(Message).where(Message.conversation_id == row.id).order_by(Message.id)
-            )
+            ).all()
             # A question shows the values typed in it; an answer what it showed when given:
             # the values of the questions so far, newest first, capped.
             typed: list[dict[str, str]] = []
@@ -267,6 +280,8 @@ class ConversationStore:
                 else:
                     shown = asker_values(typed, self.max_restored)
                 view.messages.append(_message_view(message, shown))
+            for i in withheld(session, caller, messages) if caller else ():
+                view.messages[i].content, view.messages[i].citations = WITHHELD, []
         return view
 
 

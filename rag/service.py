@@ -39,6 +39,7 @@ from rag.index.gpu_mirror import GpuMirror, gpu_flat_factory
 from rag.llm import Generator, build_generator
 from rag.llm.base import ChatMessage
 from rag.path_vault import PathVault
+from rag.private_files import make_private
 from rag.retrieve import Hit, Retriever
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class RagService:
         generator: Generator | None = None,
     ) -> None:
         self.settings = settings
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.settings.data_dir)
         self.engine = make_engine(settings.resolved_database_url)
         self.session_factory = make_session_factory(self.engine)
         self._embedder = embedder

@@ -61,9 +61,12 @@ def loader_for(path: Path | str) -> Loader | None:
     return LOADERS.get(Path(path).suffix.lower())
 
 
-def load_document(path: Path | str, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
-    """Load one file. Every failure of the content, expected or not, comes out as a
-    LoaderError; a file that is missing or unreadable raises the OSError itself."""
+def load_document(
+    path: Path | str, limits: LoadLimits = DEFAULT_LIMITS, data: bytes | None = None
+) -> LoadedDocument:
+    """Load one file (from `data` when given, else from `path`). Every failure of the content,
+    expected or not, comes out as a LoaderError; a file that is missing or unreadable raises
+    the OSError itself."""
     path = Path(path)
     extension = path.suffix.lower()
     loader = LOADERS.get(extension)
@@ -76,9 +79,9 @@ def load_document(path: Path | str, limits: LoadLimits = DEFAULT_LIMITS) -> Load
         raise UnsupportedFormat(f"unsupported file type '{extension}'")
     kind = _KINDS.get(extension, extension.lstrip(".").upper())
     try:
-        if path.stat().st_size == 0:
+        if (len(data) if data is not None else path.stat().st_size) == 0:
             raise LoaderError("file is empty")
-        document = loader.load(path, limits)
+        document = loader.load(path, limits, data)
     except (LoaderError, FileNotFoundError, PermissionError, MemoryError):
         raise  # the file's state, not its content: the caller words these
     except RecursionError as exc:

@@ -52,4 +52,8 @@ DEFAULT_LIMITS = LoadLimits()
 class Loader(Protocol):
     extensions: tuple[str, ...]
 
-    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument: ...
+    # `data`: the file's bytes, already read (ingest/contained.py); None: read `path`. The path
+    # names the file (title, messages) either way.
+    def load(
+        self, path: Path, limits: LoadLimits = DEFAULT_LIMITS, data: bytes | None = None
+    ) -> LoadedDocument: ...

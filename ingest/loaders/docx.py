@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Iterator
@@ -62,13 +63,16 @@ class _PageBuilder:
 class DocxLoader:
     extensions: tuple[str, ...] = (".docx",)
 
-    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
+    def load(
+        self, path: Path, limits: LoadLimits = DEFAULT_LIMITS, data: bytes | None = None
+    ) -> LoadedDocument:
         path = Path(path)
-        if path.stat().st_size == 0:
+        data = path.read_bytes() if data is None else data
+        if not data:
             raise LoaderError("file is empty")
-        _check_unpacked_size(path, limits.max_unpacked_mb)
+        _check_unpacked_size(data, limits.max_unpacked_mb)
         try:
-            document = docx.Document(str(path))
+            document = docx.Document(io.BytesIO(data))
         except Exception as exc:  # not a zip, no word/document.xml, wrong content type...
             raise LoaderError(f"corrupt DOCX: could not be opened ({type(exc).__name__})") from exc
         styles = {style.style_id: style.name or "" for style in document.styles}
@@ -88,12 +92,12 @@ class DocxLoader:
         return LoadedDocument(title=title or path.stem, pages=pages)
 
 
-def _check_unpacked_size(path: Path, max_mb: float) -> None:
+def _check_unpacked_size(data: bytes, max_mb: float) -> None:
     """Refuse a zip whose members declare more than max_mb unpacked, before inflating any.
     Python's zipfile never inflates a member past its declared size, so the declared sizes
     bound what python-docx can unpack."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             declared = sum(member.file_size for member in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
         return  # not a zip at all: python-docx says so below

@@ -55,9 +55,11 @@ def decode_html(data: bytes) -> str:
 class HtmlLoader:
     extensions: tuple[str, ...] = (".html", ".htm")
 
-    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
+    def load(
+        self, path: Path, limits: LoadLimits = DEFAULT_LIMITS, data: bytes | None = None
+    ) -> LoadedDocument:
         path = Path(path)
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
         if not data.strip():
             raise LoaderError("file is empty")
         soup = BeautifulSoup(decode_html(data), "html.parser")

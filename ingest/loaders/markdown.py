@@ -42,9 +42,11 @@ def inline_cleanup(text: str) -> str:
 class MarkdownLoader:
     extensions: tuple[str, ...] = (".md", ".markdown")
 
-    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
+    def load(
+        self, path: Path, limits: LoadLimits = DEFAULT_LIMITS, data: bytes | None = None
+    ) -> LoadedDocument:
         path = Path(path)
-        raw = path.read_bytes()
+        raw = path.read_bytes() if data is None else data
         if not raw:
             raise LoaderError("file is empty")
         text = raw.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")

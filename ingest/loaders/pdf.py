@@ -50,8 +50,10 @@ def first_line(text: str) -> str | None:
 class PdfLoader:
     extensions: tuple[str, ...] = (".pdf",)
 
-    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
-        data = Path(path).read_bytes()
+    def load(
+        self, path: Path, limits: LoadLimits = DEFAULT_LIMITS, data: bytes | None = None
+    ) -> LoadedDocument:
+        data = Path(path).read_bytes() if data is None else data
         if not data:
             raise LoaderError("file is empty")
         if b"%PDF" not in data[:_HEADER_WINDOW]:

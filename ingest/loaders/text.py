@@ -31,9 +31,11 @@ def decode_text(data: bytes) -> str:
 class TextLoader:
     extensions: tuple[str, ...] = (".txt", ".text")
 
-    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
+    def load(
+        self, path: Path, limits: LoadLimits = DEFAULT_LIMITS, data: bytes | None = None
+    ) -> LoadedDocument:
         path = Path(path)
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
         if not data:
             raise LoaderError("file is empty")
         text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")

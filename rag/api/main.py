@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from rag.api.background import start_background_worker
+from rag.api.docs_page import install_docs_page
 from rag.api.errors import install_error_handlers
 from rag.api.metrics import install_metrics
 from rag.api.request_guard import RequestGuard
@@ -58,7 +59,10 @@ def create_app(
         version="0.1.0",
         description="Answers from your own documents, with citations. Nothing leaves the premises.",
         lifespan=lifespan,
+        docs_url=None,  # /docs is served from the installed swagger-ui-bundle, not a CDN
+        redoc_url=None,
     )
+    install_docs_page(app)
     install_error_handlers(app)
     # Bodies bounded and callers authenticated before a body is read (request_guard.py);
     # added before the metrics, so that its refusals are counted too.

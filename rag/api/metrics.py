@@ -22,6 +22,8 @@ from rag.db.models import Job
 
 log = logging.getLogger(__name__)
 
+# Any other method is counted as "other": labels must not be chosen by the client.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Seconds: from a fast search to a long answer on CPU.
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
@@ -121,6 +123,7 @@ class MetricsMiddleware:
             route = scope.get("route")
             template = getattr(route, "path_format", None) or "unmatched"
             method = scope.get("method", "")
+            method = method if method in KNOWN_METHODS else "other"  # a client picks the method
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from rag.db.models import Chunk, IndexLog
 from rag.index.gpu_mirror import GpuMirror
+from rag.private_files import FILE_MODE, private_folder
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +129,11 @@ class VectorIndex:
 
     def save(self) -> None:
         """Write the snapshot atomically: index first, then the meta that vouches for it."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_folder(self.directory)
         with self._lock:
             tmp_index = self.directory / (INDEX_FILE + ".tmp")
             faiss.write_index(self._index, str(tmp_index))
+            os.chmod(tmp_index, FILE_MODE)
             meta = {
                 "last_seq": self.last_seq,
                 "dimension": self.dimension,
@@ -141,6 +143,7 @@ class VectorIndex:
         os.replace(tmp_index, self.directory / INDEX_FILE)
         tmp_meta = self.directory / (META_FILE + ".tmp")
         tmp_meta.write_text(json.dumps(meta))
+        os.chmod(tmp_meta, FILE_MODE)
         os.replace(tmp_meta, self.directory / META_FILE)
 
     # -- search ----------------------------------------------------------------------------

@@ -235,23 +235,37 @@ function openSource(citation, opener) {
   dialog.addEventListener("close", () => opener.focus(), { once: true });
 }
 
-// The "Open the original" link's click. With a pasted key a plain link cannot authenticate:
-// fetch the file with the key and open it from memory, keeping the #page anchor. Behind the
-// proxy the plain link works.
+// The "Open the original" link's click. A plain link cannot carry a pasted key, and a file
+// fetched into a blob: URL would run in this page's origin. So the page asks for a short-lived
+// file link (a ticket in the URL) and opens that: the browser gets the service's own headers,
+// which show PDFs (at the cited #page) and text, and make anything else a download.
 export async function openOriginal(event) {
-  if (!state.key) return;
   event.preventDefault();
   const link = event.currentTarget;
   const opened = window.open("", "_blank"); // now, while the click still counts as the user's
   try {
-    const response = await request("/v1/documents/" + link.dataset.documentId + "/file",
-      { timeoutMs: 60000 });
-    const url = URL.createObjectURL(await response.blob());
-    if (opened) opened.location.href = url + "#page=" + link.dataset.page;
+    const file = await api("/v1/documents/" + link.dataset.documentId + "/file-link",
+      { method: "POST" });
+    if (file.inline) {
+      if (opened) {
+        opened.opener = null;
+        opened.location.href = file.url + "#page=" + link.dataset.page;
+      }
+    } else {
+      if (opened) opened.close();
+      const download = document.createElement("a");
+      download.href = file.url;
+      download.download = "";
+      document.body.append(download);
+      download.click();
+      download.remove();
+    }
   } catch (err) {
     if (opened) opened.close();
     $("source-error").textContent = err instanceof ApiError && err.status === 404
       ? "The service cannot serve the original of this document."
-      : describeError(err);
+      : err instanceof ApiError && err.status === 403
+        ? "Original files are not available to you: " + err.message
+        : describeError(err);
   }
 }

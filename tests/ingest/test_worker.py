@@ -164,22 +164,22 @@ def test_an_unmounted_folder_keeps_its_documents(service, folder, tmp_path):
 def test_unreadable_vanishing_and_changing_files_each_get_a_reason(service, folder, monkeypatch):
     import ingest.pipeline as pipeline_module
 
-    real_hash, real_prepare = pipeline_module.sha256_of, pipeline_module.IngestPipeline._prepare
+    real_read, real_prepare = pipeline_module.read_inside, pipeline_module.IngestPipeline._prepare
     changing = folder / "benefits-faq.txt"
 
-    def hash_or_deny(path):
+    def read_or_deny(root, path):
         if path.name == "onboarding.md":  # root reads anything: the OS error is simulated
             raise PermissionError(13, "Permission denied")
-        return real_hash(path)
+        return real_read(root, path)
 
-    def prepare(self, path):
+    def prepare(self, path, data):
         if path.name == "office-guide.html":
             path.unlink()  # vanishes between the scan and the read
         if path.name == "benefits-faq.txt":
             changing.write_text(changing.read_text() + "\nStill being written.")
-        return real_prepare(self, path)
+        return real_prepare(self, path, data)
 
-    monkeypatch.setattr(pipeline_module, "sha256_of", hash_or_deny)
+    monkeypatch.setattr(pipeline_module, "read_inside", read_or_deny)
     monkeypatch.setattr(pipeline_module.IngestPipeline, "_prepare", prepare)
     job = _scan(service, folder)
 
@@ -200,11 +200,11 @@ def test_a_file_that_settles_after_one_change_is_read_again(service, folder, mon
     target = folder / "benefits-faq.txt"
     calls = []
 
-    def prepare(self, path):
+    def prepare(self, path, data):
         if path == target and not calls:
             calls.append(path)
             target.write_text("Benefits FAQ\n\nParking costs 30 euros a month.\n")
-        return real_prepare(self, path)
+        return real_prepare(self, path, data)
 
     monkeypatch.setattr(pipeline_module.IngestPipeline, "_prepare", prepare)
     job = _scan(service, folder)
@@ -221,10 +221,10 @@ def test_a_running_job_is_cancelled_after_its_current_file(service, folder, monk
     real_prepare = pipeline_module.IngestPipeline._prepare
     job_id = _queue_scan(service, folder)
 
-    def prepare(self, path):
+    def prepare(self, path, data):
         with transaction(service.session_factory) as session:
             jobs.request_cancel(session, job_id)
-        return real_prepare(self, path)
+        return real_prepare(self, path, data)
 
     monkeypatch.setattr(pipeline_module.IngestPipeline, "_prepare", prepare)
     service.settings.worker.lease_s = 0.6  # the heartbeat carries the request within ~0.2 s
@@ -283,9 +283,9 @@ def test_a_stopping_worker_hands_its_job_back_after_the_current_file(service, fo
     stop = threading.Event()
     job_id = _queue_scan(service, folder)
 
-    def prepare(self, path):
+    def prepare(self, path, data):
         stop.set()
-        return real_prepare(self, path)
+        return real_prepare(self, path, data)
 
     monkeypatch.setattr(pipeline_module.IngestPipeline, "_prepare", prepare)
     assert service.worker().run(stop) == 1
@@ -311,11 +311,11 @@ def test_a_cancel_wins_over_a_stopping_worker(service, folder, monkeypatch):
     stop = threading.Event()
     job_id = _queue_scan(service, folder)
 
-    def prepare(self, path):
+    def prepare(self, path, data):
         with transaction(service.session_factory) as session:
             jobs.request_cancel(session, job_id)
         stop.set()
-        return real_prepare(self, path)
+        return real_prepare(self, path, data)
 
     monkeypatch.setattr(pipeline_module.IngestPipeline, "_prepare", prepare)
     service.worker().run(stop)

@@ -121,11 +121,11 @@ def test_ctrl_c_during_reindex_stops_after_the_current_file_and_leaves_the_job_q
     real_prepare = pipeline_module.IngestPipeline._prepare
     pressed = []
 
-    def prepare(self, path):  # the admin presses Ctrl-C as the first file is read
+    def prepare(self, path, data):  # the admin presses Ctrl-C as the first file is read
         if not pressed:
             pressed.append(path)
             os.kill(os.getpid(), signal.SIGINT)
-        return real_prepare(self, path)
+        return real_prepare(self, path, data)
 
     monkeypatch.setattr(pipeline_module.IngestPipeline, "_prepare", prepare)
     folder = env / "shares" / "handbooks"

@@ -89,7 +89,7 @@ def create_conversation(
 @router.get("/{conversation_id}", response_model=ConversationOut)
 def get_conversation(conversation_id: int, store: StoreDep, key: ChatKey):
     try:
-        return asdict(store.get(key.id, conversation_id))
+        return asdict(store.get(key.id, conversation_id, Caller.from_key(key)))
     except ConversationNotFound as exc:
         raise _not_found(exc) from exc
 
@@ -124,12 +124,12 @@ def ask(
     (pseudonymized; the asker's own values encrypted). A busy generator answers 429 with
     Retry-After before anything is stored.
     """
+    caller = Caller.from_key(key)
     try:
-        history = store.history(key.id, conversation_id)
+        history = store.history(key.id, conversation_id, caller)
     except ConversationNotFound as exc:
         raise _not_found(exc) from exc
     metrics = getattr(request.app.state, "metrics", None)
-    caller = Caller.from_key(key)
     answer = start_answer(
         service,
         gate,

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ingest.anonymize import load_or_create_secret
 from rag.api.deps import ServiceDep, get_api_key, get_rate_limited_key
+from rag.api.trusted_proxy import from_trusted_proxy
 from rag.db.models import ApiKey
 from rag.db.session import transaction
 from rag.keys import hash_key
@@ -81,12 +82,18 @@ def asset(name: str) -> Response:
 
 
 def proxy_user(request: Request, service: RagService) -> str | None:
-    """The user the reverse proxy asserts, when the config trusts it to."""
-    header = service.settings.api.trusted_user_header
-    if not header:
+    """The user the reverse proxy asserts, when the config trusts it to. The header from any
+    address but the proxy's (api.trusted_proxies) is refused with 401, not ignored."""
+    api = service.settings.api
+    header = api.trusted_user_header
+    if not header or header not in request.headers:
         return None
-    user = request.headers.get(header, "").strip()
-    return user or None
+    if not from_trusted_proxy(request, api.trusted_proxies):
+        raise HTTPException(
+            401,
+            f"the {header} header is accepted only from the reverse proxy (api.trusted_proxies)",
+        )
+    return request.headers[header].strip() or None
 
 
 def proxy_user_key(service: RagService, user: str) -> ApiKey:
@@ -126,7 +133,8 @@ def chat_key(
 ) -> ApiKey:
     """A Bearer key when one is sent; otherwise the proxy's user, when trusted. Either counts
     against its key's rate limit."""
-    if credentials is None and (user := proxy_user(request, service)):
+    user = proxy_user(request, service)  # first: a header from elsewhere is refused
+    if credentials is None and user:
         key = proxy_user_key(service, user)
     else:
         key = get_api_key(service, credentials)

@@ -106,6 +106,11 @@ def browser():
         browser.close()
 
 
+# Chromium's built-in PDF viewer, which shows an opened original, and the browser's own
+# resources it loads: part of the browser, no network.
+BROWSER_INTERNAL = ("chrome-extension://mhjfbmdgcfjbbpaeojofohoefgiehjai/", "chrome://resources/")
+
+
 @pytest.fixture
 def open_page(browser, server):
     """A fresh browser context (empty session storage) at the given size, on the chat page.
@@ -114,7 +119,7 @@ def open_page(browser, server):
     outside: list[str] = []
 
     def record(request) -> None:
-        if not request.url.startswith((server.url + "/", "blob:", "data:")):
+        if not request.url.startswith((server.url + "/", "blob:", "data:", *BROWSER_INTERNAL)):
             outside.append(request.url)
 
     def open_(width: int = 1280, height: int = 800):

@@ -3,6 +3,8 @@ keyboard only; phone width."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rag.db.models import ApiKey
@@ -43,6 +45,13 @@ def test_ask_and_open_the_first_source(open_page, server):
         link,
     )
     assert status == 200
+
+    # Clicking opens the original through a short-lived file link at the cited page: a real
+    # URL of the service with its own headers, never a blob: URL of the page's origin.
+    with page.context.expect_page() as opened:
+        dialog.locator("#source-open").click()
+    opened.value.wait_for_url(re.compile(r"/v1/documents/\d+/file\?ticket=[\w.-]+#page=3$"))
+    opened.value.close()
 
     page.keyboard.press("Escape")
     dialog.wait_for(state="hidden")

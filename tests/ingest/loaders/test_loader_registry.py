@@ -109,7 +109,7 @@ def test_document_without_text_from_any_loader(tmp_path, monkeypatch):
     class Blank:
         extensions = (".txt",)
 
-        def load(self, path, limits=None):
+        def load(self, path, limits=None, data=None):
             return LoadedDocument(title="t", pages=[Page(number=1, text="  \n")])
 
     monkeypatch.setitem(loaders.LOADERS, ".txt", Blank())
@@ -128,7 +128,7 @@ def test_unexpected_exception_is_wrapped_without_its_message(tmp_path, monkeypat
     class Exploding:
         extensions = (".md",)
 
-        def load(self, path, limits=None):
+        def load(self, path, limits=None, data=None):
             raise ValueError("patient John Doe, SSN 123-45-6789")
 
     monkeypatch.setitem(loaders.LOADERS, ".md", Exploding())

@@ -314,14 +314,21 @@ def test_conceal_undoes_restoring():
 # -- sign-in through a trusted proxy ---------------------------------------------------------
 
 
+PROXY_PEER = ("10.1.2.3", 50000)  # the reverse proxy's address, as the server sees it
+
+
 @pytest.fixture
 def proxied(make_service, generator):
     service = make_service(generator=generator)
     api = service.settings.api.model_copy(
-        update={"trusted_user_header": "X-Remote-User", "trusted_user_key": "intranet-sso"}
+        update={
+            "trusted_user_header": "X-Remote-User",
+            "trusted_user_key": "intranet-sso",
+            "trusted_proxies": ["10.1.0.0/16"],
+        }
     )
     service.settings = service.settings.model_copy(update={"api": api})
-    with TestClient(create_app(service=service)) as client:
+    with TestClient(create_app(service=service), client=PROXY_PEER) as client:
         yield service, client
 
 
@@ -360,3 +367,31 @@ def test_a_trusted_header_needs_the_key_it_acts_as():
 
     with pytest.raises(ValueError, match="trusted_user_key"):
         ApiSettings(trusted_user_header="X-Remote-User")
+
+
+def test_the_proxy_header_from_anywhere_but_the_proxy_is_refused(proxied):
+    service, client = proxied
+    with transaction(service.session_factory) as session:
+        create_key(session, "intranet-sso", "reader", ["staff"])
+    own_key = {"Authorization": f"Bearer {_key(service, 'someone')}"}
+    assert client.get("/v1/me", headers={"X-Remote-User": "alice"}).status_code == 200
+
+    for peer in [("192.0.2.7", 40000), ("10.2.0.1", 40000), ("::1", 40000)]:
+        outsider = TestClient(client.app, client=peer)
+        alone = outsider.get("/v1/me", headers={"X-Remote-User": "alice"})
+        assert alone.status_code == 401, peer
+        assert "api.trusted_proxies" in alone.json()["message"]
+        sneaked = outsider.get("/v1/conversations", headers={"X-Remote-User": "alice", **own_key})
+        assert sneaked.status_code == 401
+        assert outsider.get("/v1/me", headers=own_key).json()["name"] == "someone"
+
+
+def test_the_trusted_proxies_setting_is_checked():
+    from rag.config import ApiSettings
+
+    header = {"trusted_user_header": "X-Remote-User", "trusted_user_key": "sso"}
+    with pytest.raises(ValueError, match="api.trusted_proxies is empty"):
+        ApiSettings(**header)
+    with pytest.raises(ValueError, match="'proxy.local' is not an IP address"):
+        ApiSettings(**header, trusted_proxies=["proxy.local"])
+    assert ApiSettings(**header, trusted_proxies=["10.0.0.5", "fd00::/8"]).trusted_proxies

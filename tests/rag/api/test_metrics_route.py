@@ -46,3 +46,15 @@ def test_metrics_report_routes_timings_queue_index_and_jobs(api_env):
 def test_metrics_need_an_admin_key(api_env):
     assert api_env.client.get("/metrics").status_code == 401
     assert api_env.client.get("/metrics", headers=api_env.headers("hr-bot")).status_code == 403
+
+
+def test_a_made_up_http_method_is_counted_as_other(api_env):
+    """Methods come from unauthenticated clients: they must not make new series."""
+    client, admin = api_env.client, api_env.headers("admin")
+    for method in ("BREW", "PROPFIND-X1", "PROPFIND-X2"):
+        client.request(method, "/v1/search")
+
+    samples = _samples(client.get("/metrics", headers=admin).text)
+
+    methods = {dict(labels)["method"] for name, labels in samples if "method" in dict(labels)}
+    assert "other" in methods and not methods & {"BREW", "PROPFIND-X1", "PROPFIND-X2"}
