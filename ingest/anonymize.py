@@ -263,6 +263,7 @@ def build_analyzer(settings: AnonymizeSettings):
 
     from ingest.recognizers.card_numbers import CardNumberRecognizer
     from ingest.recognizers.offline_email import OfflineEmailRecognizer
+    from ingest.recognizers.person_cues import PersonCueRecognizer
     from ingest.recognizers.person_names import PersonNameRecognizer
     from ingest.recognizers.phone_numbers import PhoneNumberShapeRecognizer
     from ingest.recognizers.timed_regex import guard, set_limit
@@ -282,6 +283,7 @@ def build_analyzer(settings: AnonymizeSettings):
     registry.add_recognizer(WorldAddressRecognizer())
     if settings.person_names:
         registry.add_recognizer(PersonNameRecognizer())
+        registry.add_recognizer(PersonCueRecognizer())  # "my name is ...", "Faina D. Yefremova"
     for recognizer in yaml_recognizers(settings):
         registry.add_recognizer(recognizer)
     set_limit(settings.pattern_timeout_s)

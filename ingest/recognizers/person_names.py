@@ -76,7 +76,7 @@ class PersonNameRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         if "PERSON" not in entities:
             return []
-        cased = _capitalized_if_lowercase(text)
+        cased = capitalized_if_lowercase(text)
         # Without capitals, "my" or "will" could start any phrase: distinctive names only.
         ambiguous_given = self._ambiguous_given if cased is text else frozenset()
         text = cased
@@ -170,13 +170,19 @@ def _is_place(text: str, start: int, end: int, places: list[tuple[int, int]]) ->
     return previous is not None and previous.group(1).lower() in _PLACE_WORDS_BEFORE
 
 
-def _capitalized_if_lowercase(text: str) -> str:
+def capitalized_if_lowercase(text: str) -> str:
     """`text` with each word capitalized when it is written without capitals, else as is;
     always the same length, so offsets hold."""
     letters = sum(c.isalpha() for c in text)
     capitals = sum(c.isupper() for c in text)
     if letters < 8 or capitals > LOWERCASE_TEXT_MAX_CAPITALS * letters:
         return text
+    return capitalize_words(text)
+
+
+def capitalize_words(text: str) -> str:
+    """`text` with the first letter of each word upper-cased; unchanged where that would
+    change its length (a few letters upper-case to two), so offsets hold."""
     cased = _WORD_START.sub(lambda m: m.group().upper(), text)
     return cased if len(cased) == len(text) else text
 

@@ -6,12 +6,19 @@ Patterns, each a real convention rather than a list of streets:
   or the number first: "29 Rue de Tanger";
 * a street-type ending or word after the name, then the number: "Friedhofstrasse 33",
   "Magasinsgatan 7", "Puruntie 82", "Rooseveltlaan 110", "Rákóczi út 66", "Piroska u. 97";
+* a street named in its own language, then an English type word after the number: "Hoge Wei
+  32 St.", "Grössgstötten 50 street";
+* a street corner: "the corner of Csabai kapu 39. and Mathias Pass";
+* a street by name alone, two or three words and a full type word, after "on" or "at": "shows
+  on Berg Hills Street" (not "on Wall Street": one word is too often a landmark);
 * US military mail (USPS): "PSC 3294, Box 9168 APO AA 61487", "USS Lorenzen FPO AE 25990";
 * a unit alone ("Apt. 117", "Suite 464"), weaker;
 * a UK postcode ("SW1A 2AA"), whose shape alone is telling.
 A street found by any of these (or by street_address.py) then grows over what completes it on
 the same or following lines: a unit, a postcode, and lines made only of place names and codes
-("Tubize, Belgium", "Soloi\\n Cyprus 25572"). A leading 4-5 digit number joins too.
+("Tubize, Belgium", "Soloi\\n Cyprus 25572", "Ostrov nad Ohrí"). A leading 4-5 digit number
+joins too. A text written without capitals is read as if its words had them, and a street
+found there counts only with a unit or a line after it ("4120 fourth avenue suite 210").
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from ingest.recognizers.person_names import capitalized_if_lowercase
 from ingest.recognizers.street_address import STREET_ADDRESS_REGEX
 from ingest.recognizers.timed_regex import timed
 from ingest.recognizers.word_lists import common_words
@@ -34,6 +42,12 @@ _PREFIX = (
     r"camino|carretera|c/|ulica|ul|aleja|strada|calea|bulevardul|odos|οδός|λεωφόρος|ulitsa|"
     r"улица|ул|проспект)"
 )
+# Street types before the name that are no English word: lower-case words may follow them
+# ("31 Rue tachkent", "26 rue des lieutemants Thomazo"), where "3 via email to Bob" must not.
+_FOREIGN_PREFIX = (
+    r"(?i:rue|rua|calle|carrer|viale|vicolo|piazza|travessa|praça|praca|chemin|allée|allee|"
+    r"impasse|ulica|strada|calea)"
+)
 # Street types written as a word's ending (Germanic, Nordic, Finnish, Dutch) ...
 _COMPOUND = (
     r"\p{Lu}\p{Ll}*(?:strasse|straße|gasse|weg|allee|platz|damm|ufer|laan|straat|gracht|plein|"
@@ -42,14 +56,17 @@ _COMPOUND = (
 )
 # ... or as a word of their own after the name (Hungarian, Slavic, abbreviations).
 _SUFFIX_WORD = (
-    r"(?:utca|u\.|út|tér|körút|ulica|cesta|ulice|náměstí|třída|str\.?|straße|strasse|baan)"
+    r"(?:utca|u\.|útja|út|tér|körút|ulica|cesta|ulice|náměstí|třída|[Ss]tr\.?|straße|strasse|"
+    r"baan)"
 )
 
-_STREET_NAME = rf"(?:{_NAME}[ ]+){{0,3}}(?:{_COMPOUND}|{_NAME}[ ]+{_SUFFIX_WORD})"
+# A lower-case word may stand before the type word: "Árpád fejedelem útja".
+_STREET_NAME = rf"(?:{_NAME}[ ]+){{0,3}}(?:{_COMPOUND}|{_NAME}[ ]+(?:\p{{Ll}}+[ ]+)?{_SUFFIX_WORD})"
 # A number is what makes these an address, before the name or after it.
 PREFIX_STREET = (
     rf"(?<![\p{{L}}\d])(?:{_NUMBER}[ ]+{_PREFIX}\.?[ ]+{_NAME_WORDS}"
-    rf"|{_PREFIX}\.?[ ]+{_NAME_WORDS},?[ ]+{_NUMBER}(?![\d]))"
+    rf"|{_PREFIX}\.?[ ]+{_NAME_WORDS},?[ ]+{_NUMBER}(?![\d])"
+    rf"|{_NUMBER}[ ]+{_FOREIGN_PREFIX}\.?[ ]+(?:(?:{_NAME}|\p{{Ll}}+)[ ]+){{0,4}}{_NAME})"
 )
 SUFFIX_STREET = (
     rf"(?<![\p{{L}}\d])(?:{_STREET_NAME}\.?[ ]+{_NUMBER}(?![\d])"
@@ -65,6 +82,19 @@ BARE_STREET = (
     rf"(?<![\p{{L}}\d,.])(?:(?:{_NAME}[ ]+){{1,3}}{_NUMBER}\.?(?=[ ]*\n{_LINE_MARK}{_UNIT_TAIL}"
     rf"|[ ]+{_UNIT_TAIL})|\d{{1,5}}[ ]+(?:{_NAME}[ ]+){{1,3}}{_NUMBER}(?=,[ ]*\p{{Lu}}|[ ]*\n))"
 )
+# "Hoge Wei 32 St.": no type word of its own language, the English one after the number.
+NUMBER_THEN_TYPE = (
+    rf"(?<![\p{{L}}\d,.])(?:{_NAME}[ ]+){{1,3}}{_NUMBER}\.?[ ]+(?:St\.|Street|street)"
+    r"(?![\p{L}])"
+)
+# A corner: two streets, each words and maybe a number, joined by "and" or "&".
+_CORNER_STREET = rf"{_NAME}(?:[ ]+(?:{_NAME}|\p{{Ll}}+|{_NUMBER}\.?)){{0,4}}"
+CORNER = (
+    rf"(?<=\b(?i:corner|intersection)[ ]of[ ](?:the[ ])?){_CORNER_STREET}[ ]+(?:and|&)[ ]+"
+    rf"{_NAME}(?:[ ]+(?:{_NAME}|{_NUMBER}\.?)){{0,3}}"
+)
+_FULL_TYPE = r"(?:Street|Avenue|Road|Boulevard|Lane)"
+NAMED_STREET = rf"(?<=\b(?:on|at|along)[ ])(?:{_NAME}[ ]+){{2,3}}{_FULL_TYPE}(?![\p{{L}}])"
 PO_BOX = r"\b(?i:P\.?[ ]?O\.?[ ]?Box|Post(?:al)?[ ]Office[ ]Box)[ ]\d{1,6}\b"
 MILITARY = (
     r"\b(?i:(?:PSC|CMR|Unit)[ ]\d{3,5},?[ ]Box[ ]\d{3,5}|(?:USNS|USNV|USS|USCGC)[ ]\p{Lu}\p{L}+)"
@@ -79,9 +109,13 @@ _STREETS = [
     (timed(STREET_ADDRESS_REGEX, regex.M, name="us_street"), 0.6, False),
     (timed(PREFIX_STREET, name="prefix_street"), 0.6, False),
     (timed(SUFFIX_STREET, name="suffix_street"), 0.6, True),
-    (timed(MILITARY, name="military"), 0.7, False),
+    # Above spaCy's 0.85: it calls some of these a PERSON ("USS Mahler\nFPO AA 70489").
+    (timed(MILITARY, name="military"), 0.9, False),
     (timed(PO_BOX, name="po_box"), 0.6, False),
     (timed(BARE_STREET, name="bare_street"), 0.55, True),
+    (timed(NUMBER_THEN_TYPE, name="number_then_type"), 0.55, True),
+    (timed(CORNER, name="corner"), 0.55, False),
+    (timed(NAMED_STREET, name="named_street"), 0.5, True),
 ]
 _FRAGMENTS = [(timed(UNIT, name="unit"), 0.5), (timed(UK_POSTCODE, name="uk_postcode"), 0.6)]
 
@@ -90,9 +124,12 @@ _FRAGMENTS = [(timed(UNIT, name="unit"), 0.5), (timed(UK_POSTCODE, name="uk_post
 # Hyphens join words ("Saint-Denis") rather than belong to one, so that each text has one
 # way to match (a word that could also take the hyphen made this backtrack catastrophically).
 _PLACE_WORD = r"\p{Lu}[\p{L}'’.]*"
+# Lower-case words inside a place name: "Ostrov nad Ohrí", "Frankfurt am Main".
+_PLACE_LINK = r"(?:nad|pod|am|an|der|im|sur|sous|les|lès|de|del|la|le|upon|on|en|di|da|do|na)"
 _POSTCODE = r"(?:\d{4,6}(?:-\d{3,4})?|\d{3}[ ]\d{2}|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2})"
 _PLACE = (
-    rf"(?:{_POSTCODE}[ ]+)?{_PLACE_WORD}(?:[ -]+(?:{_PLACE_WORD}|\(\p{{L}}+\))){{0,4}}"
+    rf"(?:{_POSTCODE}[ ]+)?{_PLACE_WORD}"
+    rf"(?:[ -]+(?:{_PLACE_LINK}[ ]+)?(?:{_PLACE_WORD}|\(\p{{L}}+\))){{0,4}}"
     rf"(?:,?[ ]+(?:[A-Z]{{2}}|{_POSTCODE}))*"
 )
 _AFTER_SPACE = timed(rf"[ ]+(?:{_UNIT_TAIL}|{_POSTCODE})(?![\p{{L}}\d])", name="address_tail")
@@ -103,6 +140,7 @@ _AFTER_BREAK = timed(
     name="address_lines",
 )
 _UNIT_PART = timed(rf"{_UNIT_TAIL}$", name="address_unit")
+_UNIT_INSIDE = timed(rf"(?<![\p{{L}}]){_UNIT_TAIL}(?![\p{{L}}\d])", name="address_unit_inside")
 _LEADING_NUMBER = timed(r"(?<![\p{L}\d,.])\d{1,5}[ ]+$", name="address_number")
 MAX_TAIL_PARTS = 5
 _WORD = timed(r"[\p{L}\d][\p{L}\d'’.-]*", name="address_word")
@@ -118,6 +156,8 @@ class WorldAddressRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         if "STREET_ADDRESS" not in entities:
             return []
+        cased = capitalized_if_lowercase(text)
+        lowercase, text = cased is not text, cased
         results = []
         for pattern, score, trim in _STREETS:
             for match in pattern.finditer(text):
@@ -125,12 +165,27 @@ class WorldAddressRecognizer(EntityRecognizer):
                 if start is None:
                     start = match.start()
                 start, end = extend(text, start, match.end())
+                if lowercase and end == match.end() and not _UNIT_INSIDE.search(match.group()):
+                    continue  # "the 3 people drive": a capitalized guess needs more evidence
                 results.append(RecognizerResult("STREET_ADDRESS", start, end, score))
         for pattern, score in _FRAGMENTS:
             for match in pattern.finditer(text):
                 start, end = extend(text, match.start(), match.end())
                 results.append(RecognizerResult("STREET_ADDRESS", start, end, score))
-        return results
+        return _merge_overlapping(results)
+
+
+def _merge_overlapping(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Pieces of one address found by different patterns ("3482 Via Franscini" and "Franscini
+    71 Suite 838") become one span, so that no piece loses to another and stays in the text."""
+    merged: list[RecognizerResult] = []
+    for r in sorted(results, key=lambda r: (r.start, -r.end)):
+        last = merged[-1] if merged else None
+        if last is not None and r.start < last.end:
+            last.end, last.score = max(last.end, r.end), max(last.score, r.score)
+        else:
+            merged.append(RecognizerResult("STREET_ADDRESS", r.start, r.end, r.score))
+    return merged
 
 
 def _trim_everyday_words(text: str, start: int, end: int) -> int | None:

@@ -65,3 +65,56 @@ def test_a_sentence_after_the_street_is_not_swallowed():
     text = "Mail goes to Via Roma 131. Priya Raman answers."
     start = text.index("Via")
     assert text[slice(*extend(text, start, start + len("Via Roma 131")))] == "Via Roma 131"
+
+
+# -- forms added for issue 13 (each failed before world_address.py learned it) -----------------
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # A street corner: two streets joined by "and", with or without numbers or types.
+        ("Meet me at the corner of Kossuth tér 12. and Elm Grove", "Kossuth tér 12. and Elm Grove"),
+        ("Pick-up: corner of Birkenweg 4 and Harbor Loop St.", "Birkenweg 4 and Harbor Loop St."),
+        # A street named in its own language, then an English type word after the number.
+        ("Deliveries go to Korte Vliet 18 St. on Mondays", "Korte Vliet 18 St."),
+        ("Anna lives on Wiesengrund 12 street.", "Wiesengrund 12 street"),
+        # Number first, then a street type and words in lower case.
+        ("The bus stops at 14 rue des petits Champs today", "14 rue des petits Champs"),
+        # "Str." written with a capital; a Hungarian street "X útja" with a lowercase word.
+        ("Our shop: 42 Ermou Str., Athens", "42 Ermou Str., Athens"),
+        ("Drop it at Andrássy király útja 18. please", "Andrássy király útja 18"),
+        # Place lines with lowercase linking words ("nad", "am", "sur").
+        (
+            "Kolínská 12\n Suite 4\n Brandýs nad Labem\n Czech Republic 25001",
+            "Kolínská 12\n Suite 4\n Brandýs nad Labem\n Czech Republic 25001",
+        ),
+        # A street by name alone, of two words and a full type word, after "on" or "at".
+        ("The early gigs on Maple Ridge Street were loud.", "Maple Ridge Street"),
+        # A text written without capitals.
+        ("ship to 4120 fourth avenue suite 210 calgary alberta", "4120 fourth avenue suite 210"),
+    ],
+)
+def test_finds_more_address_forms(recognizer, text, address):
+    found = _addresses(recognizer, text)
+    assert any(address in a for a in found), found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We sent 3 via email to Bob Jones.",
+        "He works on Wall Street.",
+        "the 3 people drive to the office",
+        "We looked at the corner of the page and the margin.",
+        "Roads and bridges: 12 Street lamps were fixed.",
+    ],
+)
+def test_new_forms_leave_ordinary_text_alone(recognizer, text):
+    assert _addresses(recognizer, text) == []
+
+
+def test_pieces_of_one_address_become_one_span(recognizer):
+    text = "Billing: 3482 Via Tessin 71 Suite 838\n   Airolo"
+    spans = recognizer.analyze(text, ["STREET_ADDRESS"])
+    assert [text[r.start : r.end] for r in spans] == ["3482 Via Tessin 71 Suite 838\n   Airolo"]
