@@ -44,6 +44,8 @@ def serve(conn: Connection, config: WorkerConfig) -> None:
         if config.setup is not None:
             config.setup()
         anonymizer = Anonymizer(config.anonymize, config.secret)
+        if config.pseudonym_chars:
+            anonymizer = anonymizer.with_pseudonym_chars(config.pseudonym_chars)
         anonymizer.anonymize(_WARM_UP)
     except Exception as exc:  # reported to the parent, which fails the job with it
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))

@@ -85,10 +85,18 @@ class WorkerConfig:
     limits: FileLimits = FileLimits()
     # A module-level function each child runs first (tests register loaders with it).
     setup: Callable[[], None] | None = None
+    # The parent's token length (a store of shorter pseudonyms is written in its own length).
+    pseudonym_chars: int | None = None
 
     def key(self) -> tuple:
         setup = f"{self.setup.__module__}.{self.setup.__qualname__}" if self.setup else None
-        return (self.anonymize.model_dump_json(), self.secret, self.limits, setup)
+        return (
+            self.anonymize.model_dump_json(),
+            self.secret,
+            self.limits,
+            setup,
+            self.pseudonym_chars,
+        )
 
 
 class FileOverBudget(LoaderError):

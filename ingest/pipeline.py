@@ -105,6 +105,7 @@ class IngestPipeline:
                 self.anonymizer.settings,
                 self.anonymizer.secret,
                 FileLimits.from_settings(self.settings.ingest),
+                pseudonym_chars=self.anonymizer.pseudonym_chars,
             )
             self._file_workers = shared_pool(config, self.settings.ingest.file_workers)
         return self._file_workers

@@ -47,6 +47,11 @@ EMAILS = [
     "sofia.marchetti@example.co.uk",
     "d.whitfield@fabrikam.io",
     "hannah.lindqvist@contoso.org",
+    # Internal mail, the most common in company documents: no public suffix at all.
+    "m.okafor@payroll.corp",
+    "ana.souza@intranet.lan",
+    "t.wojcik@acme.internal",
+    "k.watanabe@lab.example",
 ]
 PHONES = [
     "(206) 555-0198",
@@ -55,9 +60,18 @@ PHONES = [
     "+44 20 7946 0958",
     "212-555-0143",
     "+49 30 901820",
+    "+447700 921 916",
+    "+1-984-182-0190",
 ]
 IBANS = ["DE89 3704 0044 0532 0130 00", "GB82WEST12345698765432", "FR1420041010050500013M02606"]
-CARDS = ["4111 1111 1111 1111", "5500-0000-0000-0004", "378282246310005"]
+# Visa, Mastercard, Amex, a 19-digit Visa and a 16-digit Maestro.
+CARDS = [
+    "4111 1111 1111 1111",
+    "5500-0000-0000-0004",
+    "378282246310005",
+    "4175000000000000006",
+    "6759411000000009",
+]
 SSNS = ["536-22-8741", "219-09-9999", "401-38-5512"]
 IPS = ["192.168.14.27", "10.20.30.40", "2001:db8::ff00:42:8329"]
 ADDRESSES = [
@@ -95,6 +109,8 @@ PARAGRAPHS = {
         "Benefits are handled by Lars Eriksen (l.eriksen@northwind-robotics.com, "
         "mobile phone 415.555.0134), who works at 1234 Maple Street, Apt 5B.",
         "Refunds are paid to IBAN DE89 3704 0044 0532 0130 00 for Oluwaseun Adeyemi.",
+        "Margaret Okafor signs payslips (m.okafor@payroll.corp); ask Ana Souza "
+        "(ana.souza@intranet.lan) for the calendar.",
     ],
     "finance": [
         "The corporate card 4111 1111 1111 1111 is held by Margaret Okafor.",
@@ -118,6 +134,9 @@ PARAGRAPHS = {
         "Legacy employee number EMP-990012 with SSN 401-38-5512 was archived.",
         "The Berlin desk answers at phone +49 30 901820; the old card 378282246310005 "
         "and IBAN FR1420041010050500013M02606 were closed. Mail goes to 42 Oak Lane.",
+        "Night shifts call +447700 921 916 or +1-984-182-0190; the fuel card 4175000000000000006 "
+        "and the Maestro card 6759411000000009 pay for the van.",
+        "Reports go to t.wojcik@acme.internal and k.watanabe@lab.example.",
     ],
 }
 
@@ -168,6 +187,7 @@ NAMED_FILES = {
     "Performance review of Margaret Okafor.txt": "Review\n\nQuarterly goals were met.",
     "Tomasz Wojcik/travel-notes.md": "# Travel notes\n\nTrains are booked a week ahead.",
     "hannah.lindqvist@contoso.org.txt": "Mail rules\n\nArchive threads after a year.",
+    "Inbox rules of t.wojcik@acme.internal.md": "# Inbox\n\nFilters sort mail by project.",
 }
 # Not a PDF: it fails, and an admin must be able to find the file.
 FAILING_FILE = "Ana Souza payslip.pdf"

@@ -14,7 +14,9 @@ NEVER_ENDS = "this page never finishes anonymizing"
 class EndlessLoader:
     extensions = (".endless",)
 
-    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
+    def load(
+        self, path: Path, limits: LoadLimits = DEFAULT_LIMITS, data: bytes | None = None
+    ) -> LoadedDocument:
         while True:
             pass
 
@@ -22,7 +24,9 @@ class EndlessLoader:
 class HogLoader:
     extensions = (".hog",)
 
-    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
+    def load(
+        self, path: Path, limits: LoadLimits = DEFAULT_LIMITS, data: bytes | None = None
+    ) -> LoadedDocument:
         hoard = bytearray(1024 * 1024 * 1024)
         return LoadedDocument(title="never", pages=[Page(1, str(len(hoard)))])
 
@@ -30,7 +34,9 @@ class HogLoader:
 class SlowPagesLoader:
     extensions = (".slowpages",)
 
-    def load(self, path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> LoadedDocument:
+    def load(
+        self, path: Path, limits: LoadLimits = DEFAULT_LIMITS, data: bytes | None = None
+    ) -> LoadedDocument:
         return LoadedDocument(title="slow", pages=[Page(1, NEVER_ENDS), Page(2, NEVER_ENDS)])
 
 

@@ -118,7 +118,8 @@ def test_an_upgraded_store_is_reprocessed_and_no_raw_value_is_left(
         )
         chars = session.get(StoreMeta, PSEUDONYM_CHARS_KEY).value
     assert job.status == "succeeded" and (job.done, job.total) == (3, 3)
-    assert job.errors == [{"path": "badges.txt", "reason": FILE_GONE}]
+    badges = docs["badges.txt"].id
+    assert job.errors == [{"path": "badges.txt", "reason": FILE_GONE, "document_id": badges}]
 
     assert _raw_values_in(service, tmp_path, old_store) == []
     assert docs["badges.txt"].status == "failed" and docs["badges.txt"].error == FILE_GONE
