@@ -13,12 +13,10 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.anonymize import Anonymizer, load_or_create_secret
 from ingest.chunk import TextChunk, chunk_pages
 from ingest.contained import FileChanged, NotARegularFile, OutsideRoot, read_inside
 from ingest.file_workers import FileLimits, FileWorkerPool, WorkerConfig, shared_pool
 from ingest.loaders import LoaderError, UnsupportedFormat
-from ingest.path_names import anonymize_path
 from ingest.pipeline_version import pipeline_version
 from ingest.protect_paths import protect_stored_paths
 from ingest.reembed import check_vectors, embedding_fingerprint, passage_text
@@ -31,7 +29,10 @@ from rag.db.chunk_writes import delete_chunks
 from rag.db.models import Chunk, Document, IndexLog, Source, utcnow
 from rag.db.session import lock_index_log, transaction
 from rag.embed import Embedder
-from rag.path_vault import PathVault
+from rag.privacy.anonymizer import Anonymizer
+from rag.privacy.path_names import anonymize_path
+from rag.privacy.path_vault import PathVault
+from rag.privacy.secret import load_or_create_secret
 
 log = logging.getLogger(__name__)
 

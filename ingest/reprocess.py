@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.operators.pseudonymize import LEGACY_PSEUDONYM_CHARS
 from ingest.scan import FileEntry
 from rag.db.chunk_writes import delete_chunks
 from rag.db.models import Chunk, Document, Source, StoreMeta
 from rag.db.scrub import purge_deleted_text
 from rag.db.session import transaction
+from rag.privacy.operators.pseudonymize import LEGACY_PSEUDONYM_CHARS
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestPipeline, IngestReport, ProgressCallback

@@ -104,7 +104,7 @@ class AnonymizeSettings(BaseModel):
     recognizers: list[RecognizerSettings] = Field(default_factory=lambda: [EMPLOYEE_NUMBER])
     # Drop PERSON spans that look like capitalized common words ("Lunch", "Screens").
     person_filter: bool = False
-    # Find names with given-name and surname lists too (ingest/recognizers/person_names.py).
+    # Find names with given-name and surname lists too (rag/privacy/recognizers/person_names.py).
     person_names: bool = True
     # Drop PERSON spans made only of everyday English words that are not given names
     # ("Discipline", "Cautionary Tales"; "Will Smith" stays).
