@@ -192,7 +192,7 @@ class ServerSettings(BaseModel):
     retries: int = Field(default=2, ge=0)
     retry_backoff_s: float = Field(default=0.5, ge=0)  # doubles after each try
     # The base URL must be an IP in these networks or a name in allowed_hosts (names are not
-    # resolved to check them: see rag/llm/allowed_networks.py).
+    # resolved to check them: see rag/allowed_networks.py).
     allowed_networks: list[str] = Field(
         default_factory=lambda: [
             "127.0.0.0/8",
@@ -207,7 +207,7 @@ class ServerSettings(BaseModel):
 
     @model_validator(mode="after")
     def _base_url_inside_allowed_networks(self) -> ServerSettings:
-        from rag.llm.allowed_networks import check_base_url
+        from rag.allowed_networks import check_base_url
 
         check_base_url(self.base_url, self.allowed_networks, self.allowed_hosts)
         return self

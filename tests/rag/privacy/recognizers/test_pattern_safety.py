@@ -14,8 +14,8 @@ from presidio_analyzer import Pattern, PatternRecognizer
 from rag.config import REPO_ROOT, AnonymizeSettings, RecognizerSettings, Settings
 from rag.privacy.anonymizer import UNSCANNED, Anonymizer
 from rag.privacy.recognizers.pattern_safety import UnsafePatternError, problems
-from rag.privacy.recognizers.shipped_patterns import shipped_patterns
 from rag.privacy.recognizers.timed_regex import guard
+from rag.privacy.shipped_patterns import shipped_patterns
 
 CONFIGS = sorted((REPO_ROOT / "configs").glob("*.yaml"))
 

@@ -1,6 +1,7 @@
-"""Every regex the anonymizer runs, for the static ReDoS check (pattern_safety.py): the module
-patterns of our recognizers, and the patterns of every Presidio PatternRecognizer that the
-configured analyzer runs (Presidio's predefined ones we enable, YAML recognizers, deny lists)."""
+"""Every regex the anonymizer runs, for the static ReDoS check (recognizers/pattern_safety.py):
+the module patterns of our recognizers, and the patterns of every Presidio PatternRecognizer
+that the configured analyzer runs (Presidio's predefined ones we enable, YAML recognizers, deny
+lists)."""
 
 from __future__ import annotations
 
