@@ -41,6 +41,7 @@ run: install
 
 test: install-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 bench: install-test

@@ -37,7 +37,7 @@ def main(fd: int) -> None:
 
 
 def serve(conn: Connection, config: WorkerConfig) -> None:
-    from ingest.anonymize import Anonymizer
+    from rag.privacy.anonymizer import Anonymizer
 
     _exit_with_parent()
     try:

@@ -7,21 +7,20 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.anonymize import Anonymizer, load_or_create_secret
 from ingest.chunk import TextChunk, chunk_pages
 from ingest.contained import FileChanged, NotARegularFile, OutsideRoot, read_inside
 from ingest.file_workers import FileLimits, FileWorkerPool, WorkerConfig, shared_pool
 from ingest.loaders import LoaderError, UnsupportedFormat
-from ingest.path_names import anonymize_path
 from ingest.pipeline_version import pipeline_version
 from ingest.protect_paths import protect_stored_paths
 from ingest.reembed import check_vectors, embedding_fingerprint, passage_text
+from ingest.report import Failure, IngestReport, ProgressCallback
 from ingest.reprocess import check_pipeline
 from ingest.scan import FileEntry, SourceUnavailable, plan_scan, walk
 from ingest.sources import add_source
@@ -31,36 +30,12 @@ from rag.db.chunk_writes import delete_chunks
 from rag.db.models import Chunk, Document, IndexLog, Source, utcnow
 from rag.db.session import lock_index_log, transaction
 from rag.embed import Embedder
-from rag.path_vault import PathVault
+from rag.privacy.anonymizer import Anonymizer
+from rag.privacy.path_names import anonymize_path
+from rag.privacy.path_vault import PathVault
+from rag.privacy.secret import load_or_create_secret
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Failure:
-    path: str  # as shown: file and folder names anonymized
-    reason: str
-    document_id: int | None = None  # an admin reads the raw path through it
-
-
-@dataclass
-class IngestReport:
-    source_id: int
-    indexed: int = 0
-    unchanged: int = 0
-    moved: int = 0
-    skipped: list[Failure] = field(default_factory=list)
-    failed: list[Failure] = field(default_factory=list)
-    deleted: int = 0
-    pages: int = 0
-    chunks: int = 0
-    seconds: float = 0.0
-    stopped: bool = False  # cancelled before every file was processed
-
-
-# Called before each file and once at the end: (files done, files to do, current file as
-# shown, report).
-ProgressCallback = Callable[[int, int, str, IngestReport], None]
 
 
 @dataclass

@@ -27,8 +27,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ingest.anonymize import Anonymizer
 from rag.config import Settings
+from rag.privacy.anonymizer import Anonymizer
 
 # Bump when the pipeline's code changes what it stores for the same file and settings.
 # 1: pipeline versions recorded; 64-bit pseudonyms.

@@ -11,11 +11,11 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.anonymize import Anonymizer
-from ingest.path_names import anonymize_path
 from rag.db.models import Document, Job, StoreMeta
 from rag.db.session import transaction
-from rag.path_vault import PathVault
+from rag.privacy.anonymizer import Anonymizer
+from rag.privacy.path_names import anonymize_path
+from rag.privacy.path_vault import PathVault
 
 log = logging.getLogger(__name__)
 # Set once the jobs' progress and per-file errors of before 0006 are anonymized.

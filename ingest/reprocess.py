@@ -28,15 +28,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.operators.pseudonymize import LEGACY_PSEUDONYM_CHARS
+from ingest.report import Failure, IngestReport, ProgressCallback
 from ingest.scan import FileEntry
 from rag.db.chunk_writes import delete_chunks
 from rag.db.models import Chunk, Document, Source, StoreMeta
 from rag.db.scrub import purge_deleted_text
 from rag.db.session import transaction
+from rag.privacy.operators.pseudonymize import LEGACY_PSEUDONYM_CHARS
 
 if TYPE_CHECKING:
-    from ingest.pipeline import IngestPipeline, IngestReport, ProgressCallback
+    from ingest.pipeline import IngestPipeline
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,6 @@ def reprocess_all(
     """Run every document of another pipeline version through `pipeline` again, one
     transaction per document. `on_progress` as for a scan (documents done, to do, current
     path, report); `should_stop` is asked before each document (report.stopped then True)."""
-    from ingest.pipeline import Failure, IngestReport
-
     version = pipeline.version
     factory = pipeline.session_factory
     with factory() as session:

@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.pipeline import IngestPipeline, IngestReport
+from ingest.pipeline import IngestPipeline
+from ingest.report import IngestReport
 from ingest.scan import SourceUnavailable
 from rag import jobs
 from rag.config import WorkerSettings

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rag.llm.base import ChatMessage, FinishReason, Generator, PieceStream, Usage
+from rag.privacy.pseudonyms import restore_pieces
 from rag.retrieve import Hit
 
 NOT_FOUND = "I could not find this in the documents."
@@ -22,8 +22,6 @@ TEMPLATE_OVERHEAD_TOKENS = 32
 # answer the question, the history only explains it. Each turn adds its template tokens.
 HISTORY_SHARE = 3
 HISTORY_TURN_OVERHEAD_TOKENS = 8
-# What a stream holds back, as the start of a pseudonym that may end in the next piece.
-_TOKEN_START = re.compile(r"<[A-Z_]{0,60}[0-9a-f]{0,64}\Z")
 
 
 @dataclass(frozen=True)
@@ -170,27 +168,6 @@ def start_answer(
     return StreamedAnswer(citations=citations_for(packed), tokens=tokens, found=True)
 
 
-def asker_values(turns: Iterable[dict[str, str]], cap: int) -> dict[str, str]:
-    """The values an answer may show as themselves: {pseudonym: value} of the asker's own
-    turns (`turns`: the current question first, then their earlier turns, newest first; each
-    in the order typed), at most `cap` of them. Only what the asker typed, and only a few: a
-    pasted staff directory must not reveal who appears in which passage."""
-    chosen: dict[str, str] = {}
-    for originals in turns:
-        for token, value in originals.items():
-            if len(chosen) >= cap:
-                return chosen
-            chosen.setdefault(token, value)
-    return chosen
-
-
-def restore_pseudonyms(text: str, originals: dict[str, str]) -> str:
-    """Show the asker's own values in place of their pseudonyms; every other token stays."""
-    for token, value in originals.items():
-        text = text.replace(token, value)
-    return text
-
-
 class ReportingStream(PieceStream):
     """`pieces` made from a generation's stream that still tells how that generation ended:
     `usage` and `finish_reason` are the source's (a backend's TokenStream sets them once it
@@ -213,33 +190,4 @@ def restore_stream(pieces: Iterator[str], originals: dict[str, str]) -> Reportin
     """`restore_pseudonyms` over a stream: a token may arrive split across pieces, so text
     from an unclosed '<' is held back until the token closes (or clearly is not one). The
     result reports the usage of `pieces` (see ReportingStream)."""
-    return ReportingStream(_restored(pieces, originals), pieces)
-
-
-def _restored(pieces: Iterator[str], originals: dict[str, str]) -> Iterator[str]:
-    if not originals:
-        yield from pieces
-        return
-    held = ""
-    for piece in _closing(pieces):
-        held += piece
-        cut = held.rfind("<")
-        if cut == -1 or not _TOKEN_START.match(held, cut):
-            yield restore_pseudonyms(held, originals)
-            held = ""
-        elif cut > 0:
-            yield restore_pseudonyms(held[:cut], originals)
-            held = held[cut:]
-    if held:
-        yield restore_pseudonyms(held, originals)
-
-
-def _closing(pieces: Iterator[str]) -> Iterator[str]:
-    """`pieces`, closed as soon as the reader stops early (a timeout, a client gone): a
-    backend's stream releases its model only when closed, and a plain `for` never closes it."""
-    try:
-        yield from pieces
-    finally:
-        close = getattr(pieces, "close", None)
-        if close is not None:
-            close()
+    return ReportingStream(restore_pieces(pieces, originals), pieces)

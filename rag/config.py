@@ -104,7 +104,7 @@ class AnonymizeSettings(BaseModel):
     recognizers: list[RecognizerSettings] = Field(default_factory=lambda: [EMPLOYEE_NUMBER])
     # Drop PERSON spans that look like capitalized common words ("Lunch", "Screens").
     person_filter: bool = False
-    # Find names with given-name and surname lists too (ingest/recognizers/person_names.py).
+    # Find names with given-name and surname lists too (rag/privacy/recognizers/person_names.py).
     person_names: bool = True
     # Drop PERSON spans made only of everyday English words that are not given names
     # ("Discipline", "Cautionary Tales"; "Will Smith" stays).
@@ -192,7 +192,7 @@ class ServerSettings(BaseModel):
     retries: int = Field(default=2, ge=0)
     retry_backoff_s: float = Field(default=0.5, ge=0)  # doubles after each try
     # The base URL must be an IP in these networks or a name in allowed_hosts (names are not
-    # resolved to check them: see rag/llm/allowed_networks.py).
+    # resolved to check them: see rag/allowed_networks.py).
     allowed_networks: list[str] = Field(
         default_factory=lambda: [
             "127.0.0.0/8",
@@ -207,7 +207,7 @@ class ServerSettings(BaseModel):
 
     @model_validator(mode="after")
     def _base_url_inside_allowed_networks(self) -> ServerSettings:
-        from rag.llm.allowed_networks import check_base_url
+        from rag.allowed_networks import check_base_url
 
         check_base_url(self.base_url, self.allowed_networks, self.allowed_hosts)
         return self

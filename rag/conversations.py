@@ -23,10 +23,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from rag.access import Caller
-from rag.answer import asker_values, restore_pseudonyms
 from rag.conversation_access import WITHHELD, withheld
 from rag.db.models import Conversation, Message
 from rag.db.session import transaction
+from rag.privacy.pseudonyms import asker_values, restore_pseudonyms
 
 log = logging.getLogger(__name__)
 

@@ -190,7 +190,7 @@ def _load_embedder(settings: Settings) -> str:
 
 
 def _load_anonymizer(settings: Settings) -> str:
-    from ingest.anonymize import Anonymizer
+    from rag.privacy.anonymizer import Anonymizer
 
     # A throwaway key: the doctor must not create the real one in data_dir.
     anonymizer = Anonymizer(settings.anonymize, secret=b"rag-doctor")

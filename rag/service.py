@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from ingest.anonymize import Anonymizer, load_or_create_secret
 from ingest.pipeline import IngestPipeline
 from ingest.protect_paths import protect_stored_paths
 from ingest.reembed import check_vectors, embedding_fingerprint
@@ -23,8 +22,6 @@ from rag.answer import (
     Answer,
     Citation,
     GenerationLimits,
-    asker_values,
-    restore_pseudonyms,
     restore_stream,
     start_answer,
 )
@@ -38,7 +35,10 @@ from rag.index import VectorIndex
 from rag.index.gpu_mirror import GpuMirror, gpu_flat_factory
 from rag.llm import Generator, build_generator
 from rag.llm.base import ChatMessage
-from rag.path_vault import PathVault
+from rag.privacy.anonymizer import Anonymizer
+from rag.privacy.path_vault import PathVault
+from rag.privacy.pseudonyms import asker_values, restore_pseudonyms
+from rag.privacy.secret import load_or_create_secret
 from rag.private_files import make_private
 from rag.retrieve import Hit, Retriever
 

@@ -65,7 +65,7 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def anonymizer():
-    from ingest.anonymize import Anonymizer
+    from rag.privacy.anonymizer import Anonymizer
 
     return Anonymizer(Settings().anonymize, secret=b"test-secret-key")
 

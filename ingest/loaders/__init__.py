@@ -6,7 +6,7 @@ import logging
 import traceback
 from pathlib import Path
 
-from ingest.file_suffix import plain_suffix
+from rag.privacy.file_suffix import plain_suffix
 
 from .base import DEFAULT_LIMITS, LoadedDocument, Loader, LoaderError, LoadLimits, Page
 from .docx import DocxLoader

@@ -60,7 +60,7 @@ class Source(Base):
 
 class Document(Base):
     __tablename__ = "documents"
-    # A path is unique per source; SQL knows it only by its keyed hash (rag/path_vault.py).
+    # A path is unique per source; SQL knows it only by its keyed hash (rag/privacy/path_vault.py).
     __table_args__ = (
         UniqueConstraint("source_id", "path_hash", name="uq_documents_source_id_path_hash"),
     )

@@ -99,7 +99,7 @@ def run_pii_eval(
     """Score the configured detector; gold types the configuration does not detect are
     reported apart (`not_detected_types`), not counted as misses. `half` keeps the examples
     of even or odd index: tune on one, report the other."""
-    from ingest.anonymize import Anonymizer
+    from rag.privacy.anonymizer import Anonymizer
 
     examples = json.loads(dataset.read_text())
     if half:

@@ -83,7 +83,7 @@ ADDRESSES = [
 EMPLOYEE_IDS = ["EMP-004521", "EMP-118734", "EMP-990012"]
 NUMBERS = PHONES + IBANS + CARDS + SSNS + EMPLOYEE_IDS
 # "Oluwaseun Adeyemi" and "Ana Souza" are names spaCy's small model misses in these sentences;
-# the name lists (ingest/recognizers/person_names.py) catch them: a known surname after a
+# the name lists (rag/privacy/recognizers/person_names.py) catch them: a known surname after a
 # capitalized word, a known given name before one.
 PLANTED = PERSONS + EMAILS + NUMBERS + IPS + ADDRESSES
 

@@ -41,7 +41,7 @@ class SlowPagesLoader:
 
 
 def register() -> None:
-    from ingest.anonymize import Anonymizer
+    from rag.privacy.anonymizer import Anonymizer
 
     for loader in (EndlessLoader(), HogLoader(), SlowPagesLoader()):
         for extension in loader.extensions:

@@ -14,12 +14,12 @@ import threading
 import pytest
 from sqlalchemy import delete, func, inspect, select, text, update
 
-from ingest.anonymize import Anonymizer
 from ingest.pipeline_version import pipeline_version
 from ingest.reprocess import FILE_GONE, PSEUDONYM_CHARS_KEY, reprocess_all
 from rag.config import ChunkingSettings, Settings
 from rag.db.models import Chunk, Document, Job, StoreMeta
 from rag.db.session import transaction
+from rag.privacy.anonymizer import Anonymizer
 from rag.service import RagService
 
 # Detected by the current policy, not by the old one (it lacked e-mail and phone numbers).

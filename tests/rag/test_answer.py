@@ -14,14 +14,13 @@ from rag.answer import (
     SNIPPET_CHARS,
     TEMPLATE_OVERHEAD_TOKENS,
     GenerationLimits,
-    asker_values,
     citations_for,
     pack_prompt,
-    restore_pseudonyms,
     restore_stream,
     source_block,
     start_answer,
 )
+from rag.privacy.pseudonyms import restore_pseudonyms
 from rag.retrieve import Hit
 
 PERSON = "<PERSON_1234abcd>"
@@ -210,27 +209,6 @@ def test_restored_stream_reports_its_source_usage_once_read():
     assert "".join(restored) == "Ask Alice Martin."
     assert restored.usage == (7, 3)
     assert restored.finish_reason == "length"
-
-
-def test_asker_values_are_capped_newest_turn_first():
-    question = {"<PERSON_a>": "Ann", "<PERSON_b>": "Bo"}
-    earlier = {"<PERSON_c>": "Cy", "<PERSON_a>": "Ann"}
-    assert asker_values([question, earlier], 3) == {
-        "<PERSON_a>": "Ann",
-        "<PERSON_b>": "Bo",
-        "<PERSON_c>": "Cy",
-    }
-    assert asker_values([question, earlier], 1) == {"<PERSON_a>": "Ann"}
-    assert asker_values([earlier, question], 2) == {"<PERSON_c>": "Cy", "<PERSON_a>": "Ann"}
-    assert asker_values([question], 0) == {}
-
-
-def test_restore_pseudonyms():
-    text = f"{PERSON} wrote to {EMAIL}; {PERSON} again. <PERSON_ffffffff> stays."
-    assert restore_pseudonyms(text, ORIGINALS) == (
-        "Alice Martin wrote to alice@example.com; Alice Martin again. <PERSON_ffffffff> stays."
-    )
-    assert restore_pseudonyms(text, {}) == text
 
 
 @pytest.mark.parametrize(

@@ -13,13 +13,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from ingest.anonymize import AnonymizedText, load_or_create_secret
 from rag.access import Caller
 from rag.api.answering import GENERATION_FAILURES, failure_status, start_answer
 from rag.api.deps import GateDep, ServiceDep
 from rag.api.errors import GENERATION_RESPONSES, error_body
 from rag.api.routers.web import ChatKey
 from rag.conversations import ConversationNotFound, ConversationStore, OriginalsCipher
+from rag.privacy.anonymizer import AnonymizedText
+from rag.privacy.secret import load_or_create_secret
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 

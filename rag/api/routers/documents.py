@@ -25,7 +25,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from ingest.anonymize import load_or_create_secret
 from rag import jobs
 from rag.access import SYSTEM, Caller, document_visible
 from rag.api.deps import AdminKey, ReaderKey, ServiceDep, get_api_key, get_rate_limited_key
@@ -34,6 +33,7 @@ from rag.api.routers.jobs import JobOut
 from rag.api.routers.web import ChatKey
 from rag.db.models import ApiKey, Document, Source
 from rag.db.session import transaction
+from rag.privacy.secret import load_or_create_secret
 from rag.private_files import FILE_MODE, private_folder
 from rag.service import RagService
 
@@ -259,8 +259,8 @@ def upload(
 def _commit_upload(
     service: RagService, relative: str, name: str, suffix: str, group_list: list[str]
 ) -> UploadAccepted:
-    from ingest.path_names import anonymize_path
     from ingest.sources import upload_source
+    from rag.privacy.path_names import anonymize_path
 
     shown = anonymize_path(service.anonymizer, relative)
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from rag import jobs
 from rag.api.deps import AdminKey, ServiceDep
 from rag.db.session import transaction
-from rag.path_vault import with_raw_paths
+from rag.privacy.path_vault import with_raw_paths
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 STATUS_PATTERN = "^(queued|running|succeeded|failed|cancelled)$"

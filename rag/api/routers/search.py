@@ -7,10 +7,10 @@ import time
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from rag.answer import asker_values, restore_pseudonyms
 from rag.api.answering import check_question
 from rag.api.deps import CallerDep, ServiceDep
 from rag.api.errors import ERROR_RESPONSES
+from rag.privacy.pseudonyms import asker_values, restore_pseudonyms
 
 router = APIRouter(prefix="/v1", tags=["search"])
 

@@ -23,12 +23,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ingest.anonymize import load_or_create_secret
 from rag.api.deps import ServiceDep, get_api_key, get_rate_limited_key
 from rag.api.trusted_proxy import from_trusted_proxy
 from rag.db.models import ApiKey
 from rag.db.session import transaction
 from rag.keys import hash_key
+from rag.privacy.secret import load_or_create_secret
 from rag.service import RagService
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.anonymize import Anonymizer
 from rag.config import Settings
+from rag.privacy.anonymizer import Anonymizer
 
 
 @pytest.fixture(scope="module")

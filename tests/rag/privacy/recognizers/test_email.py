@@ -6,9 +6,9 @@ import socket
 
 import pytest
 
-from ingest.anonymize import Anonymizer
-from ingest.recognizers.offline_email import OfflineEmailRecognizer
 from rag.config import Settings
+from rag.privacy.anonymizer import Anonymizer
+from rag.privacy.recognizers.offline_email import OfflineEmailRecognizer
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,13 @@
 
 "reviews/Performance review of Jane Doe.pdf" is shown as
 "reviews/Performance review of <PERSON_…>.pdf". The raw path is kept only encrypted
-(rag/path_vault.py).
+(rag/privacy/path_vault.py).
 """
 
 from __future__ import annotations
 
-from ingest.anonymize import Anonymizer
-from ingest.file_suffix import plain_suffix
+from rag.privacy.anonymizer import Anonymizer
+from rag.privacy.file_suffix import plain_suffix
 
 
 def anonymize_path(anonymizer: Anonymizer, relative_path: str) -> str:

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import re
 
-from ingest.operators.base import DIGITS_TYPES
+from rag.privacy.operators.base import DIGITS_TYPES
 
 
 def normalize(entity_type: str, value: str) -> str:

@@ -4,15 +4,14 @@ the PERSON filter and analysis in windows."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from ingest.anonymize import Anonymizer
-from ingest.operators import KeepOperator, MaskOperator, PseudonymizeOperator, RedactOperator
-from ingest.recognizers.street_address import StreetAddressRecognizer
-from ingest.recognizers.yaml_recognizers import recognizer_from_settings
-from rag.config import AnonymizeSettings, RecognizerSettings, Settings
+from rag.config import REPO_ROOT, AnonymizeSettings, RecognizerSettings, Settings
+from rag.privacy.anonymizer import Anonymizer
+from rag.privacy.operators import KeepOperator, MaskOperator, PseudonymizeOperator, RedactOperator
+from rag.privacy.recognizers.street_address import StreetAddressRecognizer
+from rag.privacy.recognizers.yaml_recognizers import recognizer_from_settings
 
 EMPLOYEE = RecognizerSettings(
     name="employee_number",
@@ -209,7 +208,7 @@ FILLER = "the quick brown fox jumps over the lazy dog and keeps on running. "
 
 
 def test_an_entity_on_the_window_boundary_is_found(anonymizer):
-    from ingest.anonymize import WINDOW_CHARS
+    from rag.privacy.anonymizer import WINDOW_CHARS
 
     address = "1234 Maple Street, Apt 5B"
     head = (FILLER * (WINDOW_CHARS // len(FILLER) + 1))[: WINDOW_CHARS - 12]
@@ -247,10 +246,10 @@ def _policy_for(config, monkeypatch) -> AnonymizeSettings:
 
 
 @pytest.mark.parametrize(
-    "config", sorted((Path(__file__).parents[2] / "configs").glob("*.yaml")), ids=lambda p: p.name
+    "config", sorted((REPO_ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name
 )
 def test_each_shipped_config_finds_what_the_default_finds(config, monkeypatch):
-    default = _policy_for(Path(__file__).parents[2] / "configs" / "default.yaml", monkeypatch)
+    default = _policy_for(REPO_ROOT / "configs" / "default.yaml", monkeypatch)
     shipped = _policy_for(config, monkeypatch)
     expected = Anonymizer(default, secret=b"k").find(EVERY_TYPE)
     assert {s.entity_type for s in expected} >= {
@@ -269,5 +268,5 @@ def test_each_shipped_config_finds_what_the_default_finds(config, monkeypatch):
 
 def test_the_settings_model_holds_the_policy_that_default_yaml_documents(monkeypatch):
     """Configs that leave anonymize out get the same policy as default.yaml."""
-    documented = _policy_for(Path(__file__).parents[2] / "configs" / "default.yaml", monkeypatch)
+    documented = _policy_for(REPO_ROOT / "configs" / "default.yaml", monkeypatch)
     assert AnonymizeSettings() == documented

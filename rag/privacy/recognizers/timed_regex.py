@@ -3,7 +3,7 @@
 The static check (pattern_safety.py) keeps catastrophic patterns out; this is the second line.
 Presidio's own PatternRecognizer catches `TimeoutError` and skips the pattern, which would leave
 the text raw, so a timeout here raises `PatternTimeout` instead, which it does not catch; the
-anonymizer then treats the text it was reading as personal data (ingest/anonymize.py).
+anonymizer then treats the text it was reading as personal data (rag/privacy/anonymizer.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Every regex the anonymizer runs, for the static ReDoS check (pattern_safety.py): the module
-patterns of our recognizers, and the patterns of every Presidio PatternRecognizer that the
-configured analyzer runs (Presidio's predefined ones we enable, YAML recognizers, deny lists)."""
+"""Every regex the anonymizer runs, for the static ReDoS check (recognizers/pattern_safety.py):
+the module patterns of our recognizers, and the patterns of every Presidio PatternRecognizer
+that the configured analyzer runs (Presidio's predefined ones we enable, YAML recognizers, deny
+lists)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ import pkgutil
 
 import regex
 
-import ingest.recognizers
-from ingest.recognizers.timed_regex import TimedPattern
+import rag.privacy.recognizers
+from rag.privacy.recognizers.timed_regex import TimedPattern
 
 
 def module_patterns() -> list[tuple[str, str, int]]:
     found = []
-    for info in pkgutil.iter_modules(ingest.recognizers.__path__):
-        module = importlib.import_module(f"ingest.recognizers.{info.name}")
+    for info in pkgutil.iter_modules(rag.privacy.recognizers.__path__):
+        module = importlib.import_module(f"rag.privacy.recognizers.{info.name}")
         for name, value in vars(module).items():
             items = value if isinstance(value, list | tuple) else [value]
             for i, item in enumerate(items):
@@ -30,7 +31,7 @@ def module_patterns() -> list[tuple[str, str, int]]:
 def analyzer_patterns(settings) -> list[tuple[str, str, int]]:
     from presidio_analyzer import PatternRecognizer
 
-    from ingest.anonymize import Anonymizer
+    from rag.privacy.anonymizer import Anonymizer
 
     anonymizer = Anonymizer(settings, secret=b"pattern-check")
     recognizers = anonymizer._analyzer.registry.get_recognizers("en", anonymizer.entities)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from ingest.recognizers.person_names import capitalize_words, capitalized_if_lowercase
-from ingest.recognizers.timed_regex import timed
-from ingest.recognizers.word_lists import capitalized_words, common_words
+from rag.privacy.recognizers.person_names import capitalize_words, capitalized_if_lowercase
+from rag.privacy.recognizers.timed_regex import timed
+from rag.privacy.recognizers.word_lists import capitalized_words, common_words
 
 _WORD = r"\p{Lu}\p{Ll}+(?:['’-]\p{Lu}?\p{Ll}+)*"
 # Phrases after which a capitalized word is a name, whatever the word.

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from ingest.recognizers.timed_regex import timed
-from ingest.recognizers.word_lists import (
+from rag.privacy.recognizers.timed_regex import timed
+from rag.privacy.recognizers.word_lists import (
     capitalized_words,
     common_words,
     distinctive_given_names,

@@ -1,7 +1,7 @@
 """Raw file paths, kept only encrypted, and found again by a keyed hash.
 
 A file or folder name is personal data ("Performance review of Jane Doe.pdf"). SQL holds the
-anonymized path (what readers see, ingest/path_names.py), the raw path encrypted (to read the
+anonymized path (what readers see, rag/privacy/path_names.py), the raw path encrypted (to read the
 file again, and for an admin acting on a failed file), and an HMAC of the raw path (the scan
 looks documents up by it). Both keys are derived from the service secret (the pseudonym key),
 each for its own purpose, so none of them is the pseudonym key itself.

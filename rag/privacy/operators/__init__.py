@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ingest.operators.base import DIGITS_TYPES, Operator
-from ingest.operators.keep import KeepOperator
-from ingest.operators.mask import MaskOperator
-from ingest.operators.pseudonymize import PseudonymizeOperator
-from ingest.operators.redact import RedactOperator
+from rag.privacy.operators.base import DIGITS_TYPES, Operator
+from rag.privacy.operators.keep import KeepOperator
+from rag.privacy.operators.mask import MaskOperator
+from rag.privacy.operators.pseudonymize import PseudonymizeOperator
+from rag.privacy.operators.redact import RedactOperator
 
 __all__ = [
     "DIGITS_TYPES",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.recognizers.world_address import WorldAddressRecognizer, extend
+from rag.privacy.recognizers.world_address import WorldAddressRecognizer, extend
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.recognizers.person_cues import PersonCueRecognizer
+from rag.privacy.recognizers.person_cues import PersonCueRecognizer
 
 
 @pytest.fixture(scope="module")

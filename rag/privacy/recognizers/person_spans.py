@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.recognizers.word_lists import common_words, given_names
+from rag.privacy.recognizers.word_lists import common_words, given_names
 
 _WORD = re.compile(r"[^\W\d_]+")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import regex
 from presidio_analyzer import Pattern, PatternRecognizer
 
-from ingest.recognizers.pattern_safety import check
 from rag.config import AnonymizeSettings, RecognizerSettings
+from rag.privacy.recognizers.pattern_safety import check
 
 
 def recognizer_from_settings(spec: RecognizerSettings) -> PatternRecognizer:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.recognizers.person_names import PersonNameRecognizer
-from ingest.recognizers.person_spans import only_everyday_words
-from ingest.recognizers.word_lists import (
+from rag.privacy.recognizers.person_names import PersonNameRecognizer
+from rag.privacy.recognizers.person_spans import only_everyday_words
+from rag.privacy.recognizers.word_lists import (
     common_words,
     distinctive_given_names,
     given_names,
@@ -106,8 +106,8 @@ def test_anonymizer_catches_what_spacy_misses_and_keeps_places(anonymizer):
 
 @pytest.fixture(scope="module")
 def anonymizer():
-    from ingest.anonymize import Anonymizer
     from rag.config import Settings
+    from rag.privacy.anonymizer import Anonymizer
 
     return Anonymizer(Settings().anonymize, secret=b"names-test")
 

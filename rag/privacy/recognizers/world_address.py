@@ -26,10 +26,10 @@ from __future__ import annotations
 import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from ingest.recognizers.person_names import capitalized_if_lowercase
-from ingest.recognizers.street_address import STREET_ADDRESS_REGEX
-from ingest.recognizers.timed_regex import timed
-from ingest.recognizers.word_lists import common_words
+from rag.privacy.recognizers.person_names import capitalized_if_lowercase
+from rag.privacy.recognizers.street_address import STREET_ADDRESS_REGEX
+from rag.privacy.recognizers.timed_regex import timed
+from rag.privacy.recognizers.word_lists import common_words
 
 _NAME = r"\p{Lu}[\p{L}'’.-]*"
 _PARTICLE = r"(?:de|da|do|dos|das|del|della|dei|di|du|des|la|le|les|van|von|der|den|ten|y|e|z)"

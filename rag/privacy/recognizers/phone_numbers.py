@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from ingest.recognizers.timed_regex import timed
+from rag.privacy.recognizers.timed_regex import timed
 
 _PREFIX = r"(?:(?:\+|00)\d{1,3}[ .-]?(?:\(0\)[ ]?)?|\(\d{1,4}\)[ .-]?)"
 _EXTENSION = r"(?:[ ]?(?i:x|ext\.?)[ ]?\d{1,6})"

@@ -8,11 +8,11 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from ingest.path_names import anonymize_path
 from rag import jobs
 from rag.db.models import Document, Job, Source
 from rag.db.session import transaction
-from rag.path_vault import PathVault
+from rag.privacy.path_names import anonymize_path
+from rag.privacy.path_vault import PathVault
 
 PERSON_FILE = "reviews/Performance review of Priya Raman.md"
 PERSON_FOLDER = "Lars Eriksen/notes.md"

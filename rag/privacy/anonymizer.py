@@ -1,7 +1,7 @@
 """Personal data removal: Presidio finds entities, a policy per type replaces them.
 
-By default each value becomes a typed token such as <PERSON_3fa9c2d1e07b5a64>: an HMAC-SHA256 of
-the normalized value under a secret key kept on the premises (ingest/operators/pseudonymize.py).
+By default each value becomes a typed token such as <PERSON_3fa9c2d1e07b5a64>: an HMAC-SHA256
+of the normalized value under a secret key kept on the premises (operators/pseudonymize.py).
 The same value gives the same token in every document and in questions, so search still
 connects a person across documents. `anonymize.operators` picks mask, redact or keep per type.
 """
@@ -10,24 +10,22 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import re
-import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.operators import Operator, PseudonymizeOperator, RedactOperator, build_operators
-from ingest.operators.pseudonymize import normalize
-from ingest.recognizers.person_spans import (
+from rag.config import AnonymizeSettings
+from rag.privacy.operators import Operator, PseudonymizeOperator, RedactOperator, build_operators
+from rag.privacy.operators.pseudonymize import normalize
+from rag.privacy.recognizers.person_spans import (
     expand,
     looks_common,
     lowercase_words,
     only_everyday_words,
 )
-from ingest.recognizers.timed_regex import PatternTimeout
-from rag.config import AnonymizeSettings
+from rag.privacy.recognizers.timed_regex import PatternTimeout
 
 log = logging.getLogger(__name__)
 
@@ -36,23 +34,7 @@ WINDOW_CHARS = 20_000
 WINDOW_OVERLAP = 200
 # A window a recognizer pattern ran out of time on: replaced whole, never stored raw.
 UNSCANNED = "UNSCANNED_TEXT"
-__all__ = ["AnonymizedText", "Anonymizer", "Span", "load_or_create_secret", "normalize"]
-
-
-def load_or_create_secret(configured: str | None, data_dir: Path) -> bytes:
-    """The pseudonym key: from the settings, else data_dir/secret.key, made on first start."""
-    if configured:
-        return configured.encode()
-    path = data_dir / "secret.key"
-    if path.is_file():
-        return path.read_text().strip().encode()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    log.info("generated a new pseudonym key in %s", path)
-    return key.encode()
+__all__ = ["AnonymizedText", "Anonymizer", "Span", "normalize"]
 
 
 @dataclass(frozen=True)
@@ -261,14 +243,14 @@ def build_analyzer(settings: AnonymizeSettings):
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
-    from ingest.recognizers.card_numbers import CardNumberRecognizer
-    from ingest.recognizers.offline_email import OfflineEmailRecognizer
-    from ingest.recognizers.person_cues import PersonCueRecognizer
-    from ingest.recognizers.person_names import PersonNameRecognizer
-    from ingest.recognizers.phone_numbers import PhoneNumberShapeRecognizer
-    from ingest.recognizers.timed_regex import guard, set_limit
-    from ingest.recognizers.world_address import WorldAddressRecognizer
-    from ingest.recognizers.yaml_recognizers import yaml_recognizers
+    from rag.privacy.recognizers.card_numbers import CardNumberRecognizer
+    from rag.privacy.recognizers.offline_email import OfflineEmailRecognizer
+    from rag.privacy.recognizers.person_cues import PersonCueRecognizer
+    from rag.privacy.recognizers.person_names import PersonNameRecognizer
+    from rag.privacy.recognizers.phone_numbers import PhoneNumberShapeRecognizer
+    from rag.privacy.recognizers.timed_regex import guard, set_limit
+    from rag.privacy.recognizers.world_address import WorldAddressRecognizer
+    from rag.privacy.recognizers.yaml_recognizers import yaml_recognizers
 
     nlp_engine = _nlp_engine(settings.spacy_model)
     registry = RecognizerRegistry(supported_languages=["en"])

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ingest.operators.base import DIGITS_TYPES
+from rag.privacy.operators.base import DIGITS_TYPES
 
 
 class MaskOperator:

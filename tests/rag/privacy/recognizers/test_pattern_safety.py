@@ -11,11 +11,11 @@ import pytest
 import regex
 from presidio_analyzer import Pattern, PatternRecognizer
 
-from ingest.anonymize import UNSCANNED, Anonymizer
-from ingest.recognizers.pattern_safety import UnsafePatternError, problems
-from ingest.recognizers.shipped_patterns import shipped_patterns
-from ingest.recognizers.timed_regex import guard
 from rag.config import REPO_ROOT, AnonymizeSettings, RecognizerSettings, Settings
+from rag.privacy.anonymizer import UNSCANNED, Anonymizer
+from rag.privacy.recognizers.pattern_safety import UnsafePatternError, problems
+from rag.privacy.recognizers.timed_regex import guard
+from rag.privacy.shipped_patterns import shipped_patterns
 
 CONFIGS = sorted((REPO_ROOT / "configs").glob("*.yaml"))
 
@@ -128,7 +128,7 @@ def test_a_pattern_that_runs_out_of_time_leaves_no_raw_text():
 
 
 def test_timed_patterns_raise_rather_than_skip():
-    from ingest.recognizers.timed_regex import PatternTimeout, TimedPattern
+    from rag.privacy.recognizers.timed_regex import PatternTimeout, TimedPattern
 
     pattern = TimedPattern(regex.compile(r"(?:a|aa)+$"), "catastrophic", seconds=0.2)
     with pytest.raises(PatternTimeout, match="catastrophic"):
