@@ -305,8 +305,9 @@ class IngestSettings(BaseModel):
     seconds_per_page: float = Field(default=10.0, gt=0)
     seconds_per_file: float = Field(default=60.0, gt=0)
     max_file_memory_mb: float = Field(default=2048.0, gt=0)
-    # Decompression bombs fail before they are unpacked: a PDF claiming more pages, a DOCX
-    # whose members declare more bytes unpacked, HTML nested deeper than this.
+    # Decompression bombs fail before they are unpacked: a PDF claiming more pages (other
+    # formats fail once split into more pages), a DOCX whose members declare more bytes
+    # unpacked, HTML nested deeper than this.
     max_pages: int = Field(default=20_000, ge=1)
     max_unpacked_mb: float = Field(default=1024.0, gt=0)
     max_html_depth: int = Field(default=5_000, ge=10)

@@ -1,7 +1,7 @@
 """Retrieval: a dense leg (FAISS) and a full-text leg (SQL), fused.
 
 * Dense: the question's embedding against the FAISS index (cosine similarity).
-* Full-text: BM25 on SQLite (FTS5), ts_rank_cd on PostgreSQL (rag/db/fulltext.py). It finds
+* Full-text: BM25 on SQLite (FTS5), ts_rank_cd on PostgreSQL (rag/db/fulltext/). It finds
   exact rare words the embedding blurs: codes, product names, pseudonyms.
 * Fusion (rag/fusion.py): each leg proposes `candidates` chunks. `fusion: convex` (default)
   scores every candidate in both legs (its cosine from the stored embedding, its full-text
@@ -135,7 +135,11 @@ class Retriever:
                 # Access is applied inside both searches, before their top-k (see rag/access.py).
                 allowed = self._visible_chunks(session, caller)
                 dense = self.index.search(vector, depth, allowed_ids=allowed)
-            full = fulltext_search(session, question, depth, caller) if mode != "dense" else []
+            full = (
+                fulltext_search(session, question, depth, document_visible(caller))
+                if mode != "dense"
+                else []
+            )
             ids = {cid for cid, _ in dense} | {cid for cid, _ in full}
             if not ids:
                 return []

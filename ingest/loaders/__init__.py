@@ -95,4 +95,10 @@ def load_document(
         raise LoaderError(f"could not read {kind} file ({type(exc).__name__})") from exc
     if not document.has_text:
         raise LoaderError("document has no text")
+    # A PDF is refused before it is unpacked (pdf.py); the other formats once they are split.
+    if len(document.pages) > limits.max_pages:
+        raise LoaderError(
+            f"{kind} file has {len(document.pages)} pages, more than the limit of "
+            f"{limits.max_pages} (ingest.max_pages)"
+        )
     return document

@@ -47,6 +47,14 @@ class LoadLimits:
 
 
 DEFAULT_LIMITS = LoadLimits()
+_BINARY_SNIFF_BYTES = 8192
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def is_binary(data: bytes) -> bool:
+    """Whether these bytes are not text: a NUL near the start, unless UTF-16 says why (a
+    renamed image, archive or office file lands here)."""
+    return not data.startswith(_UTF16_BOMS) and b"\x00" in data[:_BINARY_SNIFF_BYTES]
 
 
 class Loader(Protocol):

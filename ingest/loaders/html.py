@@ -9,7 +9,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 
-from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page
+from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page, is_binary
 
 MAX_TITLE_CHARS = 200
 _DROPPED = frozenset(
@@ -62,6 +62,8 @@ class HtmlLoader:
         data = path.read_bytes() if data is None else data
         if not data.strip():
             raise LoaderError("file is empty")
+        if is_binary(data):
+            raise LoaderError("not an HTML file: contains binary data")
         soup = BeautifulSoup(decode_html(data), "html.parser")
         _check_depth(soup, limits.max_html_depth)
         title = _title(soup)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page
+from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page, is_binary
 
 MAX_TITLE_CHARS = 200
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -49,6 +49,8 @@ class MarkdownLoader:
         raw = path.read_bytes() if data is None else data
         if not raw:
             raise LoaderError("file is empty")
+        if is_binary(raw):
+            raise LoaderError("not a Markdown file: contains binary data")
         text = raw.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
         title, body = split_front_matter(text)
         sections, first_h1 = _split_sections(_COMMENT.sub("", body))

@@ -6,10 +6,9 @@ import codecs
 import re
 from pathlib import Path
 
-from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page
+from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page, is_binary
 
 MAX_TITLE_CHARS = 200
-_BINARY_SNIFF_BYTES = 8192
 _TRAILING_SPACES = re.compile(r"[ \t]+$", re.MULTILINE)
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -18,7 +17,7 @@ def decode_text(data: bytes) -> str:
     """UTF-16 if it has a BOM, else UTF-8 (BOM or not), else Windows-1252, else Latin-1."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", errors="replace")
-    if b"\x00" in data[:_BINARY_SNIFF_BYTES]:
+    if is_binary(data):
         raise LoaderError("not a text file: contains binary data")
     for encoding in ("utf-8-sig", "cp1252"):
         try:

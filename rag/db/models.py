@@ -193,7 +193,7 @@ class StoreMeta(Base):
 
 
 class RateLimitBucket(Base):
-    """A key's request budget, shared by every API replica (rag/api/rate_limit_sql.py)."""
+    """A key's request budget, shared by every API replica (rag/api/rate_limit/database.py)."""
 
     __tablename__ = "rate_limit_buckets"
 

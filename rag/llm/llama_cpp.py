@@ -14,23 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rag.config import LlmSettings
-from rag.llm.base import (
-    ChatMessage,
-    Completion,
-    Deadline,
-    FinishReason,
-    GeneratorError,
-    GeneratorTimeout,
-    StreamControl,
-    TokenStream,
-    Usage,
-)
+from rag.llm.base import ChatMessage, FinishReason, GeneratorError, StreamControl, Usage
+from rag.llm.streaming import GenerationRequest, ModelLock, StreamingGenerator
 from rag.model_paths import resolve_model_path
 
 log = logging.getLogger(__name__)
 
 
-class LlamaCppGenerator:
+class LlamaCppGenerator(StreamingGenerator):
     def __init__(self, settings: LlmSettings) -> None:
         from llama_cpp import Llama
 
@@ -50,7 +41,7 @@ class LlamaCppGenerator:
         self.context_tokens = settings.n_ctx
         self._formatter = self._chat_formatter(path)
         # One llama context serves one generation at a time.
-        self._lock = threading.Lock()
+        self._model_lock = ModelLock()
         log.info("LLM %s loaded (context %d tokens)", self.name, settings.n_ctx)
 
     def _chat_formatter(self, path: Path):
@@ -90,50 +81,13 @@ class LlamaCppGenerator:
         stops = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop]
         return tokens, [s for s in stops if s], list(rendered.stopping_criteria or [])
 
-    def stream(
-        self,
-        messages: list[ChatMessage],
-        max_tokens: int,
-        stop: list[str] | None = None,
-        *,
-        cancel: threading.Event | None = None,
-        timeout_s: float | None = None,
-    ) -> TokenStream:
-        deadline = Deadline.for_request(timeout_s, self.settings.request_timeout_s)
-        return TokenStream(
-            lambda ts: self._generate(ts, messages, max_tokens, stop, deadline), cancel
-        )
-
-    def complete(
-        self,
-        messages: list[ChatMessage],
-        max_tokens: int,
-        stop: list[str] | None = None,
-        *,
-        timeout_s: float | None = None,
-    ) -> Completion:
-        stream = self.stream(messages, max_tokens, stop, timeout_s=timeout_s)
-        text = stream.text()
-        assert stream.usage is not None and stream.finish_reason is not None
-        return Completion(text=text, usage=stream.usage, finish_reason=stream.finish_reason)
-
-    def _generate(
-        self,
-        ts: StreamControl,
-        messages: list[ChatMessage],
-        max_tokens: int,
-        stop: list[str] | None,
-        deadline: Deadline,
-    ) -> Iterator[str]:
+    def _generate(self, control: StreamControl, request: GenerationRequest) -> Iterator[str]:
         from llama_cpp import StoppingCriteriaList
 
-        left = deadline.remaining()
-        if not self._lock.acquire(timeout=-1 if left is None else max(left, 0)):
-            # Time spent waiting for the model (one generation at a time) counts too.
-            raise GeneratorTimeout(f"the model stayed busy for longer than {deadline.seconds:g} s")
-        try:
+        deadline = request.deadline
+        with self._model_lock.held(deadline):
             deadline.check()
-            prompt, template_stops, template_criteria = self._prompt(messages)
+            prompt, template_stops, template_criteria = self._prompt(request.messages)
             # The criterion runs once per sampled token, with the prompt and the tokens so far.
             seen = {"last": len(prompt) - 1}
             timed_out = threading.Event()
@@ -142,7 +96,7 @@ class LlamaCppGenerator:
                 seen["last"] = max(seen["last"], len(input_ids))
                 if deadline.remaining() is not None and deadline.remaining() <= 0:
                     timed_out.set()
-                return ts.cancelled.is_set() or timed_out.is_set()
+                return control.cancelled.is_set() or timed_out.is_set()
 
             criteria = StoppingCriteriaList([should_stop, *template_criteria])
             reason: FinishReason = "length"
@@ -150,10 +104,10 @@ class LlamaCppGenerator:
             try:
                 chunks = self._llm.create_completion(
                     prompt=prompt,
-                    max_tokens=max_tokens,
+                    max_tokens=request.max_tokens,
                     temperature=self.settings.temperature,
                     repeat_penalty=self.settings.repeat_penalty,
-                    stop=[*(stop or []), *template_stops],
+                    stop=[*(request.stop or []), *template_stops],
                     seed=self.settings.seed,
                     stopping_criteria=criteria,
                     stream=True,
@@ -164,7 +118,7 @@ class LlamaCppGenerator:
                         yield choice["text"]
                     if choice.get("finish_reason"):
                         reason = "length" if choice["finish_reason"] == "length" else "stop"
-                    if ts.cancelled.is_set() or timed_out.is_set():
+                    if control.cancelled.is_set() or timed_out.is_set():
                         break
             except ValueError as exc:  # llama.cpp raises ValueError for a prompt it refuses
                 # Its type only: the text may quote the prompt, and this message reaches the
@@ -177,6 +131,4 @@ class LlamaCppGenerator:
                     chunks.close()  # ends llama.cpp's generation before the lock is released
             if timed_out.is_set():
                 deadline.check()
-            ts.finish(Usage(len(prompt), seen["last"] - len(prompt) + 1), reason)
-        finally:
-            self._lock.release()
+            control.finish(Usage(len(prompt), seen["last"] - len(prompt) + 1), reason)

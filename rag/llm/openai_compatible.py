@@ -20,7 +20,6 @@ from contextlib import contextmanager
 
 from rag.config import LlmSettings
 from rag.llm.base import (
-    ChatMessage,
     Completion,
     Deadline,
     FinishReason,
@@ -28,9 +27,9 @@ from rag.llm.base import (
     GeneratorTimeout,
     GeneratorUnavailable,
     StreamControl,
-    TokenStream,
     Usage,
 )
+from rag.llm.streaming import GenerationRequest, StreamingGenerator
 from rag.model_paths import resolve_model_path
 
 log = logging.getLogger(__name__)
@@ -43,7 +42,7 @@ TOKENS_PER_MESSAGE = 8
 _ERROR_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}")
 
 
-class OpenAiCompatibleGenerator:
+class OpenAiCompatibleGenerator(StreamingGenerator):
     def __init__(self, settings: LlmSettings) -> None:
         import httpx
 
@@ -72,36 +71,16 @@ class OpenAiCompatibleGenerator:
     def count_tokens(self, text: str) -> int:
         return self._count(text)
 
-    def stream(
-        self,
-        messages: list[ChatMessage],
-        max_tokens: int,
-        stop: list[str] | None = None,
-        *,
-        cancel: threading.Event | None = None,
-        timeout_s: float | None = None,
-    ) -> TokenStream:
-        deadline = Deadline.for_request(timeout_s, self.settings.request_timeout_s)
-        return TokenStream(
-            lambda ts: self._stream(ts, messages, max_tokens, stop, deadline), cancel
-        )
-
-    def complete(
-        self,
-        messages: list[ChatMessage],
-        max_tokens: int,
-        stop: list[str] | None = None,
-        *,
-        timeout_s: float | None = None,
-    ) -> Completion:
-        deadline = Deadline.for_request(timeout_s, self.settings.request_timeout_s)
-        payload = self._payload(messages, max_tokens, stop, deadline, stream=False)
+    def _complete(self, request: GenerationRequest) -> Completion:
+        """Not streamed: the server sends the whole answer (and its usage) in one body."""
+        deadline = request.deadline
+        payload = self._payload(request, stream=False)
         # Nothing comes back until the answer is done: wait for the whole request's time.
         with self._request(payload, deadline, read_timeout=deadline.remaining()) as response:
             body = self._json(response.read())
         choice = (body.get("choices") or [{}])[0]
         text = (choice.get("message") or {}).get("content") or ""
-        usage = self._usage(body.get("usage"), messages, pieces=None, text=text)
+        usage = self._usage(body.get("usage"), request.messages, pieces=None, text=text)
         return Completion(text=text, usage=usage, finish_reason=_finish(choice))
 
     # -- what is sent ----------------------------------------------------------------------
@@ -119,17 +98,17 @@ class OpenAiCompatibleGenerator:
                 self.name = self._model_name
             return self._model_name
 
-    def _payload(self, messages, max_tokens, stop, deadline, *, stream: bool) -> dict:
+    def _payload(self, request: GenerationRequest, *, stream: bool) -> dict:
         payload = {
-            "model": self.model_name(deadline),
-            "messages": messages,
-            "max_tokens": max_tokens,
+            "model": self.model_name(request.deadline),
+            "messages": request.messages,
+            "max_tokens": request.max_tokens,
             "temperature": self.settings.temperature,
             "seed": self.settings.seed,
             "stream": stream,
         }
-        if stop:
-            payload["stop"] = stop
+        if request.stop:
+            payload["stop"] = request.stop
         if self.settings.repeat_penalty != 1.0:
             payload["repeat_penalty"] = self.settings.repeat_penalty  # llama.cpp, vLLM, Ollama
         if stream:
@@ -207,15 +186,9 @@ class OpenAiCompatibleGenerator:
 
     # -- what comes back -------------------------------------------------------------------
 
-    def _stream(
-        self,
-        ts: StreamControl,
-        messages: list[ChatMessage],
-        max_tokens: int,
-        stop: list[str] | None,
-        deadline: Deadline,
-    ) -> Iterator[str]:
-        payload = self._payload(messages, max_tokens, stop, deadline, stream=True)
+    def _generate(self, control: StreamControl, request: GenerationRequest) -> Iterator[str]:
+        deadline = request.deadline
+        payload = self._payload(request, stream=True)
         reason: FinishReason = "stop"
         reported = None
         pieces = 0
@@ -223,7 +196,7 @@ class OpenAiCompatibleGenerator:
         # Leaving this block closes the response: the server sees the client go and stops.
         with self._request(payload, deadline) as response:
             for event in _sse_data(response.iter_lines()):
-                if ts.cancelled.is_set():
+                if control.cancelled.is_set():
                     break
                 deadline.check()
                 chunk = self._json(event)
@@ -236,8 +209,9 @@ class OpenAiCompatibleGenerator:
                         yield content
                     if choice.get("finish_reason"):
                         reason = _finish(choice)
-        usage = self._usage(reported, messages, pieces=pieces, text="".join(text_parts))
-        ts.finish(usage, reason)
+        text = "".join(text_parts)
+        usage = self._usage(reported, request.messages, pieces=pieces, text=text)
+        control.finish(usage, reason)
 
     def _usage(self, reported, messages, *, pieces: int | None, text: str) -> Usage:
         """The server's own counts; without them (llama-cpp-python's server does not send them

@@ -31,16 +31,14 @@ from rag.config import LlmSettings, TransformersSettings
 from rag.devices import pick_torch_device
 from rag.llm.base import (
     ChatMessage,
-    Completion,
     Deadline,
     FinishReason,
     GeneratorError,
-    GeneratorTimeout,
     StopScanner,
     StreamControl,
-    TokenStream,
     Usage,
 )
+from rag.llm.streaming import GenerationRequest, ModelLock, StreamingGenerator
 from rag.model_paths import resolve_model_path
 
 log = logging.getLogger(__name__)
@@ -112,7 +110,7 @@ def load_options(settings: TransformersSettings, device: str) -> tuple[dict, boo
     return options, False
 
 
-class TransformersGenerator:
+class TransformersGenerator(StreamingGenerator):
     def __init__(self, settings: LlmSettings) -> None:
         path = resolve_model_path(settings.model, "LLM")
         self.settings = settings
@@ -148,57 +146,11 @@ class TransformersGenerator:
         if limit and settings.n_ctx > limit:
             log.warning("llm.n_ctx %d is more than the model's %d positions", settings.n_ctx, limit)
         # One generation at a time: a second would double the memory of the activations.
-        self._lock = threading.Lock()
+        self._model_lock = ModelLock()
         log.info("LLM %s loaded on %s (%s)", self.name, self.device, options.quantization)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False))
-
-    def stream(
-        self,
-        messages: list[ChatMessage],
-        max_tokens: int,
-        stop: list[str] | None = None,
-        *,
-        cancel: threading.Event | None = None,
-        timeout_s: float | None = None,
-    ) -> TokenStream:
-        deadline = Deadline.for_request(timeout_s, self.settings.request_timeout_s)
-        return TokenStream(
-            lambda ts: self._stream(ts, messages, max_tokens, stop, deadline), cancel
-        )
-
-    def complete(
-        self,
-        messages: list[ChatMessage],
-        max_tokens: int,
-        stop: list[str] | None = None,
-        *,
-        timeout_s: float | None = None,
-    ) -> Completion:
-        deadline = Deadline.for_request(timeout_s, self.settings.request_timeout_s)
-        self._acquire(deadline)
-        try:
-            inputs = self._inputs(messages)
-            halt = Halt(deadline)
-            output = self._generate(inputs, max_tokens, halt)
-            if halt.timed_out:
-                deadline.check()
-            new_tokens = output[0, inputs["input_ids"].shape[1] :]
-            text = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
-        finally:
-            self._lock.release()
-        scanner = StopScanner(stop)
-        text = scanner.feed(text) + ("" if scanner.stopped else scanner.flush())
-        usage = Usage(inputs["input_ids"].shape[1], len(new_tokens))
-        return Completion(text, usage, self._reason(scanner, len(new_tokens), max_tokens))
-
-    # -- internals -------------------------------------------------------------------------
-
-    def _acquire(self, deadline: Deadline) -> None:
-        left = deadline.remaining()
-        if not self._lock.acquire(timeout=-1 if left is None else max(left, 0)):
-            raise GeneratorTimeout(f"the model stayed busy for longer than {deadline.seconds:g} s")
 
     def _inputs(self, messages: list[ChatMessage]) -> dict:
         inputs = self.tokenizer.apply_chat_template(
@@ -212,7 +164,7 @@ class TransformersGenerator:
             )
         return {key: value.to(self.model.device) for key, value in inputs.items()}
 
-    def _generate(self, inputs: dict, max_tokens: int, halt: Halt, streamer=None):
+    def _run_model(self, inputs: dict, max_tokens: int, halt: Halt, streamer=None):
         sampling = self.settings.temperature > 0
         if sampling:
             torch.manual_seed(self.settings.seed)
@@ -234,36 +186,29 @@ class TransformersGenerator:
                 pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
             )
 
-    def _stream(
-        self,
-        ts: StreamControl,
-        messages: list[ChatMessage],
-        max_tokens: int,
-        stop: list[str] | None,
-        deadline: Deadline,
-    ) -> Iterator[str]:
-        self._acquire(deadline)
-        try:
-            inputs = self._inputs(messages)
+    def _generate(self, control: StreamControl, request: GenerationRequest) -> Iterator[str]:
+        deadline, max_tokens = request.deadline, request.max_tokens
+        with self._model_lock.held(deadline):
+            inputs = self._inputs(request.messages)
             streamer = TextIteratorStreamer(
                 self.tokenizer, skip_prompt=True, skip_special_tokens=True
             )
             stopped = threading.Event()  # set on a stop string, a timeout or an early close
-            halt = Halt(deadline, ts.cancelled, stopped)
+            halt = Halt(deadline, control.cancelled, stopped)
             result: dict = {}
 
             def run() -> None:
                 try:
-                    result["output"] = self._generate(inputs, max_tokens, halt, streamer)
+                    result["output"] = self._run_model(inputs, max_tokens, halt, streamer)
                 except Exception as exc:  # reported to the reading thread below
                     result["error"] = exc
                     streamer.end()
 
             worker = threading.Thread(target=run, name="llm-generate", daemon=True)
             worker.start()
-            scanner = StopScanner(stop)
+            scanner = StopScanner(request.stop)
             try:
-                yield from self._read(streamer, scanner, deadline, stopped, ts.cancelled)
+                yield from self._read(streamer, scanner, deadline, stopped, control.cancelled)
             finally:
                 stopped.set()
                 worker.join()  # the model is free again only when generation has ended
@@ -276,9 +221,7 @@ class TransformersGenerator:
                 deadline.check()
             generated = result["output"].shape[1] - inputs["input_ids"].shape[1]
             usage = Usage(inputs["input_ids"].shape[1], generated)
-            ts.finish(usage, self._reason(scanner, generated, max_tokens))
-        finally:
-            self._lock.release()
+            control.finish(usage, self._reason(scanner, generated, max_tokens))
 
     def _read(
         self,

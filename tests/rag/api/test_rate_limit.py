@@ -8,8 +8,12 @@ import threading
 
 import pytest
 
-from rag.api.rate_limit import MemoryRateLimiter, build_rate_limiter
-from rag.api.rate_limit_sql import DatabaseRateLimiter
+from rag.api.rate_limit import (
+    DatabaseRateLimiter,
+    MemoryRateLimiter,
+    RateLimiter,
+    build_rate_limiter,
+)
 from rag.config import ApiSettings
 from rag.db.models import RateLimitBucket
 from rag.db.session import make_engine, make_session_factory, transaction
@@ -36,48 +40,60 @@ def database(database_url):
     engine.dispose()
 
 
-@pytest.fixture(params=["memory", "database"])
-def make_limiter(request, database):
-    factory, _ = database
+class RateLimiterContract:
+    """What every rate-limit store keeps; a store's test class inherits it and says how to
+    make one (`make_limiter(per_minute, clock)`)."""
 
-    def make(per_minute: int, clock: Clock):
-        if request.param == "memory":
-            return MemoryRateLimiter(per_minute, clock=clock)
-        return DatabaseRateLimiter(per_minute, factory, clock=clock)
+    @pytest.fixture
+    def make_limiter(self, database):
+        raise NotImplementedError
 
-    return make
+    def test_a_burst_then_an_even_refill(self, make_limiter, database):
+        _, (key, other) = database
+        clock = Clock()
+        limiter = make_limiter(6, clock)  # one request every 10 s after the burst
+        assert [limiter.check(key) for _ in range(6)] == [None] * 6
+        assert limiter.check(key) == 10
+        assert limiter.check(other) is None, "another key has its own budget"
+        clock.now += 4
+        assert limiter.check(key) == 6
+        clock.now += 6
+        assert limiter.check(key) is None
+        assert limiter.check(key) == 10
+        clock.now += 3600
+        assert [limiter.check(key) for _ in range(6)] == [None] * 6, "refills up to the burst only"
+        assert limiter.check(key) is not None
+
+    def test_a_clock_that_goes_back_refills_nothing(self, make_limiter, database):
+        _, (key, _) = database
+        clock = Clock()
+        limiter = make_limiter(1, clock)
+        assert limiter.check(key) is None
+        clock.now -= 30
+        assert limiter.check(key) == 60
+
+    def test_zero_means_no_limit(self, make_limiter, database):
+        _, (key, _) = database
+        limiter = make_limiter(0, Clock())
+        assert all(limiter.check(key) is None for _ in range(50))
+
+    def test_it_is_a_rate_limiter(self, make_limiter):
+        limiter = make_limiter(5, Clock())
+        assert isinstance(limiter, RateLimiter)
+        assert limiter.per_minute == 5
 
 
-def test_a_burst_then_an_even_refill(make_limiter, database):
-    _, (key, other) = database
-    clock = Clock()
-    limiter = make_limiter(6, clock)  # one request every 10 s after the burst
-    assert [limiter.check(key) for _ in range(6)] == [None] * 6
-    assert limiter.check(key) == 10
-    assert limiter.check(other) is None, "another key has its own budget"
-    clock.now += 4
-    assert limiter.check(key) == 6
-    clock.now += 6
-    assert limiter.check(key) is None
-    assert limiter.check(key) == 10
-    clock.now += 3600
-    assert [limiter.check(key) for _ in range(6)] == [None] * 6, "refills up to the burst only"
-    assert limiter.check(key) is not None
+class TestMemoryRateLimiter(RateLimiterContract):
+    @pytest.fixture
+    def make_limiter(self, database):
+        return lambda per_minute, clock: MemoryRateLimiter(per_minute, clock=clock)
 
 
-def test_a_clock_that_goes_back_refills_nothing(make_limiter, database):
-    _, (key, _) = database
-    clock = Clock()
-    limiter = make_limiter(1, clock)
-    assert limiter.check(key) is None
-    clock.now -= 30
-    assert limiter.check(key) == 60
-
-
-def test_zero_means_no_limit(make_limiter, database):
-    _, (key, _) = database
-    limiter = make_limiter(0, Clock())
-    assert all(limiter.check(key) is None for _ in range(50))
+class TestDatabaseRateLimiter(RateLimiterContract):
+    @pytest.fixture
+    def make_limiter(self, database):
+        factory, _ = database
+        return lambda per_minute, clock: DatabaseRateLimiter(per_minute, factory, clock=clock)
 
 
 def test_replicas_share_one_budget(database):

@@ -103,14 +103,3 @@ def server_generator(llama_server):
     generator = build_generator(server_settings(llama_server))
     yield generator
     generator.close()
-
-
-@pytest.fixture(scope="session", params=["llama_cpp", "transformers", "openai_compatible"])
-def any_generator(request):
-    """Each backend in turn, loaded once for the session."""
-    fixture = {
-        "llama_cpp": "generator",
-        "transformers": "transformers_generator",
-        "openai_compatible": "server_generator",
-    }[request.param]
-    return request.getfixturevalue(fixture)

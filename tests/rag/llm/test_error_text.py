@@ -35,7 +35,7 @@ def test_transformers_library_error_text_is_not_in_the_generator_error(
         quoted = tokenizer.decode(inputs["input_ids"][0])
         raise RuntimeError(f"generation failed for input: {quoted}")
 
-    monkeypatch.setattr(transformers_generator, "_generate", fail)
+    monkeypatch.setattr(transformers_generator, "_run_model", fail)
     with pytest.raises(GeneratorError) as caught:
         transformers_generator.stream(QUESTION, max_tokens=4).text()
     assert PLANTED in str(caught.value.__cause__)

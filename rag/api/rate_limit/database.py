@@ -16,7 +16,7 @@ from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from rag.api.rate_limit import refill, wait_s
+from rag.api.rate_limit.base import refill, wait_s
 from rag.db.models import RateLimitBucket
 from rag.db.session import transaction
 
