@@ -87,7 +87,9 @@ def test_not_in_the_documents_past_conversations_and_new_chat(open_page, server)
 def test_keyboard_only(open_page, server):
     page = open_page()
     # The page's script puts the focus on the key field once it has started.
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'key'")
+    # A function, not a bare expression: Playwright evaluates a bare expression with eval()
+    # on each poll, which the page's Content-Security-Policy (no 'unsafe-eval') refuses.
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'key'")
     page.keyboard.type(server.reader_key)
     page.keyboard.press("Enter")
     page.wait_for_selector("#chat:not([hidden])")

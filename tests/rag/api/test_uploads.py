@@ -113,6 +113,8 @@ def test_deleting_an_upload_never_removes_the_uploads_folder(service, client):
         doc = Document(
             source_id=_upload_source_id(service), path="top.txt", sha256="", format="txt",
             title="top", status="queued", groups=[],
+            path_hash=service.path_vault.digest("top.txt"),
+            path_encrypted=service.path_vault.seal("top.txt"),
         )  # fmt: skip
         session.add(doc)
         session.flush()
