@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from rag.llm.base import ChatMessage, FinishReason, Generator, PieceStream, Usage
-from rag.privacy.pseudonyms import restore_pieces
+from rag.llm.base import ChatMessage, Generator, Usage
 from rag.retrieve import Hit
+
+if TYPE_CHECKING:
+    from rag.privacy.anonymizer import AnonymizedText
 
 NOT_FOUND = "I could not find this in the documents."
 SNIPPET_CHARS = 300
@@ -33,13 +36,6 @@ class Citation:
     page: int
     snippet: str
     score: float
-
-
-@dataclass
-class Answer:
-    answer: str
-    citations: list[Citation] = field(default_factory=list)
-    found: bool = True
 
 
 def source_block(n: int, hit: Hit) -> str:
@@ -138,12 +134,36 @@ class GenerationLimits:
 
 
 @dataclass
-class StreamedAnswer:
-    """Citations known up front, the answer's text still to come."""
+class Answer:
+    """The one answer object, from here to the HTTP layer: citations known up front, the text
+    still to come in `tokens` (which the API's generation gate and pseudonym restoring wrap).
+
+    `generation` is the model's own stream (None when no model was called): once `tokens` has
+    been read to the end it holds `usage` and `finish_reason`. `question` is the question as
+    searched, pseudonymized (set by the service; the chat stores it)."""
 
     citations: list[Citation]
-    tokens: Iterator[str]
     found: bool
+    tokens: Iterator[str]
+    generation: Iterator[str] | None = None
+    question: AnonymizedText | None = None
+    text: str | None = field(default=None, init=False)
+
+    def read(self) -> str:
+        """Read `tokens` to the end: the whole answer's text, kept in `text`."""
+        if self.text is None:
+            self.text = "".join(self.tokens).strip()
+        return self.text
+
+    def usage(self) -> Usage:
+        """The generation's token counts; zeros without one (or from a backend that reported
+        none). Read it after `tokens`."""
+        usage = getattr(self.generation, "usage", None)
+        return usage if usage is not None else Usage(prompt_tokens=0, completion_tokens=0)
+
+    def cut_at_max_tokens(self) -> bool:
+        """Whether the answer ended because it reached its maximum tokens. Read after `tokens`."""
+        return getattr(self.generation, "finish_reason", None) == "length"
 
 
 def start_answer(
@@ -153,7 +173,7 @@ def start_answer(
     max_answer_tokens: int,
     history: list[ChatMessage] | None = None,
     limits: GenerationLimits | None = None,
-) -> StreamedAnswer:
+) -> Answer:
     """With no relevant hit the LLM is not called: the answer says so plainly.
 
     `limits` may lower `max_answer_tokens` for this answer and add stop strings. The prompt
@@ -162,32 +182,7 @@ def start_answer(
     limits = limits or GenerationLimits()
     messages, packed = pack_prompt(question, hits, generator, max_answer_tokens, history)
     if not packed:
-        return StreamedAnswer(citations=[], tokens=iter([NOT_FOUND]), found=False)
+        return Answer(citations=[], found=False, tokens=iter([NOT_FOUND]))
     max_tokens = min(max_answer_tokens, limits.max_tokens or max_answer_tokens)
     tokens = generator.stream(messages, max_tokens=max_tokens, stop=list(limits.stop) or None)
-    return StreamedAnswer(citations=citations_for(packed), tokens=tokens, found=True)
-
-
-class ReportingStream(PieceStream):
-    """`pieces` made from a generation's stream that still tells how that generation ended:
-    `usage` and `finish_reason` are the source's (a backend's TokenStream sets them once it
-    has ended; None before that, and for a source that reports nothing)."""
-
-    def __init__(self, pieces: Iterator[str], source: Iterator[str]) -> None:
-        self._pieces = pieces
-        self._source = source
-
-    @property
-    def usage(self) -> Usage | None:
-        return getattr(self._source, "usage", None)
-
-    @property
-    def finish_reason(self) -> FinishReason | None:
-        return getattr(self._source, "finish_reason", None)
-
-
-def restore_stream(pieces: Iterator[str], originals: dict[str, str]) -> ReportingStream:
-    """`restore_pseudonyms` over a stream: a token may arrive split across pieces, so text
-    from an unclosed '<' is held back until the token closes (or clearly is not one). The
-    result reports the usage of `pieces` (see ReportingStream)."""
-    return ReportingStream(restore_pieces(pieces, originals), pieces)
+    return Answer(citations=citations_for(packed), found=True, tokens=tokens, generation=tokens)

@@ -28,7 +28,6 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(eval_app, name="eval")
-cli_jobs.register(app)
 console = Console()
 err = Console(stderr=True)
 
@@ -44,6 +43,9 @@ def _service():
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     return service
+
+
+cli_jobs.register(app, lambda: _service())
 
 
 def _fail_on_startup_error(func):

@@ -8,13 +8,12 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import func, select
 
 from rag import jobs
 
@@ -24,10 +23,13 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _service():
-    from rag.cli import _service as service
+# How to make the service: given by rag/cli.py at registration (no import back to it).
+_make_service: Callable[[], Any] | None = None
 
-    return service()
+
+def _service():
+    assert _make_service is not None, "register() first"
+    return _make_service()
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -49,44 +51,24 @@ def sources_add(
     scan: Annotated[bool, typer.Option(help="Queue a first scan now.")] = True,
 ) -> None:
     """Register a folder; its documents are indexed by the worker."""
-    from ingest.sources import SourceError, add_source, validate_folder
-    from rag.db.session import transaction
+    from ingest.sources import SourceError
 
     service = _service()
     try:
-        folder = validate_folder(path, service.settings.ingest.allowed_roots)
-        with transaction(service.session_factory) as session:
-            source = add_source(session, folder, name=name, groups=group, scan_interval_s=interval)
-            job = jobs.enqueue(session, "scan", source_id=source.id) if scan else None
+        source, job = service.sources.add(
+            path, name=name, groups=group, scan_interval_s=interval, scan=scan
+        )
     except SourceError as exc:
         raise _fail(str(exc)) from exc
     console.print(f"source '{source.name}' registered: {source.path}")
     if job:
-        console.print(f"scan queued as job {job.id}; `rag reindex {source.name}` follows it")
+        console.print(f"scan queued as job {job['id']}; `rag reindex {source.name}` follows it")
 
 
 @sources_app.command("list")
 def sources_list() -> None:
     """Sources with their state, documents and chunks."""
-    from rag.db.models import Document, Source
-
-    service = _service()
-    with service.session_factory() as session:
-        sources = list(session.scalars(select(Source).order_by(Source.id)))
-        counts = dict(
-            session.execute(
-                select(Document.source_id, func.count())
-                .where(Document.status == "indexed")
-                .group_by(Document.source_id)
-            ).all()
-        )
-        chunks = dict(
-            session.execute(
-                select(Document.source_id, func.sum(Document.chunk_count)).group_by(
-                    Document.source_id
-                )
-            ).all()
-        )
+    sources = _service().sources.list()
     table = Table(title=f"Sources ({len(sources)})")
     for column in ("id", "name", "path", "groups", "status", "docs", "chunks", "last scan"):
         table.add_column(column)
@@ -95,24 +77,20 @@ def sources_list() -> None:
         last = s.last_scan_at.strftime("%Y-%m-%d %H:%M") if s.last_scan_at else "never"
         table.add_row(
             str(s.id), s.name, s.path, ",".join(s.groups) or "-", status,
-            str(counts.get(s.id, 0)), str(chunks.get(s.id) or 0), last,
+            str(s.documents), str(s.chunks), last,
         )  # fmt: skip
     console.print(table)
 
 
 def _change_source(ref: str, action: str) -> None:
-    from ingest.sources import SourceNotFound, find_source, remove_source, set_status
-    from rag.db.session import transaction
+    from ingest.sources import SourceNotFound
 
-    service = _service()
+    sources = _service().sources
     try:
-        with transaction(service.session_factory) as session:
-            source = find_source(session, ref)
-            name = source.name
-            if action == "remove":
-                removed = remove_source(session, source)
-            else:
-                set_status(session, source, action)
+        if action == "remove":
+            name, removed = sources.remove(ref)
+        else:
+            name = sources.change(ref, status=action).name
     except SourceNotFound as exc:
         raise _fail(str(exc)) from exc
     if action == "remove":
@@ -156,17 +134,15 @@ def reindex(
 ) -> None:
     """Scan a source now: only new, changed, moved and deleted files are processed. Ctrl-C
     while it runs here stops after the current file and leaves the job queued for a worker."""
-    from ingest.sources import SourceNotFound, find_source
-    from rag.db.session import transaction
+    from ingest.sources import SourceNotFound
     from rag.stop_signals import stop_on_signals
 
     service = _service()
     try:
-        with transaction(service.session_factory) as session:
-            job = jobs.enqueue(session, "scan", source_id=find_source(session, source).id)
+        job_id = service.sources.queue_scan(source, refuse_paused=False)["id"]
     except SourceNotFound as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"job {job.id}: scan of '{source}'")
+    console.print(f"job {job_id}: scan of '{source}'")
     if not (follow or run):
         return
     stop = threading.Event()
@@ -175,16 +151,16 @@ def reindex(
         if run:
             worker = service.worker()
             runner = threading.Thread(
-                target=worker.run_next, kwargs={"job_id": job.id, "stop": stop}, daemon=True
+                target=worker.run_next, kwargs={"job_id": job_id, "stop": stop}, daemon=True
             )
             runner.start()
         # Stopped by Ctrl-C: the job was handed back once the runner is done with it.
-        final = _follow(service, job.id, lambda: stop.is_set() and not runner.is_alive())
+        final = _follow(service, job_id, lambda: stop.is_set() and not runner.is_alive())
         if runner:
             runner.join()
     _print_job(final)
     if final["status"] == "queued":
-        err.print(f"job {job.id} is queued again: a worker carries on where it stopped")
+        err.print(f"job {job_id} is queued again: a worker carries on where it stopped")
     if final["status"] != "succeeded":
         raise typer.Exit(1)
 
@@ -202,8 +178,7 @@ def _follow(service, job_id: int, stopped_here: Callable[[], bool] = lambda: Fal
         task = progress.add_task("", total=None, state="queued")
         while True:
             stopped = stopped_here()  # before the read, which then shows where it stopped
-            with service.session_factory() as session:
-                job = jobs.job_as_dict(jobs.get(session, job_id))
+            job = service.jobs.get(job_id)
             progress.update(
                 task,
                 completed=job["done"],
@@ -239,9 +214,7 @@ def jobs_list(
     """List jobs, newest first (`rag jobs cancel ID` stops one)."""
     if ctx.invoked_subcommand is not None:
         return
-    service = _service()
-    with service.session_factory() as session:
-        rows = [jobs.job_as_dict(j) for j in jobs.recent(session, limit, status)]
+    rows = _service().jobs.list(limit, status)
     table = Table(title=f"Jobs ({len(rows)})")
     for column in ("id", "kind", "source", "status", "files", "chunks", "errors", "started"):
         table.add_column(column)
@@ -258,13 +231,8 @@ def jobs_list(
 @jobs_app.command("cancel")
 def jobs_cancel(job_id: int) -> None:
     """Cancel a job: a queued one at once, a running one after its current file."""
-    from rag.db.session import transaction
-
-    service = _service()
     try:
-        with transaction(service.session_factory) as session:
-            job = jobs.request_cancel(session, job_id)
-            status = job.status
+        status = _service().jobs.cancel(job_id)["status"]
     except jobs.JobNotFound as exc:
         raise _fail(str(exc)) from exc
     console.print(f"job {job_id}: {'cancel requested' if status == 'running' else status}")
@@ -299,7 +267,10 @@ def worker(
     service.close()
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, make_service: Callable[[], Any]) -> None:
+    """Add these commands to `app`; `make_service` makes the service they act through."""
+    global _make_service
+    _make_service = make_service
     app.add_typer(sources_app, name="sources")
     app.add_typer(jobs_app, name="jobs")
     app.command()(reindex)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ingest.pipeline import IngestPipeline
 from ingest.protect_paths import protect_stored_paths
@@ -18,13 +17,7 @@ from ingest.reembed import check_vectors, embedding_fingerprint
 from ingest.reprocess import stored_pseudonym_chars
 from ingest.worker import Worker
 from rag.access import Caller
-from rag.answer import (
-    Answer,
-    Citation,
-    GenerationLimits,
-    restore_stream,
-    start_answer,
-)
+from rag.answer import Answer, GenerationLimits, start_answer
 from rag.config import Settings
 from rag.db.migrate import current_revision, head_revision
 from rag.db.session import make_engine, make_session_factory
@@ -37,10 +30,12 @@ from rag.llm import Generator, build_generator
 from rag.llm.base import ChatMessage
 from rag.privacy.anonymizer import Anonymizer
 from rag.privacy.path_vault import PathVault
-from rag.privacy.pseudonyms import asker_values, restore_pseudonyms
+from rag.privacy.pseudonyms import asker_values, restore_pieces, restore_pseudonyms
 from rag.privacy.secret import load_or_create_secret
 from rag.private_files import make_private
 from rag.retrieve import Hit, Retriever
+from rag.use_cases.jobs import Jobs
+from rag.use_cases.sources import Sources
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +48,6 @@ VECTOR_CHECK_S = 30.0
 
 class SchemaOutOfDate(RuntimeError):
     pass
-
-
-@dataclass
-class AnswerStream:
-    citations: list[Citation]
-    found: bool
-    tokens: Iterator[str]
 
 
 class RagService:
@@ -189,6 +177,16 @@ class RagService:
             self.settings, self.session_factory, self.embedder, self.anonymizer, self.path_vault
         )
 
+    # -- use cases for the adapters (rag/use_cases/) ---------------------------------------
+
+    @property
+    def sources(self) -> Sources:
+        return Sources(self.session_factory, self.settings.ingest.allowed_roots)
+
+    @property
+    def jobs(self) -> Jobs:
+        return Jobs(self.session_factory, self.path_vault)
+
     def worker(self) -> Worker:
         """A worker for this service's database; models load when a job needs them."""
         return Worker(
@@ -217,12 +215,15 @@ class RagService:
         history: list[ChatMessage] | None = None,
         limits: GenerationLimits | None = None,
         earlier_values: list[dict[str, str]] | None = None,
-    ) -> AnswerStream:
-        """`caller` limits retrieval to the documents it may see (None: all of them);
+    ) -> Answer:
+        """Answer for `caller`, streamed: the question is pseudonymized once, searched,
+        answered, and the asker's own values are put back in the citations and the text.
+
+        `caller` limits retrieval to the documents it may see (None: all of them);
         `history` holds earlier turns of a conversation, oldest first; `limits` may shorten
         the answer or add stop strings (rag.answer.GenerationLimits); `earlier_values`: the
         asker's values of earlier turns whose stored text is pseudonymized already (the chat
-        page's), newest turn first."""
+        page's), newest turn first. The answer's `question` is the pseudonymized question."""
         anonymizer = self.question_anonymizer
         pseudonymized = anonymizer.anonymize(question)
         # The model sees one pseudonym per value across the turns; the chat page's stored
@@ -241,7 +242,7 @@ class RagService:
             self.settings.anonymize.max_restored_values,
         )
         hits = self.search(pseudonymized.text, top_k, caller, turns)
-        started = start_answer(
+        answer = start_answer(
             pseudonymized.text,
             hits,
             self.generator,
@@ -249,11 +250,31 @@ class RagService:
             history=turns,
             limits=limits,
         )
-        citations = [
-            replace(c, snippet=restore_pseudonyms(c.snippet, originals)) for c in started.citations
-        ]
-        tokens = restore_stream(started.tokens, originals)
-        return AnswerStream(citations=citations, found=started.found, tokens=tokens)
+        return replace(
+            answer,
+            citations=[
+                replace(c, snippet=restore_pseudonyms(c.snippet, originals))
+                for c in answer.citations
+            ],
+            tokens=restore_pieces(answer.tokens, originals),
+            question=pseudonymized,
+        )
+
+    def ask(self, question: str, top_k: int | None = None, caller: Caller | None = None) -> Answer:
+        """Answer for `caller`, read to the end (`text`)."""
+        answer = self.ask_stream(question, top_k, caller=caller)
+        answer.read()
+        return answer
+
+    def search_for(self, question: str, top_k: int | None, caller: Caller | None) -> list[Hit]:
+        """The passages a raw question retrieves for `caller`, with only the asker's own values
+        shown as themselves (as in answers, and only a few)."""
+        pseudonymized = self.question_anonymizer.anonymize(question)
+        hits = self.retriever.search(pseudonymized.text, top_k, caller=caller)
+        originals = asker_values(
+            [pseudonymized.originals], self.settings.anonymize.max_restored_values
+        )
+        return [replace(hit, text=restore_pseudonyms(hit.text, originals)) for hit in hits]
 
     def search(
         self,
@@ -270,11 +291,6 @@ class RagService:
         if earlier is not None:
             text = f"{earlier}\n{text}"
         return self.retriever.search(text, top_k, caller=caller)
-
-    def ask(self, question: str, top_k: int | None = None, caller: Caller | None = None) -> Answer:
-        stream = self.ask_stream(question, top_k, caller=caller)
-        text = "".join(stream.tokens).strip()
-        return Answer(answer=text, citations=stream.citations, found=stream.found)
 
     def close(self) -> None:
         if self._index is not None:

@@ -13,37 +13,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 
 from fastapi import HTTPException
 
 from rag.access import Caller
-from rag.answer import Citation, GenerationLimits
+from rag.answer import Answer, GenerationLimits
 from rag.api.generation_gate import GenerationBusy, GenerationGate, GenerationTimedOut
 from rag.api.metrics import ApiMetrics
-from rag.llm.base import ChatMessage, GeneratorError, GeneratorTimeout, Usage
+from rag.llm.base import ChatMessage, GeneratorError, GeneratorTimeout
 from rag.service import RagService
-
-
-@dataclass
-class GatedAnswer:
-    citations: list[Citation]
-    found: bool
-    # Raises GenerationTimedOut (stopped past the time limit) or GeneratorError while read.
-    tokens: Iterator[str]
-    # The generation behind `tokens` (None when no model was called); once `tokens` has been
-    # read to the end it holds `usage` and `finish_reason` (see rag.answer.ReportingStream).
-    generation: Iterator[str] | None = None
-
-    def usage(self) -> Usage:
-        """The generation's token counts; zeros without one (or from a backend that reported
-        none). Read it after `tokens`."""
-        usage = getattr(self.generation, "usage", None)
-        return usage if usage is not None else Usage(prompt_tokens=0, completion_tokens=0)
-
-    def cut_at_max_tokens(self) -> bool:
-        """Whether the answer ended because it reached its maximum tokens. Read after `tokens`."""
-        return getattr(self.generation, "finish_reason", None) == "length"
 
 
 def check_question(service: RagService, question: str) -> None:
@@ -67,7 +46,7 @@ def failure_status(exc: Exception) -> int:
     return 504 if isinstance(exc, GenerationTimedOut | GeneratorTimeout) else 503
 
 
-def start_answer(
+def admit_answer(
     service: RagService,
     gate: GenerationGate,
     metrics: ApiMetrics | None,
@@ -77,8 +56,9 @@ def start_answer(
     history: list[ChatMessage] | None = None,
     limits: GenerationLimits | None = None,
     earlier_values: list[dict[str, str]] | None = None,
-) -> GatedAnswer:
-    """Retrieve for `caller` and start the answer; HTTPException 429 when the gate is full.
+) -> Answer:
+    """Admit the request to the generation queue (HTTPException 429 when it is full), then
+    retrieve for `caller` and start the answer, its tokens generated in the admitted slot.
     `limits` may lower the configured maximum tokens and add stop strings (rag.answer);
     `earlier_values` are the asker's values of a pseudonymized history (RagService.ask_stream)."""
     check_question(service, question)
@@ -88,7 +68,7 @@ def start_answer(
         raise busy_error(exc) from exc
     try:
         started = time.perf_counter()
-        stream = service.ask_stream(
+        answer = service.ask_stream(
             question,
             top_k,
             caller=caller,
@@ -101,11 +81,10 @@ def start_answer(
     except BaseException:
         ticket.release()
         raise
-    if not stream.found:
+    if not answer.found:
         ticket.release()
-        return GatedAnswer(stream.citations, False, stream.tokens)
-    tokens = _timed(ticket.run(stream.tokens), metrics)
-    return GatedAnswer(stream.citations, True, tokens, generation=stream.tokens)
+        return answer
+    return replace(answer, tokens=_timed(ticket.run(answer.tokens), metrics))
 
 
 def _timed(tokens: Iterator[str], metrics: ApiMetrics | None) -> Iterator[str]:

@@ -133,11 +133,11 @@ def run_answers_eval(
                     "id": qid,
                     "question": queries[qid],
                     "references": answers[qid],
-                    "answer": answer.answer,
+                    "answer": answer.text,
                     "found": answer.found,
                     "cited_documents": cited_docs,
                     "cited": any(contains_answer(p, answers[qid]) for p in pages),
-                    "answered": contains_answer(answer.answer, answers[qid]),
+                    "answered": contains_answer(answer.text, answers[qid]),
                     "judged_cited": any(d in qrels.get(qid, {}) for d in cited_docs),
                     "seconds": round(seconds, 3),
                 }

@@ -58,9 +58,9 @@ def test_the_askers_own_name_is_restored_and_no_one_elses(make_service, tmp_path
     answer = service.ask("Who approves the expense reports from Priya Raman?")
     expenses = [c for c in answer.citations if c.path == "expenses.md"]
     assert expenses, answer.citations
-    assert "Priya Raman" in answer.answer
-    assert "Daniel" not in answer.answer and "Whitfield" not in answer.answer
-    assert "<PERSON_" in answer.answer  # the other person stays a pseudonym
+    assert "Priya Raman" in answer.text
+    assert "Daniel" not in answer.text and "Whitfield" not in answer.text
+    assert "<PERSON_" in answer.text  # the other person stays a pseudonym
     assert "Priya Raman" in expenses[0].snippet and "Whitfield" not in expenses[0].snippet
 
 
@@ -111,8 +111,8 @@ def test_a_pasted_list_of_names_restores_only_the_first_few(make_service, tmp_pa
         "Which audits are Kenji Watanabe, Hannah Lindqvist and Margaret Okafor responsible for?"
     )
     assert "travel.md" in [c.path for c in answer.citations]  # Margaret Okafor's passage
-    assert "Kenji Watanabe" in answer.answer and "Hannah Lindqvist" in answer.answer
-    assert "Margaret" not in answer.answer and "Okafor" not in answer.answer
+    assert "Kenji Watanabe" in answer.text and "Hannah Lindqvist" in answer.text
+    assert "Margaret" not in answer.text and "Okafor" not in answer.text
     assert all("Okafor" not in c.snippet for c in answer.citations)
 
 

@@ -13,14 +13,15 @@ from rag.answer import (
     NOT_FOUND,
     SNIPPET_CHARS,
     TEMPLATE_OVERHEAD_TOKENS,
+    Answer,
     GenerationLimits,
     citations_for,
     pack_prompt,
-    restore_stream,
     source_block,
     start_answer,
 )
-from rag.privacy.pseudonyms import restore_pseudonyms
+from rag.llm.base import Usage
+from rag.privacy.pseudonyms import restore_pieces, restore_pseudonyms
 from rag.retrieve import Hit
 
 PERSON = "<PERSON_1234abcd>"
@@ -202,13 +203,14 @@ class ReportingSource:
             raise
 
 
-def test_restored_stream_reports_its_source_usage_once_read():
+def test_a_restored_answer_reports_its_generations_usage_once_read():
     source = ReportingSource(["Ask ", "<PERSON_", "1234abcd>", "."])
-    restored = restore_stream(source, ORIGINALS)
-    assert restored.usage is None and restored.finish_reason is None
-    assert "".join(restored) == "Ask Alice Martin."
-    assert restored.usage == (7, 3)
-    assert restored.finish_reason == "length"
+    answer = Answer([], True, restore_pieces(source, ORIGINALS), generation=source)
+    assert answer.usage() == Usage(prompt_tokens=0, completion_tokens=0)
+    assert not answer.cut_at_max_tokens()
+    assert answer.read() == "Ask Alice Martin."
+    assert answer.usage() == (7, 3)
+    assert answer.cut_at_max_tokens()
 
 
 @pytest.mark.parametrize(
@@ -224,10 +226,10 @@ def test_restored_stream_reports_its_source_usage_once_read():
         ([f"{PERSON}{PERSON}", ""], "Alice MartinAlice Martin"),
     ],
 )
-def test_restore_stream(pieces, expected):
+def test_restore_pieces(pieces, expected):
     if expected is None:
         expected = restore_pseudonyms("".join(pieces), ORIGINALS)
-    assert "".join(restore_stream(iter(pieces), ORIGINALS)) == expected
+    assert "".join(restore_pieces(iter(pieces), ORIGINALS)) == expected
     # Restoring the stream equals restoring the whole text at once.
     assert expected == restore_pseudonyms("".join(pieces), ORIGINALS)
 
@@ -240,7 +242,7 @@ def test_restore_stream_yields_text_before_a_token_without_waiting():
             consumed.append(piece)
             yield piece
 
-    stream = restore_stream(pieces(), ORIGINALS)
+    stream = restore_pieces(pieces(), ORIGINALS)
     assert next(stream) == "The boss is "
     assert consumed == ["The boss is <PER"]
     assert list(stream) == ["Alice Martin", "."]
@@ -254,7 +256,7 @@ def test_restore_stream_does_not_hold_a_stray_angle_bracket_for_long():
             consumed.append(piece)
             yield piece
 
-    for out in restore_stream(pieces(), ORIGINALS):
+    for out in restore_pieces(pieces(), ORIGINALS):
         if "<" in out:
             assert len(consumed) < 5, "the '<' was held back until the stream ended"
             break
@@ -264,4 +266,4 @@ def test_restore_stream_does_not_hold_a_stray_angle_bracket_for_long():
 
 def test_restore_stream_without_originals_passes_pieces_through():
     pieces = ["a <PER", "SON_1234abcd>", " b"]
-    assert list(restore_stream(iter(pieces), {})) == pieces
+    assert list(restore_pieces(iter(pieces), {})) == pieces

@@ -3,7 +3,6 @@ follow-up, answered as server-sent events like POST /v1/query with `stream: true
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
@@ -14,12 +13,13 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from rag.access import Caller
-from rag.api.answering import GENERATION_FAILURES, failure_status, start_answer
+from rag.answer import Answer
+from rag.api.answering import admit_answer
 from rag.api.deps import GateDep, ServiceDep
-from rag.api.errors import GENERATION_RESPONSES, error_body
+from rag.api.errors import GENERATION_RESPONSES
 from rag.api.routers.web import ChatKey
+from rag.api.sse import answer_events
 from rag.conversations import ConversationNotFound, ConversationStore, OriginalsCipher
-from rag.privacy.anonymizer import AnonymizedText
 from rag.privacy.secret import load_or_create_secret
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
@@ -131,7 +131,7 @@ def ask(
     except ConversationNotFound as exc:
         raise _not_found(exc) from exc
     metrics = getattr(request.app.state, "metrics", None)
-    answer = start_answer(
+    answer = admit_answer(
         service,
         gate,
         metrics,
@@ -141,63 +141,47 @@ def ask(
         history.messages,
         earlier_values=history.turn_values,
     )
-    pseudonymized = service.question_anonymizer.anonymize(body.question)
     # The service restored the asker's values (this question's and earlier turns', capped).
-    turn = _Turn(store, key.id, conversation_id, pseudonymized, history.originals)
-    citations = [asdict(c) for c in answer.citations]
-    return StreamingResponse(
-        turn.events(citations, answer.found, answer.tokens), media_type="text/event-stream"
-    )
+    turn = _Turn(store, key.id, conversation_id, answer, history.originals)
+    return StreamingResponse(turn.events(), media_type="text/event-stream")
 
 
 class _Turn:
-    """One question and its answer, stored as the stream runs: the question when it starts,
-    the answer once it is complete."""
+    """One question and its answer, stored as the stream runs: the question (as the service
+    pseudonymized it) when it starts, the answer once it is complete."""
 
     def __init__(
         self,
         store: ConversationStore,
         key_id: int,
         conversation_id: int,
-        question: AnonymizedText,
+        answer: Answer,
         earlier_originals: dict[str, str],
     ) -> None:
+        assert answer.question is not None  # the service sets it
         self.store, self.key_id, self.conversation_id = store, key_id, conversation_id
-        self.question = question
-        self.originals = {**earlier_originals, **question.originals}
+        self.answer = answer
+        self.question = answer.question
+        self.originals = {**earlier_originals, **self.question.originals}
 
-    def events(
-        self, citations: list[dict[str, Any]], found: bool, tokens: Iterator[str]
-    ) -> Iterator[str]:
+    def events(self) -> Iterator[str]:
         question_id = self.store.add_question(
             self.key_id, self.conversation_id, self.question.text, self.question.originals
         )
-        yield _sse("citations", {"citations": citations, "found": found})
-        pieces: list[str] = []
-        try:
-            for piece in tokens:
-                pieces.append(piece)
-                yield _sse("token", {"text": piece})
-        except GENERATION_FAILURES as exc:
-            yield _sse("error", error_body(failure_status(exc), str(exc)))
-            return
-        answer = "".join(pieces).strip()
+        yield from answer_events(self.answer, lambda text: self._store_answer(question_id, text))
+
+    def _store_answer(self, question_id: int, text: str) -> dict[str, Any]:
+        citations = [asdict(c) for c in self.answer.citations]
+        found = self.answer.found
         answer_id = self.store.add_answer(
-            self.key_id, self.conversation_id, answer, citations, found, self.originals
+            self.key_id, self.conversation_id, text, citations, found, self.originals
         )
         title = self.store.get(self.key_id, self.conversation_id).title
-        yield _sse(
-            "done",
-            {
-                "answer": answer,
-                "found": found,
-                "citations": citations,
-                "conversation_id": self.conversation_id,
-                "title": title,
-                "message_ids": [question_id, answer_id],
-            },
-        )
-
-
-def _sse(event: str, data: dict) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+        return {
+            "answer": text,
+            "found": found,
+            "citations": citations,
+            "conversation_id": self.conversation_id,
+            "title": title,
+            "message_ids": [question_id, answer_id],
+        }

@@ -7,10 +7,8 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from rag import jobs
 from rag.api.deps import AdminKey, ServiceDep
-from rag.db.session import transaction
-from rag.privacy.path_vault import with_raw_paths
+from rag.jobs import JobNotFound
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 STATUS_PATTERN = "^(queued|running|succeeded|failed|cancelled)$"
@@ -50,8 +48,7 @@ def list_jobs(
     limit: int = Query(default=50, ge=1, le=500),
     status: str | None = Query(default=None, pattern=STATUS_PATTERN),
 ) -> list[JobOut]:
-    with service.session_factory() as session:
-        return [JobOut(**jobs.job_as_dict(j)) for j in jobs.recent(session, limit, status)]
+    return [JobOut(**job) for job in service.jobs.list(limit, status)]
 
 
 @router.get("/{job_id}", response_model=JobOut, summary="One job and its progress")
@@ -63,21 +60,16 @@ def get_job(
         default=False, description="Add each failed file's path as it is on disk (raw_path)."
     ),
 ) -> JobOut:
-    with service.session_factory() as session:
-        try:
-            job = jobs.job_as_dict(jobs.get(session, job_id))
-        except jobs.JobNotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
-        if reveal_paths:
-            job["errors"] = with_raw_paths(session, service.path_vault, job["errors"])
-        return JobOut(**job)
+    try:
+        return JobOut(**service.jobs.get(job_id, reveal_paths=reveal_paths))
+    except JobNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a job")
 def cancel_job(job_id: int, service: ServiceDep, _: AdminKey) -> JobOut:
     """A queued job is cancelled at once; a running one stops after its current file."""
-    with transaction(service.session_factory) as session:
-        try:
-            return JobOut(**jobs.job_as_dict(jobs.request_cancel(session, job_id)))
-        except jobs.JobNotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
+    try:
+        return JobOut(**service.jobs.cancel(job_id))
+    except JobNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc

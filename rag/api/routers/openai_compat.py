@@ -26,7 +26,6 @@ answer calls no model, so its usage is all zeros.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -38,11 +37,12 @@ from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from rag.answer import Citation, GenerationLimits
-from rag.api.answering import GENERATION_FAILURES, GatedAnswer, failure_status, start_answer
+from rag.answer import Answer, Citation, GenerationLimits
+from rag.api.answering import GENERATION_FAILURES, admit_answer, failure_status
 from rag.api.deps import CallerDep, GateDep, ServiceDep
 from rag.api.errors import ERROR_RESPONSES, GENERATION_RESPONSES, ErrorOut, error_body
 from rag.api.routers.query import CitationOut
+from rag.api.sse import sse
 from rag.config import ApiSettings
 from rag.llm.base import ChatMessage
 
@@ -140,7 +140,7 @@ class UsageOut(BaseModel):
     total_tokens: int
 
     @classmethod
-    def of(cls, answer: GatedAnswer) -> UsageOut:
+    def of(cls, answer: Answer) -> UsageOut:
         usage = answer.usage()
         return cls(
             prompt_tokens=usage.prompt_tokens,
@@ -214,7 +214,7 @@ def chat_completions(
     check_messages(service.settings.api, body.messages)
     question, history = split_conversation(body.messages)
     metrics = getattr(request.app.state, "metrics", None)
-    answer = start_answer(service, gate, metrics, question, None, caller, history, body.limits())
+    answer = admit_answer(service, gate, metrics, question, None, caller, history, body.limits())
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:
@@ -222,7 +222,7 @@ def chat_completions(
         chunks = _chunks(answer, _ChunkHead(completion_id, created, include_usage))
         return StreamingResponse(chunks, media_type="text/event-stream")
     try:
-        text = "".join(answer.tokens).strip()
+        text = answer.read()
     except GENERATION_FAILURES as exc:
         raise HTTPException(failure_status(exc), str(exc)) from exc
     content = text + sources_text(answer.citations)
@@ -237,7 +237,7 @@ def chat_completions(
     )
 
 
-def _finish(answer: GatedAnswer) -> Literal["stop", "length"]:
+def _finish(answer: Answer) -> Literal["stop", "length"]:
     return "length" if answer.cut_at_max_tokens() else "stop"
 
 
@@ -296,7 +296,7 @@ class _ChunkHead:
     # OpenAI's semantics: then every chunk has `usage: null`, and a last one holds it.
     include_usage: bool
 
-    def sse(self, choices: list[dict], **extra: Any) -> str:
+    def event(self, choices: list[dict], **extra: Any) -> str:
         data: dict[str, Any] = {
             "id": self.completion_id,
             "object": "chat.completion.chunk",
@@ -306,13 +306,13 @@ class _ChunkHead:
             **({"usage": None} if self.include_usage else {}),
             **extra,
         }
-        return f"data: {json.dumps(data)}\n\n"
+        return sse(data)
 
     def chunk(self, delta: dict, finish: str | None, **extra: Any) -> str:
-        return self.sse([{"index": 0, "delta": delta, "finish_reason": finish}], **extra)
+        return self.event([{"index": 0, "delta": delta, "finish_reason": finish}], **extra)
 
 
-def _chunks(answer: GatedAnswer, head: _ChunkHead) -> Iterator[str]:
+def _chunks(answer: Answer, head: _ChunkHead) -> Iterator[str]:
     yield head.chunk({"role": "assistant", "content": ""}, None)
     try:
         for piece in answer.tokens:
@@ -320,8 +320,8 @@ def _chunks(answer: GatedAnswer, head: _ChunkHead) -> Iterator[str]:
     except GENERATION_FAILURES as exc:
         # OpenAI clients raise on a chunk with an `error` field; it holds our error shape.
         error = error_body(failure_status(exc), str(exc))
-        yield f"data: {json.dumps({'error': error})}\n\n"
-        yield "data: [DONE]\n\n"
+        yield sse({"error": error})
+        yield sse("[DONE]")
         return
     sources = sources_text(answer.citations)
     if sources:
@@ -329,5 +329,5 @@ def _chunks(answer: GatedAnswer, head: _ChunkHead) -> Iterator[str]:
     citations = [asdict(c) for c in answer.citations]
     yield head.chunk({}, _finish(answer), citations=citations, found=answer.found)
     if head.include_usage:
-        yield head.sse([], usage=UsageOut.of(answer).model_dump())
-    yield "data: [DONE]\n\n"
+        yield head.event([], usage=UsageOut.of(answer).model_dump())
+    yield sse("[DONE]")

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from dataclasses import asdict
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from rag.api.answering import GENERATION_FAILURES, GatedAnswer, failure_status, start_answer
+from rag.answer import Answer
+from rag.api.answering import GENERATION_FAILURES, admit_answer, failure_status
 from rag.api.deps import CallerDep, GateDep, ServiceDep
-from rag.api.errors import GENERATION_RESPONSES, error_body
+from rag.api.errors import GENERATION_RESPONSES
+from rag.api.sse import answer_events
 
 router = APIRouter(prefix="/v1", tags=["query"])
 
@@ -56,31 +56,19 @@ def query(
     `error` event with the usual error body, e.g. status 504 when the answer timed out).
     """
     metrics = getattr(request.app.state, "metrics", None)
-    answer = start_answer(service, gate, metrics, body.question, body.top_k, caller)
+    answer = admit_answer(service, gate, metrics, body.question, body.top_k, caller)
     if body.stream:
         return StreamingResponse(_events(answer), media_type="text/event-stream")
     try:
-        text = "".join(answer.tokens).strip()
+        text = answer.read()
     except GENERATION_FAILURES as exc:
         raise HTTPException(failure_status(exc), str(exc)) from exc
     citations = [asdict(c) for c in answer.citations]
     return QueryResponse(answer=text, found=answer.found, citations=citations)
 
 
-def _sse(event: str, data: dict) -> str:
-    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
-
-
-def _events(answer: GatedAnswer) -> Iterator[str]:
+def _events(answer: Answer):
     citations = [asdict(c) for c in answer.citations]
-    yield _sse("citations", {"citations": citations, "found": answer.found})
-    pieces: list[str] = []
-    try:
-        for piece in answer.tokens:
-            pieces.append(piece)
-            yield _sse("token", {"text": piece})
-    except GENERATION_FAILURES as exc:
-        yield _sse("error", error_body(failure_status(exc), str(exc)))
-        return
-    done = {"answer": "".join(pieces).strip(), "found": answer.found, "citations": citations}
-    yield _sse("done", done)
+    return answer_events(
+        answer, lambda text: {"answer": text, "found": answer.found, "citations": citations}
+    )

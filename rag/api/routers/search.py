@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 from rag.api.answering import check_question
 from rag.api.deps import CallerDep, ServiceDep
 from rag.api.errors import ERROR_RESPONSES
-from rag.privacy.pseudonyms import asker_values, restore_pseudonyms
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -52,15 +51,10 @@ def search(
     the same relevance threshold as /v1/query. Never waits for the LLM."""
     check_question(service, body.question)
     started = time.perf_counter()
-    pseudonymized = service.question_anonymizer.anonymize(body.question)
-    hits = service.retriever.search(pseudonymized.text, body.top_k, caller=caller)
+    hits = service.search_for(body.question, body.top_k, caller)
     metrics = getattr(request.app.state, "metrics", None)
     if metrics:
         metrics.retrieval.observe(time.perf_counter() - started)
-    # Only the asker's own values are shown as themselves, as in answers, and only a few.
-    originals = asker_values(
-        [pseudonymized.originals], service.settings.anonymize.max_restored_values
-    )
     return SearchResponse(
         results=[
             SearchHit(
@@ -70,7 +64,7 @@ def search(
                 path=hit.path,
                 page_start=hit.page_start,
                 page_end=hit.page_end,
-                text=restore_pseudonyms(hit.text, originals),
+                text=hit.text,
                 score=round(hit.score, 4),
             )
             for hit in hits

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
-from rag import jobs
+from ingest.sources import SourceError, SourceNotFound
 from rag.api.deps import AdminKey, ServiceDep
 from rag.api.routers.jobs import JobOut
-from rag.db.models import Document, Source
-from rag.db.session import transaction
+from rag.use_cases.sources import SourcePaused
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 
@@ -49,81 +48,53 @@ class SourceCreated(BaseModel):
     job: JobOut | None
 
 
-def _out(session, source: Source) -> SourceOut:
-    documents, chunks = session.execute(
-        select(func.count(), func.coalesce(func.sum(Document.chunk_count), 0)).where(
-            Document.source_id == source.id, Document.status == "indexed"
-        )
-    ).one()
-    return SourceOut(
-        id=source.id,
-        name=source.name,
-        path=source.path,
-        groups=source.groups,
-        status=source.status,
-        managed=source.managed,
-        scan_interval_s=source.scan_interval_s,
-        last_scan_at=jobs.as_utc(source.last_scan_at),
-        error=source.error,
-        documents=documents,
-        chunks=chunks,
-    )
-
-
-def _get(session, source_id: int) -> Source:
-    source = session.get(Source, source_id)
-    if source is None:
-        raise HTTPException(404, f"no source with id {source_id}")
-    return source
+def _not_found(exc: SourceNotFound) -> HTTPException:
+    return HTTPException(404, str(exc))
 
 
 @router.get("", response_model=list[SourceOut], summary="List sources")
 def list_sources(service: ServiceDep, _: AdminKey) -> list[SourceOut]:
-    with service.session_factory() as session:
-        return [_out(session, s) for s in session.scalars(select(Source).order_by(Source.id))]
+    return [SourceOut(**asdict(s)) for s in service.sources.list()]
 
 
 @router.post(
     "", response_model=SourceCreated, status_code=status.HTTP_201_CREATED, summary="Add a source"
 )
 def add_source(body: SourceIn, service: ServiceDep, _: AdminKey) -> SourceCreated:
-    from ingest.sources import SourceError, add_source, validate_folder
-
     try:
-        folder = validate_folder(body.path, service.settings.ingest.allowed_roots)
-        with transaction(service.session_factory) as session:
-            source = add_source(
-                session,
-                folder,
-                name=body.name,
-                groups=body.groups,
-                scan_interval_s=body.scan_interval_s,
-            )
-            job = jobs.enqueue(session, "scan", source_id=source.id) if body.scan else None
-            created = SourceCreated(
-                source=_out(session, source), job=JobOut(**jobs.job_as_dict(job)) if job else None
-            )
+        source, job = service.sources.add(
+            body.path,
+            name=body.name,
+            groups=body.groups,
+            scan_interval_s=body.scan_interval_s,
+            scan=body.scan,
+        )
     except SourceError as exc:
         raise HTTPException(400, str(exc)) from exc
-    return created
+    return SourceCreated(source=SourceOut(**asdict(source)), job=JobOut(**job) if job else None)
 
 
 @router.get("/{source_id}", response_model=SourceOut, summary="One source")
 def get_source(source_id: int, service: ServiceDep, _: AdminKey) -> SourceOut:
-    with service.session_factory() as session:
-        return _out(session, _get(session, source_id))
+    try:
+        return SourceOut(**asdict(service.sources.get(source_id)))
+    except SourceNotFound as exc:
+        raise _not_found(exc) from exc
 
 
 @router.patch("/{source_id}", response_model=SourceOut, summary="Pause, resume, set interval")
 def change_source(source_id: int, body: SourcePatch, service: ServiceDep, _: AdminKey) -> SourceOut:
-    with transaction(service.session_factory) as session:
-        source = _get(session, source_id)
-        if body.status:
-            source.status, source.error = body.status, None
-        if "scan_interval_s" in body.model_fields_set:
-            source.scan_interval_s = body.scan_interval_s
-        session.flush()
-        return _out(session, source)
+    interval = (
+        {"scan_interval_s": body.scan_interval_s}
+        if "scan_interval_s" in body.model_fields_set
+        else {}
+    )
+    try:
+        return SourceOut(
+            **asdict(service.sources.change(source_id, status=body.status, **interval))
+        )
+    except SourceNotFound as exc:
+        raise _not_found(exc) from exc
 
 
 @router.post(
@@ -133,11 +104,12 @@ def change_source(source_id: int, body: SourcePatch, service: ServiceDep, _: Adm
     summary="Scan a source now (only what changed is processed)",
 )
 def reindex(source_id: int, service: ServiceDep, _: AdminKey) -> JobOut:
-    with transaction(service.session_factory) as session:
-        source = _get(session, source_id)
-        if source.status == "paused":
-            raise HTTPException(409, f"source '{source.name}' is paused; resume it first")
-        return JobOut(**jobs.job_as_dict(jobs.enqueue(session, "scan", source_id=source.id)))
+    try:
+        return JobOut(**service.sources.queue_scan(source_id))
+    except SourceNotFound as exc:
+        raise _not_found(exc) from exc
+    except SourcePaused as exc:
+        raise HTTPException(409, str(exc)) from exc
 
 
 @router.delete(
@@ -146,7 +118,7 @@ def reindex(source_id: int, service: ServiceDep, _: AdminKey) -> JobOut:
     summary="Remove a source and everything indexed from it (files are not touched)",
 )
 def remove_source(source_id: int, service: ServiceDep, _: AdminKey) -> None:
-    from ingest.sources import remove_source
-
-    with transaction(service.session_factory) as session:
-        remove_source(session, _get(session, source_id))
+    try:
+        service.sources.remove(source_id)
+    except SourceNotFound as exc:
+        raise _not_found(exc) from exc

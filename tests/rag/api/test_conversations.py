@@ -19,6 +19,7 @@ from rag.conversations import OriginalsCipher, conceal
 from rag.db.models import ApiKey, Message
 from rag.db.session import transaction
 from rag.keys import create_key
+from rag.privacy.anonymizer import Anonymizer
 
 PERSON = "Maria Jensen"
 POLICY = f"""# Expenses
@@ -125,6 +126,24 @@ def test_a_conversation_streams_stores_and_lists_its_turns(client, recorder):
     assert "expense claim" in follow_up_prompt[1]["content"]
     assert "parking permits" in follow_up_prompt[-1]["content"]
     assert len(client.get(f"/v1/conversations/{conversation_id}").json()["messages"]) == 4
+
+
+@pytest.mark.slow
+def test_a_question_in_a_conversation_is_pseudonymized_once(client, monkeypatch):
+    """Presidio runs once per question: the text searched is the text stored."""
+    question = f"Who approves expense claims, {PERSON}?"
+    seen: list[str] = []
+    anonymize = Anonymizer.anonymize
+
+    def counting(self, text_, *args, **kwargs):
+        seen.append(text_)
+        return anonymize(self, text_, *args, **kwargs)
+
+    conversation_id = client.post("/v1/conversations", json={}).json()["id"]
+    monkeypatch.setattr(Anonymizer, "anonymize", counting)
+    events = _ask(client, conversation_id, question)
+    assert events[-1][0] == "done"
+    assert seen.count(question) == 1
 
 
 @pytest.mark.slow
