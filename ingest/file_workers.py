@@ -1,14 +1,8 @@
-"""File workers: each file is parsed and anonymized in a child process, within a time budget
-and a memory limit, so that no single file can stall or take down an ingest.
-
-A pool of `ingest.file_workers` children, each a fresh interpreter (`python -m
-ingest.file_worker_child`; never a fork: the parent holds torch and FAISS threads), builds the
-anonymizer once and then serves file after file. A
-file that runs past its budget (ingest.seconds_per_file + ingest.seconds_per_page per page) or
-needs more than ingest.max_file_memory_mb beyond the loaded models fails alone with that
-reason; its child is killed and replaced. Embedding stays in the parent.
-
-`prepare` is thread-safe: N threads may keep N children busy at once (parallel ingest).
+"""File workers: each file is parsed and anonymized in a child process, within a time budget and a
+memory limit, so that no single file can stall or take down an ingest (docs/architecture.md,
+"Ingestion"). The children are fresh interpreters (`python -m ingest.file_worker_child`), never
+forks: the parent holds torch and FAISS threads. `prepare` is thread-safe: N threads may keep N
+children busy at once.
 """
 
 from __future__ import annotations

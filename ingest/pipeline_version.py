@@ -1,21 +1,11 @@
-"""The pipeline version: what made a document's chunks, so that a change re-processes it.
+"""The pipeline version: a digest of everything that changes what is stored for the same file, so
+that a change queues the reprocess job (ingest/reprocess.py; what goes into the digest:
+docs/architecture.md, "Asking", re-processing). The embedding model is not in it: a new model
+re-embeds (ingest/reembed.py) without reading the files again.
 
-A fix to the anonymizer does nothing for documents indexed before it: an unchanged file is
-never read again. So each document records the version of the pipeline that made its chunks,
-and a changed version queues the reprocess job (ingest/reprocess.py). The version is a digest
-of everything that changes what is stored for the same file:
-
-* the anonymizer policy (`anonymize:` of the settings, the key that makes the pseudonyms, and
-  their length);
-* the recognizers the analyzer runs (name, entities, version) and the word lists they read;
-* the packages that detect (Presidio, spaCy and its model);
-* the chunking settings;
-* PIPELINE_CODE_VERSION: bump it in any change to the code that changes what the pipeline
-  stores (a loader, the chunker, a recognizer's logic, table extraction, chunk headers...).
-  That is all a later change needs to do to have every stored document made again.
-
-The embedding model is not in it: a new model re-embeds (ingest/reembed.py) without reading
-the files again.
+PIPELINE_CODE_VERSION: bump it in any change to the code that changes what the pipeline stores
+(a loader, the chunker, a recognizer's logic, table extraction, chunk headers...). That is all
+a later change needs to do to have every stored document made again.
 """
 
 from __future__ import annotations

@@ -1,19 +1,9 @@
-"""Re-embedding every chunk when the embedding model (or how it is used) changes.
-
-Vectors of two models must never meet in one index: their similarities mean nothing to each
-other. So the store remembers, in `store_meta`, a fingerprint of what made its vectors (the
-model, its dimension and window, the passage prefix, normalization). When the configured
-fingerprint differs from the stored one:
-
-* retrieval runs full-text only (`vectors_match_config` is False; see rag/retrieve.py
-  `dense_enabled`), so no question is answered from mixed vectors;
-* `reembed_all` re-embeds every chunk in batches of one transaction each (new embedding plus
-  an `add` entry in index_log, so every FAISS copy replaces the vector when it catches up),
-  records its progress in `store_meta` after each batch so a killed run resumes where it
-  stopped, and records the new fingerprint last, which turns the dense leg back on.
-
-The query prefix is not in the fingerprint: it changes question vectors only, never the stored
-ones, so changing it needs no re-embedding.
+"""The `reembed` job: every chunk embedded again when the fingerprint of what made the stored
+vectors (kept in `store_meta`) differs from the configured one; meanwhile retrieval runs
+full-text only, so vectors of two models never meet (docs/architecture.md, "Asking").
+`reembed_all` works in batches of one transaction each (new embeddings plus `add` entries in
+index_log), records its progress after each batch so a killed run resumes, and records the new
+fingerprint last. The query prefix is not in the fingerprint: it changes question vectors only.
 """
 
 from __future__ import annotations

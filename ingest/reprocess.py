@@ -1,21 +1,8 @@
-"""Running stored documents through the pipeline again when the pipeline version changes.
-
-Each document records the pipeline version that made its chunks (ingest/pipeline_version.py).
-When the configured version differs from a document's, `check_pipeline` queues one `reprocess`
-job (at the start of the API server, of `rag worker`, and of every scan, `rag ingest`
-included). The job (`reprocess_all`) reads each such document's file again from its source
-folder and replaces its chunks in one transaction per document, so a reader never sees half a
-document. It is resumable without bookkeeping: a document done carries the new version, and a
-run that was stopped, cancelled or killed finds only what is left.
-
-A document whose file is gone cannot be made again: its chunks, made by the old pipeline, are
-deleted and it is marked failed with the reason, never kept as it was. Documents of a source
-whose folder is unavailable wait (the source is marked unavailable, the job lists them); its
-next successful scan queues the job again.
-
-Pseudonyms: stores built before 64-bit pseudonyms hold 32-bit ones. `store_meta` records the
-length the stored documents use (PSEUDONYM_CHARS_KEY); questions are pseudonymized in it, so
-an old store keeps answering, and the new length is recorded once every document is re-made.
+"""The `reprocess` job: stored documents made again from their files when the pipeline version
+(ingest/pipeline_version.py) changes; the whole story is in docs/architecture.md ("Asking",
+re-processing). One transaction per document, so a reader never sees half a document; resumable
+without bookkeeping (a document done carries the new version). Documents of a source whose
+folder is unavailable wait (the job lists them); its next successful scan queues the job again.
 """
 
 from __future__ import annotations

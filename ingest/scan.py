@@ -41,12 +41,6 @@ class ScanPlan:
     deleted: list[Document] = field(default_factory=list)
     # Same content at a new path: (the file now, the document it was): update the path only.
     moved: list[tuple[FileEntry, Document]] = field(default_factory=list)
-    # Content hashes computed while planning, by relative path, so no file is hashed twice.
-    hashes: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def to_process(self) -> int:
-        return len(self.new) + len(self.changed)
 
 
 class SourceUnavailable(RuntimeError):
@@ -119,7 +113,7 @@ def plan_scan(
             plan.changed.append((entry, doc))
         elif doc.size_bytes == entry.size_bytes and doc.mtime_ns == entry.mtime_ns:
             plan.unchanged.append((entry, doc))
-        elif _remember_hash(plan, root, entry) == doc.sha256:
+        elif _hash_or_none(root, entry) == doc.sha256:
             plan.unchanged.append((entry, doc))  # touched, same content
         else:
             plan.changed.append((entry, doc))
@@ -145,7 +139,7 @@ def _find_moves(plan: ScanPlan, root: Path | None) -> None:
     for entry in plan.new:
         # Only a file of a matching size can match; the rest are not hashed here.
         matching_size = entry.size_bytes in sizes
-        doc = by_hash.pop(_remember_hash(plan, root, entry), None) if matching_size else None
+        doc = by_hash.pop(_hash_or_none(root, entry), None) if matching_size else None
         if doc is None:
             still_new.append(entry)
         else:
@@ -154,12 +148,11 @@ def _find_moves(plan: ScanPlan, root: Path | None) -> None:
     plan.new = still_new
 
 
-def _remember_hash(plan: ScanPlan, root: Path | None, entry: FileEntry) -> str | None:
+def _hash_or_none(root: Path | None, entry: FileEntry) -> str | None:
+    """The file's content hash; None for a refused link or a file that cannot be read now."""
     if entry.refused:
         return None
     try:
-        digest = sha256_of(entry.absolute_path, root)
+        return sha256_of(entry.absolute_path, root)
     except OSError:
         return None
-    plan.hashes[entry.relative_path] = digest
-    return digest

@@ -53,13 +53,6 @@ def document_visible(caller: Caller | None) -> ColumnElement[bool]:
     return or_(_GroupsEmpty(Document.groups), _GroupsOverlap(Document.groups, *groups))
 
 
-def visible_document_ids(session: Session, caller: Caller | None) -> set[int] | None:
-    """The ids of the documents `caller` may see; None when there is no restriction."""
-    if caller is None or caller.is_admin:
-        return None
-    return set(session.scalars(select(Document.id).where(document_visible(caller))))
-
-
 def visible_chunk_ids(session: Session, caller: Caller | None) -> np.ndarray | None:
     """The ids of the searchable chunks (of indexed documents) `caller` may see, sorted;
     None when there is no restriction. The vector search is limited to these."""

@@ -147,22 +147,23 @@ def ingest(
 
 
 def _print_report(report) -> None:
-    summary = Table(title="Ingest summary")
-    columns = ("indexed", "unchanged", "moved", "skipped", "failed", "deleted", "pages", "chunks")
-    for column in columns:
-        summary.add_column(column, justify="right")
-    summary.add_column("seconds", justify="right")
-    counts = (
-        report.indexed,
-        report.unchanged,
-        report.moved,
-        len(report.skipped),
-        len(report.failed),
-        report.deleted,
-        report.pages,
-        report.chunks,
-    )
-    summary.add_row(*(str(c) for c in counts), f"{report.seconds:.1f}")
+    # One row per figure: nine columns side by side do not fit an 80-column terminal.
+    summary = Table(title="Ingest summary", show_header=False)
+    summary.add_column("figure")
+    summary.add_column("count", justify="right")
+    figures = {
+        "indexed": report.indexed,
+        "unchanged": report.unchanged,
+        "moved": report.moved,
+        "skipped": len(report.skipped),
+        "failed": len(report.failed),
+        "deleted": report.deleted,
+        "pages": report.pages,
+        "chunks": report.chunks,
+        "seconds": f"{report.seconds:.1f}",
+    }
+    for figure, count in figures.items():
+        summary.add_row(figure, str(count))
     console.print(summary)
     problems = [("failed", f) for f in report.failed] + [("skipped", f) for f in report.skipped]
     if problems:

@@ -1,15 +1,6 @@
 """Follow-up questions in a conversation: which lean on an earlier question, and what to search.
-
-"And for part-time staff?" or "Is it paid?" mean little on their own words: searched alone they
-find passages about part-time staff in general, or nothing. Such a question is searched
-together with the asker's last self-contained question. Only clear signs make a follow-up: a
-leading connective ("and ...", "what about ..."), no content word at all ("Why?", "How
-much?"), or a single content word beside a word pointing back ("Is it paid?", "Who approves
-that?"). "What is GDPR?" or "Where is the canteen?" are short but complete, and stay alone.
-A looser rule would cost more than it gains: a self-contained question searched with the
-previous one finds the previous topic's passages relevant, and "not in the documents" must
-stay detectable after a change of topic. The answer is still written for the question as
-asked, with the conversation before it in the prompt (rag/answer.py).
+The rules, and why looser ones were left out: docs/architecture.md ("Asking", follow-ups). The
+answer is still written for the question as asked, with the conversation before it in the prompt.
 """
 
 from __future__ import annotations

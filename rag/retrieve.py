@@ -1,28 +1,11 @@
-"""Retrieval: a dense leg (FAISS) and a full-text leg (SQL), fused.
+"""Retrieval: a dense leg (FAISS) and a full-text leg (SQL, rag/db/fulltext/), near-duplicates
+counted once, fused (rag/fusion.py), the caller's access applied inside both searches before
+the top-k. The modes, the fusion and the relevance rule: docs/architecture.md ("Asking").
 
-* Dense: the question's embedding against the FAISS index (cosine similarity).
-* Full-text: BM25 on SQLite (FTS5), ts_rank_cd on PostgreSQL (rag/db/fulltext/). It finds
-  exact rare words the embedding blurs: codes, product names, pseudonyms.
-* Fusion (rag/fusion.py): each leg proposes `candidates` chunks. `fusion: convex` (default)
-  scores every candidate in both legs (its cosine from the stored embedding, its full-text
-  score by `fulltext_scores`), min-max normalizes each leg and orders by the weighted mean;
-  `fusion: rrf` orders by reciprocal rank with `rrf_k`. `mode` runs one leg alone (dense,
-  fulltext) or both (hybrid). With `dense_enabled=False` (the stored vectors were made by
-  another embedding configuration: ingest/reembed.py) every mode runs full-text only.
-* Near-duplicates: chunks with the same normalized text (boilerplate on every page) count as
-  one, the best-ranked, before fusion, so they neither fill the top-k nor add up across legs.
-* Relevance ("nothing relevant" must stay detectable): a chunk may be used to answer when its
-  cosine similarity reaches `min_score`, or when it contains every content word and pseudonym
-  of the question (a strong full-text match). Fused and BM25 scores are relative to one query
-  and cannot be thresholded; "every word of the question is in this passage" is absolute, and
-  strict enough that a question about something absent from the documents finds nothing.
-* Access: the caller's groups limit both legs inside their searches, before top-k: FAISS
-  scans only the allowed chunk ids (an exact ID selector), the full-text SQL joins documents.
-  A caller who may see 1% of the corpus still gets k hits when k relevant ones exist for it.
-* `Hit.score` is the chunk's cosine similarity to the question in dense and hybrid mode (also
-  for chunks only the full-text leg found; computed from their stored embedding), so citation
-  scores keep one meaning. Hits are ordered by the fused rank, not by this score. In fulltext
-  mode the question is not embedded and `score` is the full-text rank score.
+`Hit.score` is the chunk's cosine similarity to the question in dense and hybrid mode (also for
+chunks only the full-text leg found, from their stored embedding), so citation scores keep one
+meaning; hits are ordered by the fused rank, not by it. In fulltext mode the question is not
+embedded and `score` is the full-text rank score.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from ingest.worker import Worker
 from rag.access import Caller
 from rag.answer import Answer, GenerationLimits, start_answer
 from rag.config import Settings
-from rag.db.migrate import current_revision, head_revision
+from rag.db.migrate import current_revision, head_revision, upgrade_embedded
 from rag.db.session import make_engine, make_session_factory
 from rag.devices import resolve_index_device
 from rag.embed import Embedder
@@ -77,6 +77,9 @@ class RagService:
         self._pseudonyms_checked_at: float | None = None
 
     def check_schema(self) -> None:
+        """SQLite migrates itself here; PostgreSQL at an older revision is refused."""
+        if upgrade_embedded(self.settings.resolved_database_url):
+            make_private(self.settings.data_dir)  # the database file it may just have made
         revision = current_revision(self.settings.resolved_database_url)
         if revision != HEAD_REVISION:
             raise SchemaOutOfDate(

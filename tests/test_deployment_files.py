@@ -109,7 +109,9 @@ def test_dockerignore_keeps_every_file_the_dockerfile_copies():
     lines = (REPO / ".dockerignore").read_text().splitlines()
     patterns = [p.strip() for p in lines if p.strip() and not p.startswith("#")]
     assert is_ignored("rag/__pycache__/cli.cpython-311.pyc", patterns)  # the matcher works
-    for source, _ in copies(INSTRUCTIONS):
+    sources = [source for source, _ in copies(INSTRUCTIONS)]
+    assert {"rag", "ingest", "migrations", "configs"} <= set(sources)  # the loop has work
+    for source in sources:
         files = [REPO / source] if (REPO / source).is_file() else (REPO / source).rglob("*")
         for file in files:
             relative = file.relative_to(REPO).as_posix()
@@ -154,6 +156,12 @@ COMMANDS = {
     if as_list(service.get("command"))[:1] == ["rag"]
 }
 COMMANDS["Dockerfile CMD"] = json.loads(next(a for k, a in RUNTIME if k == "CMD"))
+
+
+def test_the_image_and_a_compose_service_run_the_server():
+    # So that the port checks below run on both sides.
+    assert COMMANDS["Dockerfile CMD"][:2] == ["rag", "serve"]
+    assert [name for name in SERVICES if COMMANDS.get(name, [None, None])[1] == "serve"]
 
 
 @pytest.mark.parametrize("service", sorted(COMMANDS))

@@ -1,1 +1,3 @@
-"""SQL is the source of truth: every table, and the only place SQL is written."""
+"""The database: the tables (SQL is the source of truth; the FAISS index is derived from it),
+sessions, migrations, full-text search, chunk writes and scrubbing. The queries of each use case
+live beside it (rag/access.py, rag/jobs.py, rag/service.py...), not here."""

@@ -29,6 +29,21 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+def upgrade_embedded(database_url: str) -> bool:
+    """Bring an SQLite database file (the embedded default) to head, making it if needed, so
+    that a first `rag ingest` just works. PostgreSQL is left alone: its admin runs
+    `rag db upgrade` when they choose. True when it migrated."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return False
+    if current_revision(database_url) == head_revision():
+        return False
+    upgrade(database_url)
+    return True
+
+
 def current_revision(database_url: str) -> str | None:
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine

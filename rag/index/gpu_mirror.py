@@ -1,16 +1,7 @@
-"""A read-only copy of the index's vectors on a GPU, for exact search with faiss-gpu.
-
-The CPU index (rag/index/vector_index.py) stays the one that is updated, saved and trusted:
-GPU flat indexes cannot remove ids, and they ignore ID selectors (faiss issues #3114, #3924),
-which would silently drop access control. So the copy here:
-
-* is a plain flat inner-product index of the CPU index's vectors, with the chunk id of each
-  position kept beside it, rebuilt from the CPU index when that changed (never updated in
-  place). Until it is rebuilt, searches run on the CPU, which is always current;
-* answers an access-filtered search by searching wider and keeping the allowed ids. That is
-  exact whenever at least k allowed chunks come back: any allowed chunk not returned scores
-  below every returned one. When fewer come back, the caller falls back to the CPU's exact
-  ID-selector search.
+"""A read-only copy of the index's vectors on a GPU, for exact search with faiss-gpu. Why the CPU
+index stays the one updated and trusted (GPU flat indexes cannot remove ids and ignore ID
+selectors: faiss issues #3114, #3924), when the copy is rebuilt and how an access-filtered
+search stays exact: docs/architecture.md ("The index").
 """
 
 from __future__ import annotations

@@ -111,9 +111,6 @@ class Anonymizer:
         }
         return other
 
-    def pseudonym(self, entity_type: str, value: str) -> str:
-        return self._pseudonymizer.operate(entity_type, value)
-
     def operator_for(self, entity_type: str) -> Operator:
         if entity_type == UNSCANNED:
             return _REDACT  # one token for the whole window; nothing to restore

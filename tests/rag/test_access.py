@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from rag.access import SYSTEM, Caller, document_visible, visible_chunk_ids, visible_document_ids
+from rag.access import SYSTEM, Caller, document_visible, visible_chunk_ids
 from rag.db.models import Chunk, Document, Source
 from rag.db.session import make_engine, make_session_factory, transaction
 
@@ -104,19 +104,14 @@ def test_admins_and_the_system_see_everything(factory, ids):
     assert _visible_paths(factory, admin) == every
     assert _visible_paths(factory, SYSTEM) == every
     with factory() as session:
-        assert visible_document_ids(session, admin) is None
+        assert visible_chunk_ids(session, admin) is None
         assert visible_chunk_ids(session, SYSTEM) is None
-        assert visible_document_ids(session, None) is None
+        assert visible_chunk_ids(session, None) is None
 
 
-def test_visible_ids_of_documents_and_searchable_chunks(factory, ids):
+def test_visible_ids_of_searchable_chunks(factory, ids):
     hr = Caller("hr", groups=frozenset({"hr"}))
     with factory() as session:
-        assert visible_document_ids(session, hr) == {
-            ids["open.txt"],
-            ids["hr.txt"],
-            ids["queued.txt"],
-        }
         chunk_docs = session.execute(select(Chunk.id, Chunk.document_id)).all()
         allowed = visible_chunk_ids(session, hr)
     by_doc = {doc_id: chunk_id for chunk_id, doc_id in chunk_docs}

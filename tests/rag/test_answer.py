@@ -86,12 +86,19 @@ def test_prompt_stays_within_the_context(context_tokens, max_answer_tokens):
     assert used <= context_tokens - max_answer_tokens
     # The chat template's margin is kept too (+1: the "Sources:" header word is not budgeted).
     assert used + TEMPLATE_OVERHEAD_TOKENS <= context_tokens - max_answer_tokens + 1
-    if len(packed) < len(hits):
-        # The next hit really did not fit.
-        more, _ = pack_prompt("How long?", hits[: len(packed) + 1], FakeGenerator(10**6), 0)
-        assert prompt_tokens(generator, more) + TEMPLATE_OVERHEAD_TOKENS > (
-            context_tokens - max_answer_tokens
-        )
+
+
+@pytest.mark.parametrize("context_tokens", [150, 200, 333, 512])
+@pytest.mark.parametrize("max_answer_tokens", [16, 64])
+def test_the_first_hit_left_out_really_did_not_fit(context_tokens, max_answer_tokens):
+    generator = FakeGenerator(context_tokens=context_tokens)
+    hits = [hit(n, words=15 + 7 * n) for n in range(1, 12)]  # 627 words: never all of them
+    _, packed = pack_prompt("How long?", hits, generator, max_answer_tokens)
+    assert len(packed) < len(hits)
+    more, _ = pack_prompt("How long?", hits[: len(packed) + 1], FakeGenerator(10**6), 0)
+    assert prompt_tokens(generator, more) + TEMPLATE_OVERHEAD_TOKENS > (
+        context_tokens - max_answer_tokens
+    )
 
 
 def test_source_blocks_are_numbered_with_title_and_pages():
@@ -218,7 +225,10 @@ def test_a_restored_answer_reports_its_generations_usage_once_read():
     [
         (["The boss is <PER", "SON_1234abcd>", "."], "The boss is Alice Martin."),
         (["<", "PERSON_", "1234ab", "cd", ">!"], "Alice Martin!"),
-        ([f"Mail {EMAIL[:3]}", f"{EMAIL[3:]} or {PERSON[:9]}", PERSON[9:]], None),
+        (
+            [f"Mail {EMAIL[:3]}", f"{EMAIL[3:]} or {PERSON[:9]}", PERSON[9:]],
+            "Mail alice@example.com or Alice Martin",
+        ),
         (["a < b", " and c > d"], "a < b and c > d"),
         (["x <", " " + "y" * 60, " z"], "x < " + "y" * 60 + " z"),
         (["Unknown <PERSON_", "ffffffff> here"], "Unknown <PERSON_ffffffff> here"),
@@ -227,11 +237,9 @@ def test_a_restored_answer_reports_its_generations_usage_once_read():
     ],
 )
 def test_restore_pieces(pieces, expected):
-    if expected is None:
-        expected = restore_pseudonyms("".join(pieces), ORIGINALS)
     assert "".join(restore_pieces(iter(pieces), ORIGINALS)) == expected
     # Restoring the stream equals restoring the whole text at once.
-    assert expected == restore_pseudonyms("".join(pieces), ORIGINALS)
+    assert restore_pseudonyms("".join(pieces), ORIGINALS) == expected
 
 
 def test_restore_stream_yields_text_before_a_token_without_waiting():

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
+from ingest.report import Failure, IngestReport
+from rag import cli
 from rag.cli import app
 from rag.config import get_settings
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, PG_URL, _fresh_postgres_schema
 
 runner = CliRunner()
 
@@ -25,10 +30,43 @@ def env(tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
-def test_ingest_before_upgrade_says_what_to_run(env):
+@pytest.mark.slow
+def test_ingest_on_a_fresh_sqlite_data_folder_makes_the_database(env):
+    # No `rag db upgrade` first: the embedded SQLite database migrates itself.
     result = runner.invoke(app, ["ingest", str(EXAMPLES)])
+    assert result.exit_code == 0, result.output
+    assert "Ingest summary" in result.output
+    database = env / "data" / "rag.db"
+    assert database.stat().st_mode & 0o777 == 0o600
+    listed = runner.invoke(app, ["documents", "--status", "indexed"])
+    assert "Documents (5)" in listed.output
+
+
+def test_an_unmigrated_postgresql_database_says_what_to_run(env, monkeypatch):
+    if not PG_URL:
+        pytest.skip("set RAG_TEST_DATABASE_URL to run the storage tests on PostgreSQL")
+    monkeypatch.setenv("RAG_DATABASE_URL", _fresh_postgres_schema(PG_URL))
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["keys", "list"])
     assert result.exit_code == 2
-    assert "rag db upgrade" in result.output
+    assert "run `rag db upgrade`" in result.output
+
+
+def test_the_ingest_summary_reads_whole_at_80_columns(monkeypatch):
+    output = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=output, width=80, color_system=None))
+    report = IngestReport(source_id=1, indexed=12, unchanged=340, moved=2, deleted=7)
+    report.skipped = [Failure("a.bin", "not a supported format")]
+    report.pages, report.chunks, report.seconds = 95, 1234, 61.25
+    cli._print_report(report)
+    text = output.getvalue()
+    expected = {"indexed": "12", "unchanged": "340", "moved": "2", "skipped": "1", "failed": "0",
+                "deleted": "7", "pages": "95", "chunks": "1234", "seconds": "61.2"}  # fmt: skip
+    for word, value in expected.items():
+        # The word whole, and its own count beside it (only spaces and rules between).
+        assert re.search(rf"\b{word}\W+{re.escape(value)}\b", text), f"{word} {value}:\n{text}"
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "…" not in text
 
 
 def test_ingest_lists_failures_and_exits_zero_unless_strict(env):
