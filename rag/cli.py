@@ -97,20 +97,13 @@ def ingest(
 ) -> None:
     """Index a folder now, in this process: it becomes a source if it is not one yet; new and
     changed files are processed, deleted ones removed, moved ones re-pathed."""
-    from sqlalchemy import func, select
-
     from ingest.scan import SourceUnavailable
-    from ingest.sources import SourceError, add_source, validate_folder
-    from rag.db.models import Document, Source
-    from rag.db.session import transaction
+    from ingest.sources import SourceError
+    from rag.access import SYSTEM
 
     service = _service()
     try:
-        folder = validate_folder(path, service.settings.ingest.allowed_roots)
-        with transaction(service.session_factory) as session:
-            source = session.scalar(select(Source).where(Source.path == str(folder)))
-            source = source or add_source(session, folder, groups=group)
-            source_id = source.id
+        source_id = service.sources.for_folder(path, groups=group).id
     except SourceError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -135,11 +128,8 @@ def ingest(
             raise typer.Exit(2) from exc
     service.index.save()  # the server then starts from a current snapshot
     _print_report(report)
-    with service.session_factory() as session:
-        # Failures of earlier runs count too: an unchanged broken file is not read again.
-        failed = session.scalar(
-            select(func.count()).where(Document.source_id == source_id, Document.status == "failed")
-        )
+    # Failures of earlier runs count too: an unchanged broken file is not read again.
+    failed = len(service.documents.list(SYSTEM, source_id=source_id, status="failed"))
     service.close()
     if strict and failed:
         err.print(f"{failed} files of this folder failed (see `rag documents --status failed`)")
@@ -242,16 +232,12 @@ def documents(
     """List documents: status, error, chunks and personal data found per type (counts only).
     Paths are shown with their names anonymized; --paths adds the real one, to act on a
     failed file."""
-    from sqlalchemy import select
-
-    from rag.db.models import Document
+    from rag.access import SYSTEM
 
     service = _service()
-    with service.session_factory() as session:
-        query = select(Document).order_by(Document.source_id, Document.path)
-        if status:
-            query = query.where(Document.status == status)
-        rows = list(session.scalars(query))
+    rows = service.documents.list(
+        SYSTEM, status=status, include_deleted=True, by_path=True, reveal_paths=paths
+    )
     table = Table(title=f"Documents ({len(rows)})")
     columns = ["id", "path", "status", "chunks", "personal data (per type)", "error"]
     if paths:
@@ -259,7 +245,7 @@ def documents(
     for column in columns:
         table.add_column(column, justify="right" if column in ("id", "chunks") else "left")
     for doc in rows:
-        on_disk = [service.path_vault.open(doc.path_encrypted) or "?"] if paths else []
+        on_disk = [doc.raw_path or "?"] if paths else []
         table.add_row(
             str(doc.id),
             doc.path,
@@ -280,28 +266,23 @@ def keys_create(
     groups: Annotated[str, typer.Option(help="Comma-separated access groups.")] = "",
 ) -> None:
     """Make a key and print it once: only its hash is kept."""
-    from rag.db.session import transaction
-    from rag.keys import create_key
+    from rag.keys import KeyRequestError
 
     service = _service()
     group_list = [g.strip() for g in groups.split(",") if g.strip()]
     try:
-        with transaction(service.session_factory) as session:
-            new = create_key(session, name, role, group_list)
-    except ValueError as exc:
+        _, secret = service.keys.create(name, role, group_list)
+    except KeyRequestError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    console.print(f"key for '{name}' ({role}); shown once, keep it safe:\n{new.secret}")
+    console.print(f"key for '{name}' ({role}); shown once, keep it safe:\n{secret}")
 
 
 @keys_app.command("list")
 def keys_list() -> None:
     """List keys: name, prefix, role, groups, revoked (never the key itself)."""
-    from rag.keys import list_keys
-
     service = _service()
-    with service.session_factory() as session:
-        records = list_keys(session)
+    records = service.keys.list()
     table = Table(title=f"API keys ({len(records)})")
     for column in ("id", "name", "prefix", "role", "groups", "revoked", "created"):
         table.add_column(column)
@@ -324,37 +305,27 @@ def keys_revoke(
     name_or_prefix: Annotated[str, typer.Argument(help="The key's name or its listed prefix.")],
 ) -> None:
     """Revoke a key: requests with it get 401 from then on."""
-    from rag.db.session import transaction
-    from rag.keys import KeyRequestError, revoke_key
+    from rag.keys import KeyRequestError
 
     service = _service()
     try:
-        with transaction(service.session_factory) as session:
-            record = revoke_key(session, name_or_prefix)
-            name = record.name
+        revoked = service.keys.revoke(name_or_prefix)
     except KeyRequestError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    console.print(f"key '{name}' revoked")
+    console.print(f"key '{revoked.name}' revoked")
     service.engine.dispose()
 
 
 @keys_app.command("bootstrap")
 def keys_bootstrap() -> None:
     """Make an admin key if no key exists yet, and print it (used by `make run`)."""
-    from sqlalchemy import func, select
-
-    from rag.db.models import ApiKey
-    from rag.db.session import transaction
-    from rag.keys import create_key
-
     service = _service()
-    with transaction(service.session_factory) as session:
-        if session.scalar(select(func.count()).select_from(ApiKey)):
-            console.print("API keys exist already; make more with `rag keys create`.")
-            return
-        new = create_key(session, "admin", "admin", [])
-    console.print(f"admin API key (shown once, keep it safe):\n{new.secret}")
+    secret = service.keys.create_first_admin()
+    if secret is None:
+        console.print("API keys exist already; make more with `rag keys create`.")
+        return
+    console.print(f"admin API key (shown once, keep it safe):\n{secret}")
 
 
 @app.command()

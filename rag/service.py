@@ -19,6 +19,7 @@ from ingest.worker import Worker
 from rag.access import Caller
 from rag.answer import Answer, GenerationLimits, start_answer
 from rag.config import Settings
+from rag.conversations import ConversationStore, OriginalsCipher
 from rag.db.migrate import current_revision, head_revision, upgrade_embedded
 from rag.db.session import make_engine, make_session_factory
 from rag.devices import resolve_index_device
@@ -34,7 +35,9 @@ from rag.privacy.pseudonyms import asker_values, restore_pieces, restore_pseudon
 from rag.privacy.secret import load_or_create_secret
 from rag.private_files import make_private
 from rag.retrieve import Hit, Retriever
+from rag.use_cases.documents import Documents
 from rag.use_cases.jobs import Jobs
+from rag.use_cases.keys import Keys
 from rag.use_cases.sources import Sources
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,7 @@ class RagService:
         self._vectors_checked_at: float | None = None
         self._pseudonym_chars: int | None = None
         self._pseudonyms_checked_at: float | None = None
+        self._conversations: ConversationStore | None = None
 
     def check_schema(self) -> None:
         """SQLite migrates itself here; PostgreSQL at an older revision is refused."""
@@ -93,23 +97,21 @@ class RagService:
             self._embedder = Embedder(self.settings.embedding)
         return self._embedder
 
+    def secret(self) -> bytes:
+        """The key pseudonyms, path hashes and the other keyed values derive from."""
+        return load_or_create_secret(self.settings.anonymize.secret_key, self.settings.data_dir)
+
     @property
     def anonymizer(self) -> Anonymizer:
         if self._anonymizer is None:
-            secret = load_or_create_secret(
-                self.settings.anonymize.secret_key, self.settings.data_dir
-            )
-            self._anonymizer = Anonymizer(self.settings.anonymize, secret)
+            self._anonymizer = Anonymizer(self.settings.anonymize, self.secret())
         return self._anonymizer
 
     @property
     def path_vault(self) -> PathVault:
         """Documents' raw paths: encrypted, and looked up by a keyed hash."""
         if self._path_vault is None:
-            secret = load_or_create_secret(
-                self.settings.anonymize.secret_key, self.settings.data_dir
-            )
-            self._path_vault = PathVault(secret)
+            self._path_vault = PathVault(self.secret())
         return self._path_vault
 
     @property
@@ -189,6 +191,37 @@ class RagService:
     @property
     def jobs(self) -> Jobs:
         return Jobs(self.session_factory, self.path_vault)
+
+    @property
+    def documents(self) -> Documents:
+        # The parts load only when a use case needs them (a listing needs none).
+        return Documents(
+            self.session_factory,
+            self.settings,
+            vault=lambda: self.path_vault,
+            anonymizer=lambda: self.anonymizer,
+            pipeline=lambda: self.pipeline,
+        )
+
+    @property
+    def keys(self) -> Keys:
+        return Keys(self.session_factory, self.secret)
+
+    @property
+    def conversations(self) -> ConversationStore:
+        """The chat page's conversations, one store per service."""
+        if self._conversations is None:
+            self._conversations = ConversationStore(
+                self.session_factory,
+                OriginalsCipher(self.secret()),
+                max_restored=self.settings.anonymize.max_restored_values,
+            )
+        return self._conversations
+
+    def catch_up_index(self) -> None:
+        """Replay the index log up to now (a readiness check shows the index current)."""
+        with self.session_factory() as session:
+            self.index.catch_up(session)
 
     def worker(self) -> Worker:
         """A worker for this service's database; models load when a job needs them."""

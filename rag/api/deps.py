@@ -2,7 +2,8 @@
 
 Every route but the health checks takes a key: `CallerDep` (any valid key, as a `Caller` with
 its role and groups) or `AdminCallerDep` (admin keys only). `ReaderKey`/`AdminKey` give the
-`ApiKey` record itself. Each authenticated request also counts against its key's rate limit.
+key itself (a `KeyView`, never its secret). Each authenticated request also counts against its
+key's rate limit.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from rag.access import Caller
 from rag.api.generation_gate import GenerationGate
 from rag.api.rate_limit import RateLimiter, build_rate_limiter
-from rag.db.models import ApiKey
-from rag.keys import find_key
 from rag.service import RagService
+from rag.use_cases.keys import KeyView
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rag_…`")
 _state_lock = threading.Lock()
@@ -65,21 +65,22 @@ GateDep = Annotated[GenerationGate, Depends(get_generation_gate)]
 def get_api_key(
     service: ServiceDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> ApiKey:
+) -> KeyView:
     """The valid, unrevoked key of the request, or 401."""
     unauthorized = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise HTTPException(
             401, "missing API key: send 'Authorization: Bearer <key>'", unauthorized
         )
-    with service.session_factory() as session:
-        key = find_key(session, credentials.credentials)
+    key = service.keys.find(credentials.credentials)
     if key is None:
         raise HTTPException(401, "invalid or revoked API key", unauthorized)
     return key
 
 
-def get_rate_limited_key(request: Request, key: Annotated[ApiKey, Depends(get_api_key)]) -> ApiKey:
+def get_rate_limited_key(
+    request: Request, key: Annotated[KeyView, Depends(get_api_key)]
+) -> KeyView:
     """The key, once its request is counted against its per-minute limit (429 beyond it)."""
     wait_s = get_rate_limiter(request).check(key.id)
     if wait_s is not None:
@@ -92,14 +93,14 @@ def get_rate_limited_key(request: Request, key: Annotated[ApiKey, Depends(get_ap
     return key
 
 
-def require_admin(key: Annotated[ApiKey, Depends(get_rate_limited_key)]) -> ApiKey:
+def require_admin(key: Annotated[KeyView, Depends(get_rate_limited_key)]) -> KeyView:
     if key.role != "admin":
         raise HTTPException(403, "this route needs an admin key")
     return key
 
 
-ReaderKey = Annotated[ApiKey, Depends(get_rate_limited_key)]
-AdminKey = Annotated[ApiKey, Depends(require_admin)]
+ReaderKey = Annotated[KeyView, Depends(get_rate_limited_key)]
+AdminKey = Annotated[KeyView, Depends(require_admin)]
 
 
 def get_caller(key: ReaderKey) -> Caller:

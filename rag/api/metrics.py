@@ -15,10 +15,7 @@ import time
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from rag.db.models import Job
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +84,8 @@ class _StateCollector:
         yield size
         jobs = GaugeMetricFamily("rag_jobs", "Jobs in the jobs table by state.", labels=["state"])
         try:
-            with service.session_factory() as session:
-                rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
-                for status, count in rows:
-                    jobs.add_metric([status], count)
+            for status, count in service.jobs.count_by_status().items():
+                jobs.add_metric([status], count)
         except Exception as exc:  # a scrape must not fail because SQL is briefly away
             log.warning("metrics: jobs not counted (%s)", type(exc).__name__)
         yield jobs

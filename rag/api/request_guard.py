@@ -26,7 +26,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.api.errors import error_body
 from rag.api.generation_gate import GenerationBusy
-from rag.keys import find_key
 
 MB = 1024 * 1024
 # Room for a multipart upload's boundaries and form fields beside the file itself.
@@ -109,17 +108,12 @@ async def _authentication_refusal(service, headers: Headers) -> str | None:
     """Why the request is refused before its body is read, or None to let the route decide."""
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        key = await run_in_threadpool(_find_key, service, token.strip())
+        key = await run_in_threadpool(service.keys.find, token.strip())
         return None if key is not None else "invalid or revoked API key"
     proxy_header = service.settings.api.trusted_user_header
     if proxy_header and headers.get(proxy_header, "").strip():
         return None  # the proxy's user: the route signs them in
     return "missing API key: send 'Authorization: Bearer <key>'"
-
-
-def _find_key(service, secret: str):
-    with service.session_factory() as session:
-        return find_key(session, secret)
 
 
 async def _refuse(

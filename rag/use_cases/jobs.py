@@ -1,12 +1,14 @@
-"""Jobs: list, read (with the failed files' raw paths for admins who ask), cancel."""
+"""Jobs: list, read (with the failed files' raw paths for admins who ask), count, cancel."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from rag import jobs
+from rag.db.models import Job
 from rag.db.session import transaction
 from rag.privacy.path_vault import PathVault, with_raw_paths
 
@@ -28,6 +30,12 @@ class Jobs:
             if reveal_paths:
                 job["errors"] = with_raw_paths(session, self._vault, job["errors"])
             return job
+
+    def count_by_status(self) -> dict[str, int]:
+        """How many jobs are in each state (those with none left out)."""
+        with self._sessions() as session:
+            rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
+            return {status: count for status, count in rows}
 
     def cancel(self, job_id: int) -> dict[str, Any]:
         """A queued job is cancelled at once; a running one stops after its current file."""

@@ -78,6 +78,14 @@ class Sources:
             job = jobs.enqueue(session, "scan", source_id=row.id) if scan else None
             return _view(session, row), jobs.job_as_dict(job) if job else None
 
+    def for_folder(self, path: Path | str, *, groups: list[str]) -> SourceView:
+        """The source of this folder (SourceError when it may not be one), registered with
+        `groups` when it is not one yet (`rag ingest`: no scan job, it indexes at once)."""
+        folder = validate_folder(path, self._allowed_roots)
+        with transaction(self._sessions) as session:
+            row = session.scalar(select(Source).where(Source.path == str(folder)))
+            return _view(session, row or add_source(session, folder, groups=groups))
+
     def change(
         self, source: int | str, *, status: str | None = None, scan_interval_s: Any = _UNSET
     ) -> SourceView:

@@ -19,24 +19,13 @@ from rag.api.deps import GateDep, ServiceDep
 from rag.api.errors import GENERATION_RESPONSES
 from rag.api.routers.web import ChatKey
 from rag.api.sse import answer_events
-from rag.conversations import ConversationNotFound, ConversationStore, OriginalsCipher
-from rag.privacy.secret import load_or_create_secret
+from rag.conversations import ConversationNotFound, ConversationStore
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
 
-def get_store(request: Request, service: ServiceDep) -> ConversationStore:
-    store = getattr(request.app.state, "conversation_store", None)
-    if store is None:
-        settings = service.settings
-        secret = load_or_create_secret(settings.anonymize.secret_key, settings.data_dir)
-        store = ConversationStore(
-            service.session_factory,
-            OriginalsCipher(secret),
-            max_restored=settings.anonymize.max_restored_values,
-        )
-        request.app.state.conversation_store = store
-    return store
+def get_store(service: ServiceDep) -> ConversationStore:
+    return service.conversations
 
 
 StoreDep = Annotated[ConversationStore, Depends(get_store)]

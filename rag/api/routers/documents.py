@@ -3,10 +3,6 @@ files, uploads into the managed uploads source, and removal."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import uuid
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import (
@@ -23,19 +19,21 @@ from fastapi import (
 from fastapi.responses import FileResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from rag import jobs
-from rag.access import SYSTEM, Caller, document_visible
+from rag.access import Caller
 from rag.api.deps import AdminKey, ReaderKey, ServiceDep, get_api_key, get_rate_limited_key
 from rag.api.originals import TICKET_TTL_S, TicketSigner, check_allowed, delivery
 from rag.api.routers.jobs import JobOut
 from rag.api.routers.web import ChatKey
-from rag.db.models import ApiKey, Document, Source
-from rag.db.session import transaction
-from rag.privacy.secret import load_or_create_secret
-from rag.private_files import FILE_MODE, private_folder
 from rag.service import RagService
+from rag.use_cases.documents import (
+    DocumentNotFound,
+    DocumentView,
+    FolderDocument,
+    OriginalUnavailable,
+    UnsupportedUpload,
+    UploadTooLarge,
+)
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rag_…`")
@@ -70,7 +68,7 @@ class UploadAccepted(BaseModel):
     job: JobOut
 
 
-def _out(doc: Document) -> DocumentOut:
+def _out(doc: DocumentView) -> DocumentOut:
     return DocumentOut(
         id=doc.id,
         source_id=doc.source_id,
@@ -81,7 +79,7 @@ def _out(doc: Document) -> DocumentOut:
         pages=doc.pages,
         chunk_count=doc.chunk_count,
         groups=doc.groups,
-        pii_counts=doc.pii_counts or {},
+        pii_counts=doc.pii_counts,
         error=doc.error,
     )
 
@@ -89,9 +87,7 @@ def _out(doc: Document) -> DocumentOut:
 def get_ticket_signer(request: Request, service: RagService) -> TicketSigner:
     signer = getattr(request.app.state, "ticket_signer", None)
     if signer is None:
-        settings = service.settings
-        secret = load_or_create_secret(settings.anonymize.secret_key, settings.data_dir)
-        signer = TicketSigner(secret)
+        signer = TicketSigner(service.secret())
         request.app.state.ticket_signer = signer
     return signer
 
@@ -109,9 +105,8 @@ def file_caller(
         key = get_api_key(service, credentials)
     else:
         key_id = get_ticket_signer(request, service).verify(ticket, document_id)
-        with service.session_factory() as session:
-            key = session.get(ApiKey, key_id)
-        if key is None or key.revoked:
+        key = service.keys.active(key_id)
+        if key is None:
             raise HTTPException(401, "the key this file link was made for is revoked")
     return Caller.from_key(get_rate_limited_key(request, key))
 
@@ -119,14 +114,8 @@ def file_caller(
 FileCaller = Annotated[Caller, Depends(file_caller)]
 
 
-def _visible(session, document_id: int, caller: Caller) -> Document:
-    """The document, or 404 whether it is missing or hidden: a caller cannot tell which."""
-    doc = session.scalar(
-        select(Document).where(Document.id == document_id, document_visible(caller))
-    )
-    if doc is None or doc.status == "deleted":
-        raise HTTPException(404, f"no document with id {document_id}")
-    return doc
+def _not_found(exc: LookupError) -> HTTPException:
+    return HTTPException(404, str(exc))
 
 
 @router.get("", response_model=list[DocumentOut], summary="Documents the caller may see")
@@ -138,25 +127,22 @@ def list_documents(
     limit: int = 1000,
     offset: int = 0,
 ) -> list[DocumentOut]:
-    query = (
-        select(Document)
-        .where(document_visible(Caller.from_key(key)), Document.status != "deleted")
-        .order_by(Document.id)
-        .limit(max(1, min(limit, 10_000)))
-        .offset(max(0, offset))
+    documents = service.documents.list(
+        Caller.from_key(key),
+        source_id=source_id,
+        status=status_filter,
+        limit=max(1, min(limit, 10_000)),
+        offset=max(0, offset),
     )
-    if source_id is not None:
-        query = query.where(Document.source_id == source_id)
-    if status_filter:
-        query = query.where(Document.status == status_filter)
-    with service.session_factory() as session:
-        return [_out(doc) for doc in session.scalars(query)]
+    return [_out(doc) for doc in documents]
 
 
 @router.get("/{document_id}", response_model=DocumentOut, summary="One document")
 def get_document(document_id: int, service: ServiceDep, key: ReaderKey) -> DocumentOut:
-    with service.session_factory() as session:
-        return _out(_visible(session, document_id, Caller.from_key(key)))
+    try:
+        return _out(service.documents.get(document_id, Caller.from_key(key)))
+    except DocumentNotFound as exc:
+        raise _not_found(exc) from exc
 
 
 @router.get(
@@ -168,20 +154,17 @@ def get_file(document_id: int, service: ServiceDep, caller: FileCaller) -> FileR
     """With a key, or with the ticket of a file link. Who may download is `api.originals`;
     only inert types are shown inline, anything else is an attachment (docs/security.md)."""
     check_allowed(service.settings.api.originals, caller)
-    with service.session_factory() as session:
-        doc = _visible(session, document_id, caller)
-        root = Path(session.get(Source, doc.source_id).path).resolve()
-    raw = service.path_vault.open(doc.path_encrypted)
-    path = (root / (raw or "")).resolve()
-    if raw is None or not path.is_relative_to(root) or not path.is_file():
-        raise HTTPException(404, "the original file is not available any more")
-    how = delivery(doc.format)
+    try:
+        original = service.documents.original_file(document_id, caller)
+    except (DocumentNotFound, OriginalUnavailable) as exc:
+        raise _not_found(exc) from exc
+    how = delivery(original.format)
     return FileResponse(
-        path,
+        original.path,
         media_type=how.media_type,
         headers=how.headers,
         content_disposition_type=how.disposition,
-        filename=Path(doc.path).name,  # anonymized: the raw name may be a person's
+        filename=original.name,
     )
 
 
@@ -193,8 +176,10 @@ def get_file(document_id: int, service: ServiceDep, caller: FileCaller) -> FileR
 def file_link(document_id: int, request: Request, service: ServiceDep, key: ChatKey) -> FileLink:
     caller = Caller.from_key(key)
     check_allowed(service.settings.api.originals, caller)
-    with service.session_factory() as session:
-        doc = _visible(session, document_id, caller)
+    try:
+        doc = service.documents.get(document_id, caller)
+    except DocumentNotFound as exc:
+        raise _not_found(exc) from exc
     ticket = get_ticket_signer(request, service).issue(key.id, document_id)
     return FileLink(
         url=f"/v1/documents/{document_id}/file?ticket={ticket}",
@@ -207,10 +192,10 @@ def file_link(document_id: int, request: Request, service: ServiceDep, key: Chat
 def set_groups(
     document_id: int, body: DocumentGroups, service: ServiceDep, _: AdminKey
 ) -> DocumentOut:
-    with transaction(service.session_factory) as session:
-        doc = _visible(session, document_id, SYSTEM)
-        doc.groups = sorted(set(body.groups))
-        return _out(doc)
+    try:
+        return _out(service.documents.set_groups(document_id, body.groups))
+    except DocumentNotFound as exc:
+        raise _not_found(exc) from exc
 
 
 @router.post(
@@ -225,62 +210,14 @@ def upload(
     file: UploadFile = File(description="PDF, Word, HTML, Markdown or text."),
     groups: str = Form(default="", description="Comma-separated access groups."),
 ) -> UploadAccepted:
-    from ingest.loaders import SUPPORTED_EXTENSIONS
-
-    name = Path(file.filename or "").name.strip()
-    suffix = Path(name).suffix.lower()
-    if not name or suffix not in SUPPORTED_EXTENSIONS:
-        raise HTTPException(
-            400,
-            f"unsupported file type '{suffix or name or '(no name)'}'; "
-            f"supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}",
-        )
-    # An upload over the per-file ingest limit would only fail later, in the worker.
-    limit_mb = min(service.settings.api.max_upload_mb, service.settings.ingest.max_file_mb)
-    relative = f"{uuid.uuid4().hex[:12]}/{name}"
-    target = service.settings.upload_dir / relative
-    private_folder(service.settings.upload_dir)
-    private_folder(target.parent)
+    group_list = [g.strip() for g in groups.split(",") if g.strip()]
     try:
-        _save(file, target, int(limit_mb * 1024 * 1024))
-    except _TooLarge as exc:
-        _remove_upload(service.settings.upload_dir, relative)
-        raise HTTPException(413, f"file is larger than the {limit_mb:g} MB upload limit") from exc
-    group_list = sorted({g.strip() for g in groups.split(",") if g.strip()})
-    # A scan that runs now leaves the file alone: in the uploads folder only a row made here,
-    # with the upload's groups, makes a file indexable (ingest.scan.plan_scan, adopt_new).
-    try:
-        return _commit_upload(service, relative, name, suffix, group_list)
-    except BaseException:
-        _remove_upload(service.settings.upload_dir, relative)
-        raise
-
-
-def _commit_upload(
-    service: RagService, relative: str, name: str, suffix: str, group_list: list[str]
-) -> UploadAccepted:
-    from ingest.sources import upload_source
-    from rag.privacy.path_names import anonymize_path
-
-    shown = anonymize_path(service.anonymizer, relative)
-
-    with transaction(service.session_factory) as session:
-        source = upload_source(session, service.settings.upload_dir)
-        doc = Document(
-            source_id=source.id,
-            path=shown,
-            path_hash=service.path_vault.digest(relative),
-            path_encrypted=service.path_vault.seal(relative),
-            sha256="",
-            format=suffix.lstrip("."),
-            title=Path(shown).name,
-            status="queued",
-            groups=group_list,
-        )
-        session.add(doc)
-        session.flush()
-        job = jobs.enqueue(session, "scan", source_id=source.id)
-        return UploadAccepted(document=_out(doc), job=JobOut(**jobs.job_as_dict(job)))
+        doc, job = service.documents.upload(file.filename or "", file.file, group_list)
+    except UnsupportedUpload as exc:
+        raise HTTPException(400, str(exc)) from exc
+    except UploadTooLarge as exc:
+        raise HTTPException(413, str(exc)) from exc
+    return UploadAccepted(document=_out(doc), job=JobOut(**job))
 
 
 @router.delete(
@@ -289,43 +226,9 @@ def _commit_upload(
     summary="Remove an uploaded document (folder documents: remove the file from its folder)",
 )
 def delete_document(document_id: int, service: ServiceDep, _: AdminKey) -> None:
-    with service.session_factory() as session:
-        doc = _visible(session, document_id, SYSTEM)
-        source = session.get(Source, doc.source_id)
-    if not source.managed:
-        raise HTTPException(
-            409,
-            f"document {document_id} comes from the folder of source '{source.name}': remove "
-            "the file there (the next scan drops it) or remove the source",
-        )
-    service.pipeline.remove_document(document_id)
-    raw = service.path_vault.open(doc.path_encrypted)
-    if raw:
-        _remove_upload(Path(source.path), raw)
-
-
-def _remove_upload(upload_dir: Path, relative: str) -> None:
-    """The uploaded file and its own folder, never the uploads folder or anything outside it."""
-    root = upload_dir.resolve()
-    uploaded = root / relative
-    if not uploaded.resolve().is_relative_to(root) or uploaded.resolve() == root:
-        return
-    uploaded.unlink(missing_ok=True)
-    folder = uploaded.parent
-    if folder.resolve() != root and folder.resolve().is_relative_to(root):
-        with contextlib.suppress(OSError):
-            folder.rmdir()  # only when empty
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _save(upload: UploadFile, target: Path, limit_bytes: int) -> None:
-    written = 0
-    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as out:
-        while block := upload.file.read(1 << 20):
-            written += len(block)
-            if written > limit_bytes:
-                raise _TooLarge
-            out.write(block)
+    try:
+        service.documents.delete(document_id)
+    except DocumentNotFound as exc:
+        raise _not_found(exc) from exc
+    except FolderDocument as exc:
+        raise HTTPException(409, str(exc)) from exc

@@ -18,6 +18,5 @@ def readyz(service: ServiceDep) -> dict:
     """Models and index are loaded (the app only starts serving once they are), and the index
     has replayed the change log up to now. No counts here: this route needs no key, and the
     size of the corpus is the admin's business (GET /metrics)."""
-    with service.session_factory() as session:
-        service.index.catch_up(session)
+    service.catch_up_index()
     return {"status": "ready"}

@@ -9,22 +9,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
 
 from rag.api.deps import AdminCallerDep, ServiceDep
 from rag.api.errors import ERROR_RESPONSES, ErrorOut
-from rag.db.models import ApiKey
-from rag.db.session import transaction
 from rag.keys import (
     MAX_GROUP_CHARS,
     MAX_NAME_CHARS,
     DuplicateKeyName,
     KeyNotFound,
     KeyRequestError,
-    create_key,
-    list_keys,
-    revoke_key_by_id,
 )
+from rag.use_cases.keys import KeyView
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 # Ids are 32-bit integers in SQL: a larger one is a 422, not a database error.
@@ -61,7 +56,7 @@ class KeyCreated(KeyOut):
     key: str = Field(description="The key itself. Shown this once; only its hash is kept.")
 
 
-def _out(record: ApiKey) -> KeyOut:
+def _out(record: KeyView) -> KeyOut:
     return KeyOut(
         id=record.id,
         name=record.name,
@@ -76,8 +71,7 @@ def _out(record: ApiKey) -> KeyOut:
 @router.get("", response_model=list[KeyOut], summary="List keys", responses=ERROR_RESPONSES)
 def list_api_keys(service: ServiceDep, _admin: AdminCallerDep) -> list[KeyOut]:
     """Every key, revoked ones too, oldest first. Never the keys themselves."""
-    with service.session_factory() as session:
-        return [_out(record) for record in list_keys(session)]
+    return [_out(record) for record in service.keys.list()]
 
 
 @router.post(
@@ -90,16 +84,12 @@ def list_api_keys(service: ServiceDep, _admin: AdminCallerDep) -> list[KeyOut]:
 def create_api_key(body: KeyCreate, service: ServiceDep, _admin: AdminCallerDep) -> KeyCreated:
     """Make a key with a role and access groups; the response holds the key, once."""
     try:
-        with transaction(service.session_factory) as session:
-            new = create_key(session, body.name, body.role, body.groups)
-            out = KeyCreated(**_out(new.record).model_dump(), key=new.secret)
-    except DuplicateKeyName as exc:
+        record, secret = service.keys.create(body.name, body.role, body.groups)
+    except DuplicateKeyName as exc:  # a concurrent request's too
         raise HTTPException(409, str(exc)) from exc
-    except IntegrityError as exc:  # the same name made by a concurrent request
-        raise HTTPException(409, f"a key named '{body.name.strip()}' exists already") from exc
     except KeyRequestError as exc:
         raise HTTPException(422, str(exc)) from exc
-    return out
+    return KeyCreated(**_out(record).model_dump(), key=secret)
 
 
 @router.delete(
@@ -111,8 +101,6 @@ def create_api_key(body: KeyCreate, service: ServiceDep, _admin: AdminCallerDep)
 def revoke_api_key(key_id: KeyId, service: ServiceDep, _admin: AdminCallerDep) -> KeyOut:
     """Revoke a key: requests with it get 401 from then on. The record stays, marked revoked."""
     try:
-        with transaction(service.session_factory) as session:
-            out = _out(revoke_key_by_id(session, key_id))
+        return _out(service.keys.revoke(key_id))
     except KeyNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
-    return out

@@ -11,25 +11,17 @@ service's secret, so SQL holds no user name.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from rag.api.deps import ServiceDep, get_api_key, get_rate_limited_key
 from rag.api.trusted_proxy import from_trusted_proxy
-from rag.db.models import ApiKey
-from rag.db.session import transaction
-from rag.keys import hash_key
-from rag.privacy.secret import load_or_create_secret
 from rag.service import RagService
+from rag.use_cases.keys import PROXY_KEY_PREFIX, KeyView, ProxySignInBusy, ProxySignInRefused
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 # Only these files are served: a name from the URL never reaches the file system. The scripts
@@ -55,7 +47,6 @@ SECURITY_HEADERS = {
     # A redeploy changes the files; the browser revalidates instead of keeping a stale page.
     "Cache-Control": "no-cache",
 }
-PROXY_KEY_PREFIX = "proxy:"
 
 router = APIRouter(tags=["chat page"])
 _bearer = HTTPBearer(auto_error=False)
@@ -96,41 +87,21 @@ def proxy_user(request: Request, service: RagService) -> str | None:
     return request.headers[header].strip() or None
 
 
-def proxy_user_key(service: RagService, user: str) -> ApiKey:
-    """The user's own key row, kept in step with the role and groups of the configured key."""
-    template_name = service.settings.api.trusted_user_key
-    secret = load_or_create_secret(service.settings.anonymize.secret_key, service.settings.data_dir)
-    name = PROXY_KEY_PREFIX + hmac.new(secret, user.encode(), hashlib.sha256).hexdigest()[:32]
-    for _ in range(2):  # a second try when a parallel first request made the row meanwhile
-        try:
-            with transaction(service.session_factory) as session:
-                template = session.scalar(select(ApiKey).where(ApiKey.name == template_name))
-                if template is None or template.revoked:
-                    raise HTTPException(
-                        401,
-                        f"sign-in through the proxy is off: the API key '{template_name}' "
-                        "that proxy users act as is missing or revoked",
-                    )
-                row = session.scalar(select(ApiKey).where(ApiKey.name == name))
-                if row is None:
-                    # A random hash: no secret exists for this row, so it cannot be used as a key.
-                    row = ApiKey(name=name, prefix="proxy", key_hash=hash_key(secrets.token_hex()))
-                    session.add(row)
-                if row.revoked:
-                    raise HTTPException(401, "this user's access has been revoked")
-                row.role, row.groups = template.role, list(template.groups)
-                session.flush()
-                return row
-        except IntegrityError:
-            continue
-    raise HTTPException(503, "could not sign in through the proxy; try again")
+def proxy_user_key(service: RagService, user: str) -> KeyView:
+    """The user's own key, kept in step with the role and groups of the configured key."""
+    try:
+        return service.keys.sign_in_by_proxy(user, service.settings.api.trusted_user_key)
+    except ProxySignInRefused as exc:
+        raise HTTPException(401, str(exc)) from exc
+    except ProxySignInBusy as exc:
+        raise HTTPException(503, str(exc)) from exc
 
 
 def chat_key(
     request: Request,
     service: ServiceDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> ApiKey:
+) -> KeyView:
     """A Bearer key when one is sent; otherwise the proxy's user, when trusted. Either counts
     against its key's rate limit."""
     user = proxy_user(request, service)  # first: a header from elsewhere is refused
@@ -141,7 +112,7 @@ def chat_key(
     return get_rate_limited_key(request, key)
 
 
-ChatKey = Annotated[ApiKey, Depends(chat_key)]
+ChatKey = Annotated[KeyView, Depends(chat_key)]
 
 
 @router.get("/v1/me", tags=["chat page"])

@@ -39,7 +39,7 @@ def env(service):
     with TestClient(create_app(service.settings, service, run_worker=False)) as client:
         client.headers["Authorization"] = f"Bearer {reader.secret}"
         conversation_id = client.post("/v1/conversations").json()["id"]
-        store = client.app.state.conversation_store
+        store = service.conversations
         with service.session_factory() as session:
             docs = {d.path: d.id for d in session.scalars(select(Document))}
             key_id = session.scalar(select(ApiKey.id).where(ApiKey.name == "reader"))

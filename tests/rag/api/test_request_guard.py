@@ -13,8 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-import rag.api.deps as deps
-import rag.api.request_guard as request_guard
+import rag.use_cases.keys as keys_module
 from rag.api.generation_gate import GenerationGate
 
 CHUNK = 1024 * 1024
@@ -166,8 +165,7 @@ def test_a_full_generation_queue_refuses_before_any_work(make_api, monkeypatch, 
         gate = env.app.state.generation_gate = GenerationGate(1, 0, 60)
         ticket = gate.admit()  # the one place is taken
         service = env.service
-        monkeypatch.setattr(deps, "find_key", counting("find_key", deps.find_key))
-        monkeypatch.setattr(request_guard, "find_key", counting("find_key", request_guard.find_key))
+        monkeypatch.setattr(keys_module, "find_key", counting("find_key", keys_module.find_key))
         monkeypatch.setattr(
             service.anonymizer, "anonymize", counting("anonymize", service.anonymizer.anonymize)
         )

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-import rag.api.routers.documents as documents_module
+import rag.use_cases.documents as documents_module
 from rag.api.main import create_app
 from rag.db.models import Document, Source
 from rag.db.session import transaction
