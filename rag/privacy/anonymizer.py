@@ -169,11 +169,20 @@ class Anonymizer:
                         continue
                     if self.settings.common_word_filter and only_everyday_words(value):
                         continue
+                    if _every_word_has_a_digit(value):
+                        continue  # "fec282e1d82e": spaCy's guess, never a name
                 found.append(Span(start + offset, end + offset, r.entity_type, r.score))
         if self._allow is not None:
             allowed = [(m.start(), m.end()) for m in self._allow.finditer(text)]
             found = [s for s in found if all(s.end <= a or s.start >= b for a, b in allowed)]
         return _resolve_overlaps(found)
+
+
+def _every_word_has_a_digit(value: str) -> bool:
+    """Ids, hashes and codes: no word of a name carries a digit ("Priya Raman 2" keeps its
+    names, so it stays a PERSON)."""
+    words = value.split()
+    return bool(words) and all(any(c.isdigit() for c in word) for word in words)
 
 
 def _windows(text: str, size: int = WINDOW_CHARS, overlap: int = WINDOW_OVERLAP):

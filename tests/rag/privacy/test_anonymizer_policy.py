@@ -270,3 +270,19 @@ def test_the_settings_model_holds_the_policy_that_default_yaml_documents(monkeyp
     """Configs that leave anonymize out get the same policy as default.yaml."""
     documented = _policy_for(REPO_ROOT / "configs" / "default.yaml", monkeypatch)
     assert AnonymizeSettings() == documented
+
+
+# Random upload folder names spaCy's small model took for people (6 of 300 in one run).
+HEX_NAMES = ["fec282e1d82e", "a89639cb650e", "da0697bbf9ae", "c5628561ef32", "d6836a9d5614"]
+
+
+@pytest.mark.parametrize("value", HEX_NAMES)
+def test_a_token_of_hex_digits_is_not_a_person(anonymizer, value):
+    # A folder name is anonymized alone (rag/privacy/path_names.py), as here.
+    assert [s.entity_type for s in anonymizer.find(value)] == []
+
+
+def test_a_name_beside_a_number_is_still_a_person(anonymizer):
+    found = anonymizer.find("The review of Priya Raman 2 is due.")
+    assert any(s.entity_type == "PERSON" for s in found)
+    assert "Priya Raman" not in anonymizer.anonymize("The review of Priya Raman 2 is due.").text
