@@ -13,6 +13,7 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page
+from .titles import choose_title
 
 _P, _TBL, _TR, _TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
 _T, _TAB, _BR, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
@@ -27,7 +28,6 @@ _PPR, _PAGE_BREAK_BEFORE, _TYPE, _VAL = (
 # (An XML namespace name, not an address anything is fetched from.)
 _MC_NAMESPACE = "http" + "://schemas.openxmlformats.org/markup-compatibility/2006"
 _MC_FALLBACK = f"{{{_MC_NAMESPACE}}}Fallback"
-MAX_TITLE_CHARS = 200
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -86,10 +86,9 @@ class DocxLoader:
                 pages.append(Page(number=number, text=text, heading=heading))
         if not pages:
             raise LoaderError("document has no text")
-        title = " ".join((document.core_properties.title or "").split())
         first_heading = next((page.heading for page in pages if page.heading), None)
-        title = (title or first_heading or "")[:MAX_TITLE_CHARS].strip()
-        return LoadedDocument(title=title or path.stem, pages=pages)
+        title = choose_title(document.core_properties.title, [first_heading], path.stem)
+        return LoadedDocument(title=title, pages=pages)
 
 
 def _check_unpacked_size(data: bytes, max_mb: float) -> None:

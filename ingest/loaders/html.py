@@ -10,8 +10,8 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 
 from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page, is_binary
+from .titles import choose_title
 
-MAX_TITLE_CHARS = 200
 _DROPPED = frozenset(
     {"script", "style", "noscript", "nav", "footer", "header", "template", "head", "title"}
 )
@@ -66,14 +66,14 @@ class HtmlLoader:
             raise LoaderError("not an HTML file: contains binary data")
         soup = BeautifulSoup(decode_html(data), "html.parser")
         _check_depth(soup, limits.max_html_depth)
-        title = _title(soup)
+        title = choose_title(_text_of(soup.find("title")), [_text_of(soup.find("h1"))], path.stem)
         pages = [
             Page(number=number, text=text, heading=heading)
             for number, (heading, text) in enumerate(_sections(soup), start=1)
         ]
         if not pages:
             raise LoaderError("document has no text")
-        return LoadedDocument(title=title or path.stem, pages=pages)
+        return LoadedDocument(title=title, pages=pages)
 
 
 def _check_depth(soup: BeautifulSoup, max_depth: int) -> None:
@@ -89,13 +89,8 @@ def _check_depth(soup: BeautifulSoup, max_depth: int) -> None:
         stack.extend((child, depth + 1) for child in node.contents if isinstance(child, Tag))
 
 
-def _title(soup: BeautifulSoup) -> str | None:
-    for tag in (soup.find("title"), soup.find("h1")):
-        if tag is not None:
-            text = " ".join(tag.get_text(" ").split())[:MAX_TITLE_CHARS].strip()
-            if text:
-                return text
-    return None
+def _text_of(tag: Tag | None) -> str | None:
+    return None if tag is None else tag.get_text(" ")
 
 
 def _sections(soup: BeautifulSoup) -> list[tuple[str | None, str]]:
