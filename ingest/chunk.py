@@ -13,6 +13,8 @@ from ingest.loaders.base import Page
 
 PAGE_SEPARATOR = "\n\n"
 SENTENCE_ENDS = (".", "?", "!", ":", ";")
+CONTEXT_SEPARATOR = " · "
+_MAX_HEADING_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,22 @@ class TextChunk:
     page_start: int
     page_end: int
     token_count: int
+    heading: str | None = None  # the section heading of the page the chunk starts on
+
+
+def chunk_context(title: str, chunk: TextChunk) -> str:
+    """The short header a chunk is embedded and full-text indexed with (never shown as its
+    text): document title, section heading, page. A figure in a table row is then found with
+    the company and section it belongs to."""
+    pages = (
+        f"page {chunk.page_start}"
+        if chunk.page_start == chunk.page_end
+        else f"pages {chunk.page_start}-{chunk.page_end}"
+    )
+    title = " ".join(title.split())
+    heading = " ".join((chunk.heading or "").split())[:_MAX_HEADING_CHARS].strip()
+    parts = [title, heading if heading.casefold() != title.casefold() else "", pages]
+    return CONTEXT_SEPARATOR.join(part for part in parts if part)
 
 
 @dataclass(frozen=True)
@@ -43,6 +61,7 @@ def chunk_pages(
     if overlap_tokens >= chunk_tokens:
         raise ValueError("overlap_tokens must be smaller than chunk_tokens")
     chunks: list[TextChunk] = []
+    headings = {page.number: page.heading for page in pages}
     encoded = [(page, _offsets(page, tokenizer)) for page in pages if page.text.strip()]
     for group in _page_groups(encoded, min_tokens):
         text, tokens = _join(group)
@@ -55,6 +74,7 @@ def chunk_pages(
                     page_start=first.page,
                     page_end=last.page,
                     token_count=piece_end - piece_start,
+                    heading=headings.get(first.page),
                 )
             )
     return chunks

@@ -74,7 +74,10 @@ def _prepare(path: Path, data: bytes | None, anonymizer, config: WorkerConfig, c
             for page in loaded.pages:
                 result = anonymizer.anonymize(page.text)
                 counts.update(result.counts)
-                pages.append(Page(page.number, result.text, page.heading))
+                # The heading travels into each chunk's stored header: anonymized too (its
+                # values are counted once, in the page text that holds it).
+                heading = anonymizer.anonymize(page.heading).text if page.heading else None
+                pages.append(Page(page.number, result.text, heading))
             title = anonymizer.anonymize(loaded.title).text
             del loaded
     except MemoryError:

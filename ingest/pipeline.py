@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.chunk import TextChunk, chunk_pages
+from ingest.chunk import TextChunk, chunk_context, chunk_pages
 from ingest.contained import FileChanged, NotARegularFile, OutsideRoot, read_inside
 from ingest.file_workers import FileLimits, FileWorkerPool, WorkerConfig, shared_pool
 from ingest.loaders import LoaderError, UnsupportedFormat
@@ -43,6 +43,7 @@ class _Prepared:
     title: str
     pages: int
     chunks: list[TextChunk]
+    contexts: list[str]  # each chunk's header (ingest/chunk.py: chunk_context)
     vectors: object
     pii_counts: Counter
 
@@ -277,8 +278,14 @@ class IngestPipeline:
             self.settings.chunking.chunk_tokens,
             self.settings.chunking.overlap_tokens,
         )
-        vectors = self.embedder.embed([passage_text(text.title, chunk.text) for chunk in chunks])
-        return _Prepared(text.title, len(text.pages), chunks, vectors, text.pii_counts)
+        contexts = [chunk_context(text.title, chunk) for chunk in chunks]
+        vectors = self.embedder.embed(
+            [
+                passage_text(context, chunk.text)
+                for chunk, context in zip(chunks, contexts, strict=True)
+            ]
+        )
+        return _Prepared(text.title, len(text.pages), chunks, contexts, vectors, text.pii_counts)
 
     def _record(
         self,
@@ -341,10 +348,13 @@ def _add_chunks(session: Session, document_id: int, prepared: _Prepared) -> None
             page_start=chunk.page_start,
             page_end=chunk.page_end,
             text=chunk.text,
+            context=context,
             token_count=chunk.token_count,
             embedding=vector.tobytes(),
         )
-        for chunk, vector in zip(prepared.chunks, prepared.vectors, strict=True)
+        for chunk, context, vector in zip(
+            prepared.chunks, prepared.contexts, prepared.vectors, strict=True
+        )
     ]
     session.add_all(rows)
     session.flush()

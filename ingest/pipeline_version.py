@@ -21,8 +21,11 @@ from rag.config import Settings
 from rag.privacy.anonymizer import Anonymizer
 
 # Bump when the pipeline's code changes what it stores for the same file and settings.
-# 1: pipeline versions recorded; 64-bit pseudonyms.
-PIPELINE_CODE_VERSION = 1
+# 1: pipeline versions recorded; 64-bit pseudonyms. 2: titles that mean something (a filing
+# number or file name in the metadata is replaced: ingest/loaders/titles.py). 3: each chunk's
+# context header (chunks.context, embedded and full-text indexed). 4: DOCX and HTML table rows
+# name their columns (ingest/loaders/tables.py).
+PIPELINE_CODE_VERSION = 4
 # Settings that do not change what is stored (the key is in the facts as its id).
 _NOT_STORED = {"secret_key", "max_restored_values"}
 _WORD_LISTS = Path(__file__).parent / "recognizers" / "lists"

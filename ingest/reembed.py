@@ -36,10 +36,11 @@ _DESCRIPTIVE_SUFFIXES = (".json", ".txt", ".model")
 _MAX_DESCRIPTIVE_BYTES = 20_000_000
 
 
-def passage_text(title: str, chunk_text: str) -> str:
-    """What a chunk is embedded from: its document's title travels with it (as the ingest
-    pipeline does), so a chunk knows what it is part of."""
-    return f"{title}\n{chunk_text}"
+def passage_text(header: str, chunk_text: str) -> str:
+    """What a chunk is embedded from: its context header (title, section, page; the document's
+    title alone for chunks stored before headers) travels with it, as the ingest pipeline does,
+    so a chunk knows what it is part of."""
+    return f"{header}\n{chunk_text}"
 
 
 def embedding_fingerprint(settings: EmbeddingSettings, embedder: Embedder) -> str:
@@ -172,7 +173,7 @@ def reembed_all(
             return ReembedReport(done=done, total=total, finished=False)
         with session_factory() as session:
             batch = session.execute(
-                select(Chunk.id, Chunk.text, Document.title)
+                select(Chunk.id, Chunk.text, Chunk.context, Document.title)
                 .join(Document, Document.id == Chunk.document_id)
                 .where(Chunk.id > after_id)
                 .order_by(Chunk.id)
@@ -180,7 +181,9 @@ def reembed_all(
             ).all()
         if not batch:
             break
-        vectors = embedder.embed([passage_text(title or "", text) for _, text, title in batch])
+        vectors = embedder.embed(
+            [passage_text(context or title or "", text) for _, text, context, title in batch]
+        )
         after_id = int(batch[-1].id)
         _write_batch(
             session_factory, [int(row.id) for row in batch], vectors, fingerprint, after_id

@@ -13,10 +13,18 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page
+from .tables import Cell, span, table_lines
+from .titles import choose_title
 
 _P, _TBL, _TR, _TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
 _T, _TAB, _BR, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
 _RENDERED_BREAK, _NB_HYPHEN = qn("w:lastRenderedPageBreak"), qn("w:noBreakHyphen")
+_TCPR, _TRPR, _GRID_SPAN, _TBL_HEADER = (
+    qn("w:tcPr"),
+    qn("w:trPr"),
+    qn("w:gridSpan"),
+    qn("w:tblHeader"),
+)
 _PPR, _PAGE_BREAK_BEFORE, _TYPE, _VAL = (
     qn("w:pPr"),
     qn("w:pageBreakBefore"),
@@ -27,7 +35,6 @@ _PPR, _PAGE_BREAK_BEFORE, _TYPE, _VAL = (
 # (An XML namespace name, not an address anything is fetched from.)
 _MC_NAMESPACE = "http" + "://schemas.openxmlformats.org/markup-compatibility/2006"
 _MC_FALLBACK = f"{{{_MC_NAMESPACE}}}Fallback"
-MAX_TITLE_CHARS = 200
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -86,10 +93,9 @@ class DocxLoader:
                 pages.append(Page(number=number, text=text, heading=heading))
         if not pages:
             raise LoaderError("document has no text")
-        title = " ".join((document.core_properties.title or "").split())
         first_heading = next((page.heading for page in pages if page.heading), None)
-        title = (title or first_heading or "")[:MAX_TITLE_CHARS].strip()
-        return LoadedDocument(title=title or path.stem, pages=pages)
+        title = choose_title(document.core_properties.title, [first_heading], path.stem)
+        return LoadedDocument(title=title, pages=pages)
 
 
 def _check_unpacked_size(data: bytes, max_mb: float) -> None:
@@ -122,13 +128,53 @@ def _walk_blocks(
 
 
 def _walk_table(table: etree._Element, builder: _PageBuilder, styles: dict[str, str]) -> None:
+    """Each row one line that names its columns (ingest/loaders/tables.py). A page break
+    inside a row starts the new page before that row's line."""
+    rows: list[list[Cell]] = []
+    breaks: list[int] = []
+    marked_header_rows, leading = 0, True
     for row in (child for child in table if child.tag == _TR):
-        cells = [cell for cell in row if cell.tag == _TC]
-        for index, cell in enumerate(cells):
-            if index:
-                builder.text(" | ")
-            _walk_blocks(cell, builder, styles, paragraph_end=" ")
-        builder.text("\n")
+        cells, row_breaks = [], 0
+        for cell in (child for child in row if child.tag == _TC):
+            text, cell_breaks = _cell_text(cell, builder, styles)
+            row_breaks = max(row_breaks, cell_breaks)
+            cells.append((text, span(_cell_property(cell, _GRID_SPAN))))
+        leading = leading and _row_property(row, _TBL_HEADER)
+        marked_header_rows += leading
+        rows.append(cells)
+        breaks.append(row_breaks)
+    for line, row_breaks in zip(table_lines(rows, marked_header_rows), breaks, strict=True):
+        for _ in range(row_breaks):
+            builder.rendered_break()
+        if line:
+            builder.text(f"{line}\n")
+
+
+def _cell_text(
+    cell: etree._Element, builder: _PageBuilder, styles: dict[str, str]
+) -> tuple[str, int]:
+    """A cell's text on one line, and how many page breaks it holds; a heading in it still
+    names the page."""
+    inner = _PageBuilder()
+    _walk_blocks(cell, inner, styles, paragraph_end=" ")
+    for _, heading in inner.pages:
+        if heading:
+            builder.heading(heading)
+    text = " ".join("".join(part for parts, _ in inner.pages for part in parts).split())
+    return text, len(inner.pages) - 1
+
+
+def _cell_property(cell: etree._Element, name: str) -> str | None:
+    properties = cell.find(_TCPR)
+    found = properties.find(name) if properties is not None else None
+    return found.get(_VAL) if found is not None else None
+
+
+def _row_property(row: etree._Element, name: str) -> bool:
+    """Whether the row's properties hold `name`, not switched off (w:val="0"/"false")."""
+    properties = row.find(_TRPR)
+    found = properties.find(name) if properties is not None else None
+    return found is not None and found.get(_VAL, "true") not in ("0", "false", "off")
 
 
 def _walk_paragraph(

@@ -10,8 +10,9 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 
 from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page, is_binary
+from .tables import Cell, span, table_lines
+from .titles import choose_title
 
-MAX_TITLE_CHARS = 200
 _DROPPED = frozenset(
     {"script", "style", "noscript", "nav", "footer", "header", "template", "head", "title"}
 )
@@ -66,14 +67,14 @@ class HtmlLoader:
             raise LoaderError("not an HTML file: contains binary data")
         soup = BeautifulSoup(decode_html(data), "html.parser")
         _check_depth(soup, limits.max_html_depth)
-        title = _title(soup)
+        title = choose_title(_text_of(soup.find("title")), [_text_of(soup.find("h1"))], path.stem)
         pages = [
             Page(number=number, text=text, heading=heading)
             for number, (heading, text) in enumerate(_sections(soup), start=1)
         ]
         if not pages:
             raise LoaderError("document has no text")
-        return LoadedDocument(title=title or path.stem, pages=pages)
+        return LoadedDocument(title=title, pages=pages)
 
 
 def _check_depth(soup: BeautifulSoup, max_depth: int) -> None:
@@ -89,13 +90,8 @@ def _check_depth(soup: BeautifulSoup, max_depth: int) -> None:
         stack.extend((child, depth + 1) for child in node.contents if isinstance(child, Tag))
 
 
-def _title(soup: BeautifulSoup) -> str | None:
-    for tag in (soup.find("title"), soup.find("h1")):
-        if tag is not None:
-            text = " ".join(tag.get_text(" ").split())[:MAX_TITLE_CHARS].strip()
-            if text:
-                return text
-    return None
+def _text_of(tag: Tag | None) -> str | None:
+    return None if tag is None else tag.get_text(" ")
 
 
 def _sections(soup: BeautifulSoup) -> list[tuple[str | None, str]]:
@@ -117,6 +113,10 @@ def _sections(soup: BeautifulSoup) -> list[tuple[str | None, str]]:
             continue
         if not isinstance(node, Tag) or node.name in _DROPPED:
             continue
+        if node.name == "table" and node.find("table") is None:
+            # Rows that name their columns (a layout table nesting others is walked as text).
+            sections[-1][1].append("\n" + "".join(f"{line}\n" for line in _table_lines(node)))
+            continue
         if node.name in _SECTION_TAGS:
             sections.append((" ".join(node.get_text(" ").split()) or None, []))
         if node.name in ("br", "hr"):
@@ -134,6 +134,31 @@ def _sections(soup: BeautifulSoup) -> list[tuple[str | None, str]]:
         stack.extend(reversed(node.contents))
     cleaned = [(heading, _clean("".join(parts))) for heading, parts in sections]
     return [(heading, text) for heading, text in cleaned if text]
+
+
+def _table_lines(table: Tag) -> list[str]:
+    rows: list[list[Cell]] = []
+    marked_header_rows, leading = 0, True
+    for row in table.find_all("tr"):
+        cells = [cell for cell in row.find_all(_CELL_TAGS, recursive=False)]
+        rows.append([(_visible_text(cell), span(cell.get("colspan"))) for cell in cells])
+        leading = (
+            leading
+            and bool(cells)
+            and (row.find_parent("thead") is not None or all(cell.name == "th" for cell in cells))
+        )
+        marked_header_rows += leading
+    return [line for line in table_lines(rows, marked_header_rows) if line]
+
+
+def _visible_text(cell: Tag) -> str:
+    """The cell's text, less what the page never shows (scripts, styles, templates)."""
+    return " ".join(
+        str(string)
+        for string in cell.find_all(string=True)
+        if not isinstance(string, _SKIPPED_STRINGS)
+        and not any(parent.name in _DROPPED for parent in string.parents if parent is not cell)
+    )
 
 
 def _clean(text: str) -> str:

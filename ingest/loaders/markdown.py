@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 
 from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page, is_binary
+from .titles import MAX_TITLE_CHARS, choose_title
 
-MAX_TITLE_CHARS = 200
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -61,7 +61,7 @@ class MarkdownLoader:
                 pages.append(Page(number=len(pages) + 1, text=section_text, heading=heading))
         if not pages:
             raise LoaderError("document has no text")
-        return LoadedDocument(title=title or first_h1 or path.stem, pages=pages)
+        return LoadedDocument(title=choose_title(title, [first_h1], path.stem), pages=pages)
 
 
 def _split_sections(body: str) -> tuple[list[tuple[str | None, list[str]]], str | None]:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import re
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
 
 from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page
+from .titles import choose_title, clean_title, first_title_line
 
 logger = logging.getLogger(__name__)
 
-MAX_TITLE_CHARS = 200
 _HEADER_WINDOW = 1024
 
 _SPACES = re.compile(r"[ \t\u00a0]+")
@@ -38,15 +41,6 @@ def _join_hyphen(match: re.Match[str]) -> str:
     return match.group(1) if following.islower() else match.group(0)
 
 
-def first_line(text: str) -> str | None:
-    """The first non-empty line, trimmed to MAX_TITLE_CHARS, or None."""
-    for line in text.splitlines():
-        line = line.strip()
-        if line:
-            return line[:MAX_TITLE_CHARS].strip()
-    return None
-
-
 class PdfLoader:
     extensions: tuple[str, ...] = (".pdf",)
 
@@ -64,7 +58,8 @@ class PdfLoader:
         pages = _extract_pages(reader, page_count)
         if not any(page.text for page in pages):
             raise LoaderError("PDF has no text layer: scanned images need OCR")
-        title = _metadata_title(reader) or first_line(pages[0].text) or Path(path).stem
+        stem = Path(path).stem
+        title = choose_title(_metadata_title(reader), _title_candidates(reader, pages, stem), stem)
         return LoadedDocument(title=title, pages=pages)
 
 
@@ -149,5 +144,47 @@ def _metadata_title(reader: PdfReader) -> str | None:
         return None
     if raw is None:
         return None
-    title = " ".join(str(raw).replace("\x00", "").split())
-    return title[:MAX_TITLE_CHARS].strip() or None
+    return clean_title(str(raw)) or None
+
+
+_MAX_PROMINENT_RUNS = 3
+
+
+def _title_candidates(reader: PdfReader, pages: list[Page], stem: str) -> Iterator[str | None]:
+    """After the metadata title (taken lazily: each is read only if the one before fails)."""
+    yield _prominent_text(reader, pages[0].number - 1)
+    yield first_title_line(pages[0].text, stem)
+
+
+def _prominent_text(reader: PdfReader, index: int) -> str | None:
+    """The text set in the page's largest type, when that is larger than its body text: on a
+    cover page, the name of the company or the report. Runs of it are joined with " · "."""
+    fragments: list[tuple[float, str]] = []
+
+    def visit(text, cm, tm, _font, size) -> None:
+        if text.strip():
+            scale = math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3])
+            fragments.append((round(float(size) * scale, 1), " ".join(text.split())))
+
+    try:
+        reader.pages[index].extract_text(visitor_text=visit)
+    except Exception:  # the plain text was read already; a title is not worth failing for
+        return None
+    if not fragments:
+        return None
+    body = Counter()
+    for size, text in fragments:
+        body[size] += len(text)
+    largest = max(size for size, _ in fragments)
+    if largest <= body.most_common(1)[0][0]:
+        return None  # one size throughout: nothing stands out
+    runs: list[list[str]] = []
+    previous_large = False
+    for size, text in fragments:
+        large = size >= largest
+        if large:
+            if not previous_large:
+                runs.append([])
+            runs[-1].append(text)
+        previous_large = large
+    return " · ".join(" ".join(run) for run in runs[:_MAX_PROMINENT_RUNS])

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page, is_binary
+from .titles import choose_title, first_title_line
 
-MAX_TITLE_CHARS = 200
 _TRAILING_SPACES = re.compile(r"[ \t]+$", re.MULTILINE)
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -46,11 +46,5 @@ class TextLoader:
                 pages.append(Page(number=number, text=chunk))
         if not pages:
             raise LoaderError("document has no text")
-        return LoadedDocument(title=_first_line(pages[0].text) or path.stem, pages=pages)
-
-
-def _first_line(text: str) -> str | None:
-    for line in text.split("\n"):
-        if line.strip():
-            return line.strip()[:MAX_TITLE_CHARS].strip()
-    return None
+        title = choose_title(None, [first_title_line(pages[0].text, path.stem)], path.stem)
+        return LoadedDocument(title=title, pages=pages)

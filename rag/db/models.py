@@ -114,6 +114,9 @@ class Chunk(Base):
     page_start: Mapped[int] = mapped_column(Integer)
     page_end: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    # The header embedded and full-text indexed with the text (title, section, page), kept
+    # apart so that quotes and snippets show the passage alone. Empty: made before 0007.
+    context: Mapped[str] = mapped_column(Text, default="", server_default="")
     token_count: Mapped[int] = mapped_column(Integer)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian
 

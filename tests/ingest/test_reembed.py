@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ingest.reembed import (
     FINGERPRINT_KEY,
@@ -47,11 +47,15 @@ def service(make_indexed_service):
 
 
 def _chunks(service) -> dict[int, tuple[str, str, bytes]]:
+    """id -> (the header a chunk is embedded with, its text, its vector): its context header,
+    or for a chunk stored before headers (empty context) its document's title."""
     with service.session_factory() as session:
         rows = session.execute(
-            select(Chunk.id, Document.title, Chunk.text, Chunk.embedding).join(Document)
+            select(Chunk.id, Document.title, Chunk.context, Chunk.text, Chunk.embedding).join(
+                Document
+            )
         )
-        return {row.id: (row.title, row.text, row.embedding) for row in rows}
+        return {row.id: (row.context or row.title, row.text, row.embedding) for row in rows}
 
 
 def test_the_fingerprint_changes_with_what_changes_the_stored_vectors(embedder, prefixed):
@@ -79,6 +83,10 @@ def test_a_model_change_is_detected_and_reembedding_makes_every_copy_consistent(
     index = service.index  # a FAISS copy loaded before the change, like a running API's
     before = _chunks(service)
     assert len(before) >= 4  # the long document makes several chunks
+
+    # One chunk as stored before context headers: it is re-embedded with the title.
+    with transaction(factory) as session:
+        session.execute(update(Chunk).where(Chunk.id == min(before)).values(context=""))
 
     # The configuration changed: the dense leg must stay off until the re-embed is done.
     assert not vectors_match_config(factory, new_fp)

@@ -1,5 +1,5 @@
-"""PostgreSQL: `chunks.text_tsv`, a generated tsvector column with a GIN index (migration
-0002), ranked by ts_rank_cd.
+"""PostgreSQL: `chunks.text_tsv`, a generated tsvector column over a chunk's text and its
+context header, with a GIN index (migrations 0002, 0007), ranked by ts_rank_cd.
 
 PostgreSQL's parser would read a pseudonym such as <PERSON_3fa9c2d1> as an XML tag and drop it,
 so the generated column first rewrites it to one word with a digit in it
@@ -34,9 +34,11 @@ PG_PSEUDONYM_SQL = r"<([A-Z]+)_?([A-Z]*)_?([A-Z]*)_([0-9a-f]{8,64})>"
 PG_PSEUDONYM_REPLACEMENT = r"pii0\1\2\3x\4"
 # Then every run of other characters becomes a space, as the questions are split: PostgreSQL's
 # parser would otherwise keep "-4471", "4.5" or "a/b.txt" as single lexemes no word matches.
+# The document is the chunk's text and its context header (migration 0007).
 PG_TSV_EXPRESSION = (
     "to_tsvector('english'::regconfig, regexp_replace("
-    f"regexp_replace(text, '{PG_PSEUDONYM_SQL}', '{PG_PSEUDONYM_REPLACEMENT}', 'g'), "
+    "regexp_replace(text || ' ' || context, "
+    f"'{PG_PSEUDONYM_SQL}', '{PG_PSEUDONYM_REPLACEMENT}', 'g'), "
     "'[^[:alnum:]]+', ' ', 'g'))"
 )
 _PG_PSEUDONYM = re.compile(PG_PSEUDONYM_SQL)

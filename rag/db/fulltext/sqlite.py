@@ -1,5 +1,5 @@
-"""SQLite: `chunks_fts`, an FTS5 external-content table over chunks(text), kept current by
-triggers (migration 0002), ranked by BM25.
+"""SQLite: `chunks_fts`, an FTS5 external-content table over chunks(text, context), kept
+current by triggers (migrations 0002, 0007), ranked by BM25 over both columns.
 
 SQLite's tokenizer keeps `<`, `>` and `_` inside tokens, so a pseudonym such as
 <PERSON_3fa9c2d1e07b5a64> is one token (`<person_3fa9c2d1e07b5a64>`); the Porter stemmer leaves

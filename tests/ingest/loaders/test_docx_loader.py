@@ -57,7 +57,7 @@ def test_page_break_heading_and_table(tmp_path, loader):
     assert doc.pages[0].heading == "Leave Policy"
     # The table sits in document order, between the heading and the last paragraph.
     assert doc.pages[1].text == (
-        "Intro on page two.\nCarry-over\nGrade | Days\nSenior | 30\nAfter the table."
+        "Intro on page two.\nCarry-over\nGrade: Senior; Days: 30\nAfter the table."
     )
     assert doc.pages[1].heading == "Carry-over"
     assert doc.title == "Leave Policy"

@@ -50,7 +50,7 @@ def test_sections_split_at_h1_and_h2(tmp_path, loader):
     ]
     assert doc.pages[0].text == "Applies to all staff."
     assert doc.pages[1].text == (
-        "Booking flights\n\nUse the portal.\n\nClass | Allowed\nEconomy | Always\n\n"
+        "Booking flights\n\nUse the portal.\n\nClass: Economy; Allowed: Always\n\n"
         "Exceptions\n\nAsk your manager."
     )
     assert doc.pages[2].text == "Hotels\n\nMax 150 EUR\nBreakfast included"
