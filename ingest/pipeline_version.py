@@ -19,6 +19,7 @@ from typing import Any
 
 from rag.config import Settings
 from rag.privacy.anonymizer import Anonymizer
+from rag.privacy.recognizers.word_lists import LISTS as WORD_LISTS
 
 # Bump when the pipeline's code changes what it stores for the same file and settings.
 # 1: pipeline versions recorded; 64-bit pseudonyms. 2: titles that mean something (a filing
@@ -28,7 +29,6 @@ from rag.privacy.anonymizer import Anonymizer
 PIPELINE_CODE_VERSION = 4
 # Settings that do not change what is stored (the key is in the facts as its id).
 _NOT_STORED = {"secret_key", "max_restored_values"}
-_WORD_LISTS = Path(__file__).parent / "recognizers" / "lists"
 
 
 def pipeline_facts(settings: Settings, anonymizer: Anonymizer) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def pipeline_facts(settings: Settings, anonymizer: Anonymizer) -> dict[str, Any]
         "key": anonymizer.key_id,
         "pseudonym_chars": anonymizer.pseudonym_chars,
         "recognizers": _recognizers(anonymizer),
-        "word_lists": _word_lists_digest(_WORD_LISTS),
+        "word_lists": _word_lists_digest(WORD_LISTS),
         "packages": {
             name: _package_version(name)
             for name in ("presidio-analyzer", "spacy", anonymize.spacy_model)
@@ -67,8 +67,11 @@ def _recognizers(anonymizer: Anonymizer) -> list[list[str]]:
 
 @lru_cache(maxsize=4)
 def _word_lists_digest(folder: Path) -> str:
+    lists = sorted(folder.glob("*.txt"))
+    if not lists:  # a moved folder must not make every list change invisible
+        raise FileNotFoundError(f"no word lists in {folder}")
     digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.txt")):
+    for path in lists:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 

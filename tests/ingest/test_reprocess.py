@@ -199,3 +199,19 @@ def test_the_version_changes_with_what_changes_the_stored_chunks(anonymizer):
     # How many values an answer restores changes nothing stored.
     cap = base_settings.anonymize.model_copy(update={"max_restored_values": 3})
     assert pipeline_version(base_settings.model_copy(update={"anonymize": cap}), anonymizer) == base
+
+
+def test_the_version_changes_with_the_name_lists(anonymizer, monkeypatch, tmp_path):
+    """A word list edited (a name added) makes every document again: the version reads the
+    lists where they are (they moved once, and the digest silently covered nothing)."""
+    import ingest.pipeline_version as versions
+
+    base = pipeline_version(Settings(), anonymizer)
+    edited = tmp_path / "lists"
+    edited.mkdir()
+    for path in versions.WORD_LISTS.glob("*.txt"):
+        (edited / path.name).write_bytes(path.read_bytes())
+    first = sorted(edited.glob("*.txt"))[0]
+    first.write_text(first.read_text() + "\nZephyrina\n")
+    monkeypatch.setattr(versions, "WORD_LISTS", edited)
+    assert pipeline_version(Settings(), anonymizer) != base
