@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rag.llm.base import ChatMessage, Generator, Usage
+from rag.quotes import Quote
 from rag.retrieve import Hit
 
 if TYPE_CHECKING:
@@ -147,6 +148,10 @@ class Answer:
     tokens: Iterator[str]
     generation: Iterator[str] | None = None
     question: AnonymizedText | None = None
+    # The cited passages' texts, [n] at n - 1, and the quotes that answer from them
+    # (rag/quotes.py, put there by the service).
+    passages: list[str] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
     text: str | None = field(default=None, init=False)
 
     def read(self) -> str:
@@ -185,4 +190,10 @@ def start_answer(
         return Answer(citations=[], found=False, tokens=iter([NOT_FOUND]))
     max_tokens = min(max_answer_tokens, limits.max_tokens or max_answer_tokens)
     tokens = generator.stream(messages, max_tokens=max_tokens, stop=list(limits.stop) or None)
-    return Answer(citations=citations_for(packed), found=True, tokens=tokens, generation=tokens)
+    return Answer(
+        citations=citations_for(packed),
+        found=True,
+        tokens=tokens,
+        generation=tokens,
+        passages=[hit.text for hit in packed],
+    )
