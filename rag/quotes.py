@@ -77,6 +77,12 @@ class SentenceQuotes:
         self.max_quotes = max_quotes
         self._vectors: dict[str, np.ndarray] = {}
 
+    def with_weight(self, dense_weight: float) -> SentenceQuotes:
+        """The same finder with another weight, sharing the cached vectors (for measuring)."""
+        other = SentenceQuotes(self.embedder, dense_weight, self.passages, self.max_quotes)
+        other._vectors = self._vectors
+        return other
+
     def find(self, question: str, passages: Sequence[str]) -> list[Quote]:
         candidates = [
             (number, passage, unit)

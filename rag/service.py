@@ -273,6 +273,7 @@ class RagService:
             question=pseudonymized,
             passages=[restore_pseudonyms(p, originals) for p in answer.passages],
             quotes=restore_quotes(quotes, answer.passages, originals),
+            replace_unsupported=self.settings.answer.unsupported == "quotes",
         )
 
     def ask(self, question: str, top_k: int | None = None, caller: Caller | None = None) -> Answer:

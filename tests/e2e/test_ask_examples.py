@@ -100,7 +100,19 @@ def test_nothing_relevant_says_so_without_the_llm(client, service, monkeypatch):
     monkeypatch.setattr(service.generator, "stream", no_llm)
     response = client.post("/v1/query", json={"question": "What is the boiling point of tungsten?"})
     assert response.status_code == 200
-    assert response.json() == {"answer": NOT_FOUND, "found": False, "citations": [], "quotes": []}
+    assert response.json() == {
+        "answer": NOT_FOUND,
+        "found": False,
+        "citations": [],
+        "quotes": [],
+        "sentences": [
+            {
+                "text": NOT_FOUND,
+                "grounded": True,
+                "reason": "states no figure, date or name to check",
+            }
+        ],
+    }
 
 
 def test_health_needs_no_key_and_query_does(client):

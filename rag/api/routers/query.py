@@ -43,6 +43,15 @@ class QuoteOut(BaseModel):
     end: int = Field(description="Where it ends there (exclusive).")
 
 
+class SentenceOut(BaseModel):
+    text: str = Field(description="A sentence of the generated answer.")
+    grounded: bool = Field(
+        description="Whether its numbers, dates and names stand in the cited passages with "
+        "what they measure (a sentence stating none is grounded)."
+    )
+    reason: str = Field(description="Why, in a few words.")
+
+
 class QueryResponse(BaseModel):
     answer: str
     found: bool = Field(description="False when nothing relevant was found (the LLM not run).")
@@ -50,6 +59,10 @@ class QueryResponse(BaseModel):
     quotes: list[QuoteOut] = Field(
         description="The passages' sentences that answer the question, best first, chosen "
         "without the LLM."
+    )
+    sentences: list[SentenceOut] = Field(
+        description="The generated answer's sentences, each checked against the cited passages "
+        "(with answer.unsupported = quotes, an answer with an unsupported one is its quotes)."
     )
 
 
@@ -86,9 +99,11 @@ def _events(answer: Answer):
 
 
 def _response(answer: Answer, text: str) -> dict:
+    shown, sentences = answer.checked(text)
     return {
-        "answer": text,
+        "answer": shown,
         "found": answer.found,
         "citations": [asdict(c) for c in answer.citations],
         "quotes": [quote.public() for quote in answer.quotes],
+        "sentences": [asdict(sentence) for sentence in sentences],
     }

@@ -66,3 +66,23 @@ def test_openai_sources_block_holds_the_quote(api_env):
     sources = content[content.rindex("\n\nSources:\n") :]
     assert f'> "{ANSWERING}" [{body["quotes"][0]["citation"]}]' in sources
     assert body["quotes"][0]["text"] == ANSWERING
+
+
+def test_query_checks_each_sentence_of_the_answer(api_env):
+    response = api_env.client.post(
+        "/v1/query", json={"question": QUESTION}, headers=api_env.headers("lobby")
+    )
+    body = response.json()
+    assert body["sentences"], body
+    for sentence in body["sentences"]:
+        assert sentence["text"] in body["answer"]
+        assert isinstance(sentence["grounded"], bool) and sentence["reason"]
+
+
+def test_the_streams_done_event_checks_the_sentences(api_env):
+    response = api_env.client.post(
+        "/v1/query", json={"question": QUESTION, "stream": True}, headers=api_env.headers("lobby")
+    )
+    name, done = _events(response.text)[-1]
+    assert name == "done" and done["sentences"]
+    assert all(s["text"] in done["answer"] for s in done["sentences"])
