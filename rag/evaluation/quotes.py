@@ -49,7 +49,9 @@ def run_quotes_eval(
     rows = []
     with eval_store(corpus, settings, False, log, **parts) as store:
         service = store.service
-        finder = SentenceQuotes(service.embedder)
+        finder = service.quotes  # its sentence vectors, cached while the service quoted
+        if not isinstance(finder, SentenceQuotes):
+            raise ValueError("rag eval quotes measures SentenceQuotes")
         started = time.perf_counter()
         for number, qid in enumerate(asked, start=1):
             answer = service.ask_stream(queries[qid])
