@@ -133,7 +133,7 @@ def eval_quotes(
     limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
     dense_weights: Annotated[
         str, typer.Option(help="Comma-separated weights of the embedding score (0: words only).")
-    ] = "0.5",
+    ] = "0.75",
     split: Annotated[str, typer.Option(help="Relevance judgments: qrels/SPLIT.tsv.")] = "test",
 ) -> None:
     """Quotes without the LLM: how often the top quote contains a reference answer."""
