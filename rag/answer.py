@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rag.grounding import SentenceCheck, check_answer
 from rag.llm.base import ChatMessage, Generator, Usage
+from rag.quotes import Quote
 from rag.retrieve import Hit
 
 if TYPE_CHECKING:
@@ -147,6 +149,12 @@ class Answer:
     tokens: Iterator[str]
     generation: Iterator[str] | None = None
     question: AnonymizedText | None = None
+    # The cited passages' texts, [n] at n - 1, and the quotes that answer from them
+    # (rag/quotes.py, put there by the service).
+    passages: list[str] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    # answer.unsupported = quotes: an answer with an unsupported sentence is shown as its quotes.
+    replace_unsupported: bool = False
     text: str | None = field(default=None, init=False)
 
     def read(self) -> str:
@@ -154,6 +162,15 @@ class Answer:
         if self.text is None:
             self.text = "".join(self.tokens).strip()
         return self.text
+
+    def checked(self, text: str) -> tuple[str, list[SentenceCheck]]:
+        """(the text to show, the grounding check of each sentence of `text`, the generated
+        answer, against the cited passages: rag/grounding.py). The text is `text`, or the
+        quotes when `replace_unsupported` and a sentence is not supported."""
+        sentences = check_answer(text, self.passages)
+        if self.replace_unsupported and self.quotes and not all(s.grounded for s in sentences):
+            return " ".join(f"“{q.text}” [{q.citation}]" for q in self.quotes), sentences
+        return text, sentences
 
     def usage(self) -> Usage:
         """The generation's token counts; zeros without one (or from a backend that reported
@@ -185,4 +202,10 @@ def start_answer(
         return Answer(citations=[], found=False, tokens=iter([NOT_FOUND]))
     max_tokens = min(max_answer_tokens, limits.max_tokens or max_answer_tokens)
     tokens = generator.stream(messages, max_tokens=max_tokens, stop=list(limits.stop) or None)
-    return Answer(citations=citations_for(packed), found=True, tokens=tokens, generation=tokens)
+    return Answer(
+        citations=citations_for(packed),
+        found=True,
+        tokens=tokens,
+        generation=tokens,
+        passages=[hit.text for hit in packed],
+    )

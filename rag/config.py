@@ -240,6 +240,14 @@ class LlmSettings(BaseModel):
     server: ServerSettings = Field(default_factory=ServerSettings)
 
 
+class AnswerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # What an answer with a sentence the grounding check cannot support becomes (rag/grounding.py):
+    # `mark`: shown, each sentence marked; `quotes`: replaced by the sources' own words.
+    unsupported: Literal["mark", "quotes"] = "mark"
+
+
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -342,6 +350,7 @@ class Settings(BaseSettings):
     anonymize: AnonymizeSettings = Field(default_factory=AnonymizeSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)

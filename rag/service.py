@@ -34,6 +34,7 @@ from rag.privacy.path_vault import PathVault
 from rag.privacy.pseudonyms import asker_values, restore_pieces, restore_pseudonyms
 from rag.privacy.secret import load_or_create_secret
 from rag.private_files import make_private
+from rag.quotes import QuoteFinder, SentenceQuotes, restore_quotes
 from rag.retrieve import Hit, Retriever
 from rag.use_cases.documents import Documents
 from rag.use_cases.jobs import Jobs
@@ -72,6 +73,7 @@ class RagService:
         self._embedder = embedder
         self._anonymizer = anonymizer
         self._generator = generator
+        self._quotes: QuoteFinder | None = None
         self._index: VectorIndex | None = None
         self._path_vault: PathVault | None = None
         self._vectors_current = True
@@ -133,6 +135,13 @@ class RagService:
         if self._generator is None:
             self._generator = build_generator(self.settings.llm)
         return self._generator
+
+    @property
+    def quotes(self) -> QuoteFinder:
+        """Picks an answer's quotes from its passages (with the embedding model)."""
+        if self._quotes is None:
+            self._quotes = SentenceQuotes(self.embedder)
+        return self._quotes
 
     @property
     def index(self) -> VectorIndex:
@@ -286,6 +295,7 @@ class RagService:
             history=turns,
             limits=limits,
         )
+        quotes = self.quotes.find(pseudonymized.text, answer.passages) if answer.found else []
         return replace(
             answer,
             citations=[
@@ -294,6 +304,9 @@ class RagService:
             ],
             tokens=restore_pieces(answer.tokens, originals),
             question=pseudonymized,
+            passages=[restore_pseudonyms(p, originals) for p in answer.passages],
+            quotes=restore_quotes(quotes, answer.passages, originals),
+            replace_unsupported=self.settings.answer.unsupported == "quotes",
         )
 
     def ask(self, question: str, top_k: int | None = None, caller: Caller | None = None) -> Answer:

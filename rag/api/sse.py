@@ -21,10 +21,12 @@ def sse(data: dict[str, Any] | str, event: str | None = None) -> str:
 
 
 def answer_events(answer: Answer, done: Callable[[str], dict[str, Any]]) -> Iterator[str]:
-    """`citations`, a `token` per piece, then `done` with what `done(text)` returns for the
-    whole answer; a failed generation ends with an `error` event in the usual error shape."""
+    """`citations`, `quotes` (rag/quotes.py: the sources' own words, before the model's), a
+    `token` per piece, then `done` with what `done(text)` returns for the whole answer; a
+    failed generation ends with an `error` event in the usual error shape."""
     citations = [asdict(c) for c in answer.citations]
     yield sse({"citations": citations, "found": answer.found}, "citations")
+    yield sse({"quotes": [quote.public() for quote in answer.quotes]}, "quotes")
     pieces: list[str] = []
     try:
         for piece in answer.tokens:

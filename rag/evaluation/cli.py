@@ -124,6 +124,34 @@ def eval_answers(
     _show(answers_table(payload), payload, anonymize, out)
 
 
+@eval_app.command("quotes")
+def eval_quotes(
+    dataset: Annotated[
+        Path, typer.Option(help="BEIR folder with answers.json (query id -> reference answers).")
+    ],
+    out: Annotated[Path | None, typer.Option(help="Write the results as JSON here.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
+    dense_weights: Annotated[
+        str, typer.Option(help="Comma-separated weights of the embedding score (0: words only).")
+    ] = "0.75",
+    split: Annotated[str, typer.Option(help="Relevance judgments: qrels/SPLIT.tsv.")] = "test",
+) -> None:
+    """Quotes without the LLM: how often the top quote contains a reference answer."""
+
+    from rich.console import Console
+
+    from rag.config import get_settings
+    from rag.evaluation.quotes import quotes_table, run_quotes_eval
+
+    try:
+        weights = [float(w) for w in dense_weights.split(",") if w.strip()]
+        payload = run_quotes_eval(dataset, get_settings(), weights, limit, split)
+    except (ValueError, FileNotFoundError) as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    _show(quotes_table(payload), payload, False, out)
+
+
 def _show(table, payload: dict, anonymize: bool, out: Path | None) -> None:
     """Print an evaluation's table and, with --out, write its results as JSON."""
     import json

@@ -100,7 +100,19 @@ def test_nothing_relevant_says_so_without_the_llm(client, service, monkeypatch):
     monkeypatch.setattr(service.generator, "stream", no_llm)
     response = client.post("/v1/query", json={"question": "What is the boiling point of tungsten?"})
     assert response.status_code == 200
-    assert response.json() == {"answer": NOT_FOUND, "found": False, "citations": []}
+    assert response.json() == {
+        "answer": NOT_FOUND,
+        "found": False,
+        "citations": [],
+        "quotes": [],
+        "sentences": [
+            {
+                "text": NOT_FOUND,
+                "grounded": True,
+                "reason": "states no figure, date or name to check",
+            }
+        ],
+    }
 
 
 def test_health_needs_no_key_and_query_does(client):
@@ -126,3 +138,12 @@ def test_bad_requests_get_one_error_shape(client, service):
     assert empty.json()["message"].startswith("question:")
     bad_k = client.post("/v1/query", json={"question": "leave?", "top_k": 0})
     assert bad_k.status_code == 422
+
+
+def test_the_leave_questions_quote_holds_the_figure(client):
+    """The source's own words answer even when the small model's do not (issue 18)."""
+    response = client.post("/v1/query", json={"question": QUESTIONS[0][0], "top_k": 3})
+    assert response.status_code == 200, response.text
+    quote = response.json()["quotes"][0]
+    assert "27 days" in quote["text"]
+    assert quote["citation"] == 1

@@ -41,10 +41,11 @@ from rag.answer import Answer, Citation, GenerationLimits
 from rag.api.answering import GENERATION_FAILURES, admit_answer, failure_status
 from rag.api.deps import CallerDep, GateDep, ServiceDep
 from rag.api.errors import ERROR_RESPONSES, GENERATION_RESPONSES, ErrorOut, error_body
-from rag.api.routers.query import CitationOut
+from rag.api.routers.query import CitationOut, QuoteOut
 from rag.api.sse import sse
 from rag.config import ApiSettings
 from rag.llm.base import ChatMessage
+from rag.quotes import Quote
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -157,6 +158,7 @@ class ChatCompletion(BaseModel):
     choices: list[Choice]
     usage: UsageOut
     citations: list[CitationOut] = Field(description="The sources the answer's [n] refer to.")
+    quotes: list[QuoteOut] = Field(description="The sources' sentences that answer, best first.")
     found: bool = Field(description="False when nothing relevant was found (the LLM not run).")
 
 
@@ -225,7 +227,7 @@ def chat_completions(
         text = answer.read()
     except GENERATION_FAILURES as exc:
         raise HTTPException(failure_status(exc), str(exc)) from exc
-    content = text + sources_text(answer.citations)
+    content = text + sources_text(answer.citations, answer.quotes)
     return ChatCompletion(
         id=completion_id,
         created=created,
@@ -233,6 +235,7 @@ def chat_completions(
         choices=[Choice(message=AssistantMessage(content=content), finish_reason=_finish(answer))],
         usage=UsageOut.of(answer),
         citations=[asdict(c) for c in answer.citations],
+        quotes=[quote.public() for quote in answer.quotes],
         found=answer.found,
     )
 
@@ -274,11 +277,13 @@ def split_conversation(messages: list[ChatMessageIn]) -> tuple[str, list[ChatMes
     return last.text(), history
 
 
-def sources_text(citations: list[Citation]) -> str:
-    """The numbered sources block appended to an answer ("" when there are none)."""
+def sources_text(citations: list[Citation], quotes: list[Quote] = ()) -> str:
+    """The numbered sources block appended to an answer ("" when there are none), each
+    quote (rag/quotes.py) after the sources as `> "text" [n]`."""
     if not citations:
         return ""
     lines = [f"[{c.n}] {c.title} ({c.path}, page {c.page})" for c in citations]
+    lines += [f'> "{q.text}" [{q.citation}]' for q in quotes]
     return f"\n\n{SOURCES_HEADER}\n" + "\n".join(lines)
 
 
@@ -323,11 +328,12 @@ def _chunks(answer: Answer, head: _ChunkHead) -> Iterator[str]:
         yield sse({"error": error})
         yield sse("[DONE]")
         return
-    sources = sources_text(answer.citations)
+    sources = sources_text(answer.citations, answer.quotes)
     if sources:
         yield head.chunk({"content": sources}, None)
     citations = [asdict(c) for c in answer.citations]
-    yield head.chunk({}, _finish(answer), citations=citations, found=answer.found)
+    quotes = [quote.public() for quote in answer.quotes]
+    yield head.chunk({}, _finish(answer), citations=citations, quotes=quotes, found=answer.found)
     if head.include_usage:
         yield head.event([], usage=UsageOut.of(answer).model_dump())
     yield sse("[DONE]")

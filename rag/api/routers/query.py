@@ -33,10 +33,37 @@ class CitationOut(BaseModel):
     score: float = Field(description="Cosine similarity of the passage to the question.")
 
 
+class QuoteOut(BaseModel):
+    citation: int = Field(description="The citation it is from, its n.")
+    text: str = Field(description="At most two sentences or one table row, 60 words.")
+    start: int = Field(
+        description="Where it starts in the passage's text with whitespace collapsed (the "
+        "citation's snippet is the start of that text)."
+    )
+    end: int = Field(description="Where it ends there (exclusive).")
+
+
+class SentenceOut(BaseModel):
+    text: str = Field(description="A sentence of the generated answer.")
+    grounded: bool = Field(
+        description="Whether its numbers, dates and names stand in the cited passages with "
+        "what they measure (a sentence stating none is grounded)."
+    )
+    reason: str = Field(description="Why, in a few words.")
+
+
 class QueryResponse(BaseModel):
     answer: str
     found: bool = Field(description="False when nothing relevant was found (the LLM not run).")
     citations: list[CitationOut]
+    quotes: list[QuoteOut] = Field(
+        description="The passages' sentences that answer the question, best first, chosen "
+        "without the LLM."
+    )
+    sentences: list[SentenceOut] = Field(
+        description="The generated answer's sentences, each checked against the cited passages "
+        "(with answer.unsupported = quotes, an answer with an unsupported one is its quotes)."
+    )
 
 
 @router.post(
@@ -51,9 +78,10 @@ def query(
     """Answer from the documents with numbered citations. Only documents the key's groups may
     see are searched.
 
-    With `stream: true` the response is `text/event-stream`: one `citations` event, `token`
-    events as the answer is generated, then a `done` event holding the whole response (or an
-    `error` event with the usual error body, e.g. status 504 when the answer timed out).
+    With `stream: true` the response is `text/event-stream`: one `citations` event, one
+    `quotes` event, `token` events as the answer is generated, then a `done` event holding
+    the whole response (or an `error` event with the usual error body, e.g. status 504 when
+    the answer timed out).
     """
     metrics = getattr(request.app.state, "metrics", None)
     answer = admit_answer(service, gate, metrics, body.question, body.top_k, caller)
@@ -63,12 +91,19 @@ def query(
         text = answer.read()
     except GENERATION_FAILURES as exc:
         raise HTTPException(failure_status(exc), str(exc)) from exc
-    citations = [asdict(c) for c in answer.citations]
-    return QueryResponse(answer=text, found=answer.found, citations=citations)
+    return QueryResponse(**_response(answer, text))
 
 
 def _events(answer: Answer):
-    citations = [asdict(c) for c in answer.citations]
-    return answer_events(
-        answer, lambda text: {"answer": text, "found": answer.found, "citations": citations}
-    )
+    return answer_events(answer, lambda text: _response(answer, text))
+
+
+def _response(answer: Answer, text: str) -> dict:
+    shown, sentences = answer.checked(text)
+    return {
+        "answer": shown,
+        "found": answer.found,
+        "citations": [asdict(c) for c in answer.citations],
+        "quotes": [quote.public() for quote in answer.quotes],
+        "sentences": [asdict(sentence) for sentence in sentences],
+    }

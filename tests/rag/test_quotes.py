@@ -1,0 +1,139 @@
+"""Quotes on hand-written passages. The logic is tested with a bag-of-words embedder; the real
+one picks the quotes in tests/rag/api/test_quotes_api.py and tests/e2e/test_ask_examples.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.answer import _snippet
+from rag.quotes import MAX_WORDS, SentenceQuotes, restore_quotes
+from rag.text_units import collapsed, units
+
+LEAVE = (
+    "Annual leave\n\nAll staff are welcome to the summer party. Full-time employees receive "
+    "27 days of paid annual leave per calendar year.\nLeave must be requested   in the HR "
+    "portal two weeks ahead."
+)
+
+
+class WordsEmbedder:
+    """A vector per text from its lower-cased words (hashed into 64 slots), normalized."""
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(64, dtype=np.float32)
+        for word in text.lower().replace("?", " ").replace(".", " ").split():
+            vector[hash(word) % 64] += 1
+        return vector / (np.linalg.norm(vector) or 1)
+
+    def embed(self, texts):
+        self.embedded.extend(texts)
+        return np.array([self._vector(t) for t in texts])
+
+    def embed_query(self, texts):
+        return np.array([self._vector(t) for t in texts])
+
+
+def test_units_are_sentences_and_table_rows():
+    text = (
+        "Dr. Smith signs it, e.g. in March. Then it is done!\n"
+        "| Item | 2023 | 2024 |\n| Travel | 10 | 12 |\n"
+        "Part-time staff get a\npro-rata share."
+    )
+    shown = [(text[u.start : u.end], u.table_row, u.header) for u in units(text)]
+    assert shown == [
+        ("Dr. Smith signs it, e.g. in March.", False, False),
+        ("Then it is done!", False, False),
+        ("| Item | 2023 | 2024 |", True, True),
+        ("| Travel | 10 | 12 |", True, False),
+        ("Part-time staff get a\npro-rata share.", False, False),
+    ]
+
+
+def test_a_heading_is_a_unit_of_its_own():
+    text = "Annual leave\nEmployees get 27 days."
+    assert [text[u.start : u.end] for u in units(text)] == [
+        "Annual leave",
+        "Employees get 27 days.",
+    ]
+
+
+def test_the_quote_is_the_sentence_that_answers():
+    finder = SentenceQuotes(WordsEmbedder())
+    quotes = finder.find("How many days of paid annual leave do employees get?", [LEAVE])
+    assert "27 days" in quotes[0].text
+    assert "summer party" not in quotes[0].text and "HR portal" not in quotes[0].text
+
+
+def test_offsets_are_in_the_collapsed_passage_and_its_snippet():
+    quote = SentenceQuotes(WordsEmbedder()).find("How to request leave in the HR portal?", [LEAVE])[
+        0
+    ]
+    passage, _, _ = collapsed(LEAVE)
+    assert passage[quote.start : quote.end] == quote.text
+    assert quote.text == "Leave must be requested in the HR portal two weeks ahead."
+    assert _snippet(LEAVE)[quote.start : quote.end] == quote.text  # the snippet shows it
+    assert quote.citation == 1
+
+
+def test_quotes_come_from_the_best_passages_with_their_citation_number():
+    other = (
+        "Parking\n\nThe car park opens at seven in the morning on weekdays. Bicycles go in "
+        "the basement."
+    )
+    finder = SentenceQuotes(WordsEmbedder(), passages=2)
+    quotes = finder.find("When does the car park open?", [LEAVE, other, "The car park open"])
+    assert quotes[0].citation == 2
+    assert quotes[0].text == "The car park opens at seven in the morning on weekdays."
+    assert all(q.citation in (1, 2) for q in quotes)  # the third passage is not quoted
+
+
+def test_a_table_quote_is_one_row():
+    table = "Per diem\n| Country | Meals | Hotel |\n| Germany | 28 | 120 |\n| France | 30 | 140 |"
+    quote = SentenceQuotes(WordsEmbedder()).find("meals per diem France", [table])[0]
+    assert quote.text == "| France | 30 | 140 |"
+
+
+def test_a_short_sentence_takes_the_next_one_with_it():
+    passage = "Gym subsidy. The company pays 40 euros per month towards a gym. Ask HR."
+    quote = SentenceQuotes(WordsEmbedder()).find("gym subsidy", [passage])[0]
+    assert quote.text == "Gym subsidy. The company pays 40 euros per month towards a gym."
+
+
+def test_a_quote_has_at_most_sixty_words():
+    long = "leave " + " ".join(f"word{i}" for i in range(100)) + "."
+    quote = SentenceQuotes(WordsEmbedder()).find("leave", [long])[0]
+    assert len(quote.text.split()) == MAX_WORDS
+    assert quote.text.split() == long.split()[:MAX_WORDS]
+
+
+def test_no_passages_no_quotes():
+    assert SentenceQuotes(WordsEmbedder()).find("anything?", []) == []
+
+
+def test_sentence_vectors_are_cached():
+    embedder = WordsEmbedder()
+    finder = SentenceQuotes(embedder)
+    finder.find("leave?", [LEAVE])
+    first = len(embedder.embedded)
+    finder.find("how much leave?", [LEAVE])
+    assert first == len([u for u in units(LEAVE) if not u.header])
+    assert len(embedder.embedded) == first
+
+
+@pytest.mark.parametrize("originals", [{"<PERSON_0a1b2c3d>": "Anna Berg"}, {}])
+def test_restored_quotes_show_the_askers_values_with_moved_offsets(originals):
+    passage = "Contact\n\nAsk <PERSON_0a1b2c3d> about leave. <PERSON_0a1b2c3d> approves leave."
+    quote = SentenceQuotes(WordsEmbedder()).find("who approves leave", [passage])[0]
+    restored = restore_quotes([quote], [passage], originals)[0]
+    shown, _, _ = collapsed(
+        passage.replace(
+            "<PERSON_0a1b2c3d>", originals.get("<PERSON_0a1b2c3d>", "<PERSON_0a1b2c3d>")
+        )
+    )
+    assert shown[restored.start : restored.end] == restored.text
+    assert restored.text.endswith("approves leave.")
+    assert ("Anna Berg" in restored.text) == bool(originals)
