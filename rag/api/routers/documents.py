@@ -69,19 +69,8 @@ class UploadAccepted(BaseModel):
 
 
 def _out(doc: DocumentView) -> DocumentOut:
-    return DocumentOut(
-        id=doc.id,
-        source_id=doc.source_id,
-        path=doc.path,
-        title=doc.title,
-        format=doc.format,
-        status=doc.status,
-        pages=doc.pages,
-        chunk_count=doc.chunk_count,
-        groups=doc.groups,
-        pii_counts=doc.pii_counts,
-        error=doc.error,
-    )
+    # The view's fields by name; raw_path (admins, on request) is not one of the response's.
+    return DocumentOut.model_validate(doc, from_attributes=True)
 
 
 def get_ticket_signer(request: Request, service: RagService) -> TicketSigner:
