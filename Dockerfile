@@ -85,10 +85,13 @@ ENV HF_HUB_OFFLINE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     RAG_DATA_DIR=/data \
+    RAG_EMBEDDING__CACHE_DIR=/app/onnx-cache \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
 # RAG_DATA_DIR: the volume below, whichever config is used (default.yaml says ./data, which
-# the service user cannot write). NVIDIA_DRIVER_CAPABILITIES: on a GPU host, mount the CUDA
-# driver libraries, not only nvidia-smi; without the NVIDIA runtime it does nothing.
+# the service user cannot write). RAG_EMBEDDING__CACHE_DIR: the onnx embedding backend's export,
+# made once in the build below, so every container starts with it. NVIDIA_DRIVER_CAPABILITIES:
+# on a GPU host, mount the CUDA driver libraries, not only nvidia-smi; without the NVIDIA
+# runtime it does nothing.
 
 # libgomp1: llama.cpp is built with OpenMP and, compiled here, does not bundle the runtime.
 RUN apt-get update \
@@ -120,7 +123,9 @@ COPY examples ./examples
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     pip install --no-index --find-links /wheels --no-deps --editable . \
     && rag --help > /dev/null \
-    && python -c "import llama_cpp; from rag.db.migrate import head_revision; head_revision()"
+    && python -c "import llama_cpp; from rag.db.migrate import head_revision; head_revision()" \
+    && python -c "from rag.config import Settings; from rag.embed import load_embedder; \
+load_embedder(Settings().embedding.model_copy(update={'backend': 'onnx'}))"
 
 # Numeric, so that a runtime that refuses root (Kubernetes' runAsNonRoot) can verify it.
 USER 10001:10001

@@ -3,11 +3,14 @@
     python bench/devices.py [--chunks 2048] [--batch-sizes 32,256] [--vectors 100000]
         [--queries 500] [--visible 1.0,0.5,0.01] [--out FILE.json]
         [--devices cpu,cuda] [--precisions fp32,fp16] [--model PATH] [--corpus FILE] [--no-search]
+        [--backends torch,onnx-int8,onnx-fp32] [--rounds 3]
 
 * Embedding: chunks per second for real passages (the squad-dev corpus in ../shared/eval,
   else the handbook sentences repeated), through rag.embed.Embedder as ingestion uses it, on
   each device that torch sees (or --devices), at each batch size, in fp32 and, on CUDA, in
-  each of --precisions (fp16: the model's weights cast to half, as a GPU host would run it).
+  each of --precisions (fp16: the model's weights cast to half, as a GPU host would run it);
+  and with each of --backends (embedding.backend: the onnx ones on the CPU only), taking turns
+  for --rounds rounds, the median counting.
 * Search: queries per second through rag.index.VectorIndex, one query at a time as the API
   asks them, over --vectors random unit vectors of the model's dimension: the CPU index, and
   the GPU copy (rag/index/gpu_mirror.py) when faiss has GPU support; unfiltered and with an
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -33,7 +37,7 @@ sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere
 
 from rag.config import Settings  # noqa: E402
 from rag.devices import faiss_gpu_available  # noqa: E402
-from rag.embed import Embedder  # noqa: E402
+from rag.embed import load_embedder  # noqa: E402
 
 CORPUS = REPO_ROOT.parent / "shared" / "eval" / "squad-dev" / "corpus.jsonl"
 FALLBACK = "Employees request annual leave in the HR system before they take it. " * 12
@@ -52,41 +56,69 @@ def passages(n: int, corpus: Path = CORPUS) -> list[str]:
     return (texts * (n // len(texts) + 1))[:n]
 
 
+BACKENDS = {
+    "torch": {"backend": "torch"},
+    "onnx-int8": {"backend": "onnx", "onnx_quantization": "int8"},
+    "onnx-fp32": {"backend": "onnx", "onnx_quantization": "none"},
+}
+
+
 def embedding_speed(
     devices: list[str],
     batch_sizes: list[int],
     texts: list[str],
     precisions: list[str],
     model: str | None = None,
+    backends: list[str] = ("torch",),
+    rounds: int = 1,
 ) -> list[dict]:
-    rows = []
+    """Chunks/s of each configuration; with several rounds the configurations take turns
+    (so a busy machine's drift hits them alike) and the median counts."""
+    configs = []
     for device in devices:
-        for precision in precisions if device == "cuda" else ["fp32"]:
-            for batch_size in batch_sizes:
-                update = {"device": device, "batch_size": batch_size}
-                if model:
-                    update["model"] = model
-                embedder = Embedder(Settings().embedding.model_copy(update=update))
-                # The model's own dtype is whatever its file holds: set the one measured.
-                embedder.model.half() if precision == "fp16" else embedder.model.float()
-                embedder.embed(texts[:batch_size])  # warm-up: kernels, allocator
-                started = time.perf_counter()
-                embedder.embed(texts)
-                seconds = time.perf_counter() - started
-                rows.append(
-                    {
-                        "device": device,
-                        "precision": precision,
-                        "batch_size": batch_size,
-                        "chunks": len(texts),
-                        "seconds": round(seconds, 3),
-                        "chunks_per_s": round(len(texts) / seconds, 1),
-                    }
-                )
-                print(
-                    f"embed  {device:5} {precision} batch {batch_size:4}: "
-                    f"{rows[-1]['chunks_per_s']} chunks/s"
-                )
+        for backend in backends:
+            if backend != "torch" and device != "cpu":
+                continue  # the onnx backend runs on the CPU only
+            precisions_here = precisions if device == "cuda" else ["fp32"]
+            for precision in precisions_here if backend == "torch" else [backend[5:]]:
+                for batch_size in batch_sizes:
+                    update = {"device": device, "batch_size": batch_size, **BACKENDS[backend]}
+                    if model:
+                        update["model"] = model
+                    embedder = load_embedder(Settings().embedding.model_copy(update=update))
+                    if backend == "torch":
+                        # The model's own dtype is whatever its file holds: set the one measured.
+                        embedder.model.half() if precision == "fp16" else embedder.model.float()
+                    embedder.embed(texts[:batch_size])  # warm-up: kernels, allocator
+                    row = {"device": device, "backend": backend, "precision": precision}
+                    configs.append((embedder, {**row, "batch_size": batch_size}))
+    seconds: list[list[float]] = [[] for _ in configs]
+    for _ in range(rounds):
+        for (embedder, _row), taken in zip(configs, seconds, strict=True):
+            started = time.perf_counter()
+            embedder.embed(texts)
+            taken.append(time.perf_counter() - started)
+    rows = []
+    for (_embedder, row), taken in zip(configs, seconds, strict=True):
+        median = statistics.median(taken)
+        rows.append(
+            {
+                **row,
+                "chunks": len(texts),
+                "seconds": round(median, 3),
+                "rounds": [round(x, 3) for x in taken],
+                "chunks_per_s": round(len(texts) / median, 1),
+            }
+        )
+    base = next((r for r in rows if r["backend"] == "torch" and r["device"] == "cpu"), None)
+    for row in rows:
+        if base and row["batch_size"] == base["batch_size"]:
+            row["x_torch_cpu"] = round(row["chunks_per_s"] / base["chunks_per_s"], 2)
+        print(
+            f"embed  {row['device']:5} {row['backend']:9} {row['precision']} "
+            f"batch {row['batch_size']:4}: {row['chunks_per_s']} chunks/s"
+            + (f" ({row['x_torch_cpu']}x torch on cpu)" if "x_torch_cpu" in row else "")
+        )
     return rows
 
 
@@ -150,6 +182,8 @@ def main() -> int:
     parser.add_argument("--model", help="embedding model path (default: the configured one)")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="BEIR corpus.jsonl")
     parser.add_argument("--no-search", action="store_true", help="embedding figures only")
+    parser.add_argument("--backends", default="torch", help="torch,onnx-int8,onnx-fp32")
+    parser.add_argument("--rounds", type=int, default=1, help="turns each configuration takes")
     args = parser.parse_args()
 
     import torch
@@ -165,11 +199,13 @@ def main() -> int:
         texts,
         args.precisions.split(","),
         args.model,
+        args.backends.split(","),
+        args.rounds,
     )
     search = []
     if not args.no_search:
         model = {"model": args.model} if args.model else {}
-        dimension = Embedder(Settings().embedding.model_copy(update=model)).dimension
+        dimension = load_embedder(Settings().embedding.model_copy(update=model)).dimension
         search = search_speed(
             dimension, args.vectors, args.queries, [float(v) for v in args.visible.split(",")]
         )

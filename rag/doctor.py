@@ -182,9 +182,9 @@ def _spacy_path(anonymize) -> str:
 
 
 def _load_embedder(settings: Settings) -> str:
-    from rag.embed import Embedder
+    from rag.embed import load_embedder
 
-    embedder = Embedder(settings.embedding)
+    embedder = load_embedder(settings.embedding)
     vectors = embedder.embed(["annual leave"])
     return f"on {embedder.device}, dimension {embedder.dimension} ({vectors.shape[1]} values)"
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 from pathlib import Path
 
 PACKAGE_PREFIX = "package:"
+
+# The model folder's small descriptive files, hashed whole: another model at the same path
+# (a replaced folder, a moved symlink) changes them. Weight files count by name and size.
+_DESCRIPTIVE_SUFFIXES = (".json", ".txt", ".model")
+_MAX_DESCRIPTIVE_BYTES = 20_000_000
 
 
 class ModelNotFoundError(RuntimeError):
@@ -32,3 +38,17 @@ def resolve_model_path(reference: str, what: str) -> Path:
     if not path.exists():
         raise ModelNotFoundError(f"{what} model not found at {path} (configured as '{reference}')")
     return path
+
+
+def model_files_digest(path: Path | None) -> str:
+    """A short digest of a model folder: what tells one model's files from another's."""
+    if path is None or not Path(path).is_dir():
+        return ""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in Path(path).rglob("*") if p.is_file()):
+        relative = file.relative_to(path).as_posix()
+        size = file.stat().st_size
+        digest.update(f"{relative}\0{size}\0".encode())
+        if file.suffix in _DESCRIPTIVE_SUFFIXES and size <= _MAX_DESCRIPTIVE_BYTES:
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]

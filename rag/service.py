@@ -23,7 +23,7 @@ from rag.conversations import ConversationStore, OriginalsCipher
 from rag.db.migrate import current_revision, head_revision, upgrade_embedded
 from rag.db.session import make_engine, make_session_factory
 from rag.devices import resolve_index_device
-from rag.embed import Embedder
+from rag.embed import Embedder, load_embedder
 from rag.follow_up import earlier_question
 from rag.index import VectorIndex
 from rag.index.gpu_mirror import GpuMirror, gpu_flat_factory
@@ -96,7 +96,7 @@ class RagService:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = Embedder(self.settings.embedding)
+            self._embedder = load_embedder(self.settings.embedding)
         return self._embedder
 
     def secret(self) -> bytes:

@@ -58,9 +58,9 @@ def settings(tmp_path, database_url) -> Settings:
 
 @pytest.fixture(scope="session")
 def embedder():
-    from rag.embed import Embedder
+    from rag.embed import load_embedder
 
-    return Embedder(Settings().embedding)
+    return load_embedder(Settings().embedding)
 
 
 @pytest.fixture(scope="session")

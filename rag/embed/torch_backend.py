@@ -1,12 +1,4 @@
-"""Embedder: a sentence-transformers model from a local path, on CUDA when present.
-
-Any sentence-transformers model works; the `embedding:` settings say how it wants its input:
-its window (`max_seq_length`), the prefixes it was trained with for questions and passages
-(e5: "query: " / "passage: "; bge v1.5: a query instruction and no passage prefix; MiniLM:
-none) and whether its vectors are L2-normalized (then inner product = cosine, which the FAISS
-index and `retrieval.min_score` assume). Questions go through `embed_query`, passages through
-`embed`: mixing them up silently costs retrieval quality with e5 or bge.
-"""
+"""The torch backend: a sentence-transformers model from a local path, on CUDA when present."""
 
 from __future__ import annotations
 
@@ -19,12 +11,13 @@ import numpy as np
 
 from rag.config import EmbeddingSettings
 from rag.devices import pick_torch_device
+from rag.embed.inputs import check_texts
 from rag.model_paths import resolve_model_path
 
 log = logging.getLogger(__name__)
 
 
-class Embedder:
+class TorchEmbedder:
     """Turns texts into float32 vectors, L2-normalized unless the settings say otherwise."""
 
     def __init__(self, settings: EmbeddingSettings) -> None:
@@ -65,9 +58,7 @@ class Embedder:
         return self._encode(texts, self.settings.query_prefix)
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
-        if isinstance(texts, str):
-            # A str is a sequence of characters: embedding each one is never what was meant.
-            raise TypeError("embed a list of texts, not a single str (wrap it: [text])")
+        check_texts(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._encode_lock:

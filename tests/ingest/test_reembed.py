@@ -23,7 +23,7 @@ from ingest.reembed import (
 from rag.config import Settings
 from rag.db.models import Chunk, Document, IndexLog, StoreMeta
 from rag.db.session import transaction
-from rag.embed import Embedder
+from rag.embed import Embedder, load_embedder
 from rag.index import VectorIndex
 
 DOCS = {
@@ -38,7 +38,7 @@ DOCS = {
 def prefixed() -> Embedder:
     """A second embedding configuration: the same model with an e5-style passage prefix."""
     settings = Settings().embedding.model_copy(update={"passage_prefix": "passage: "})
-    return Embedder(settings)
+    return load_embedder(settings)
 
 
 @pytest.fixture
@@ -63,8 +63,22 @@ def test_the_fingerprint_changes_with_what_changes_the_stored_vectors(embedder, 
     assert json.loads(base)["dimension"] == embedder.dimension
     assert embedding_fingerprint(embedder.settings, embedder) == base  # stable
     assert embedding_fingerprint(prefixed.settings, prefixed) != base
-    for change in ({"normalize": False}, {"model": "/models/other"}):
+    for change in (
+        {"normalize": False},
+        {"model": "/models/other"},
+        {"backend": "torch" if embedder.settings.backend == "onnx" else "onnx"},
+    ):
         assert embedding_fingerprint(embedder.settings.model_copy(update=change), embedder) != base
+    onnx = embedder.settings.model_copy(update={"backend": "onnx"})
+    # The backend and its quantization are part of what made the vectors.
+    int8, fp32 = (
+        embedding_fingerprint(onnx.model_copy(update={"onnx_quantization": q}), embedder)
+        for q in ("int8", "none")
+    )
+    assert int8 != fp32
+    # Stores made before backends existed (torch) keep their fingerprint: no "backend" fact.
+    torch = embedder.settings.model_copy(update={"backend": "torch"})
+    assert "backend" not in json.loads(embedding_fingerprint(torch, embedder))
     # The query prefix changes question vectors only: nothing stored needs re-embedding.
     query_only = embedder.settings.model_copy(update={"query_prefix": "query: "})
     assert embedding_fingerprint(query_only, embedder) == base

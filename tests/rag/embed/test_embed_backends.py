@@ -1,4 +1,5 @@
-"""The embedder with the real MiniLM: passages and questions, prefixes, window, bad input."""
+"""The contract every embedding backend keeps, with the real MiniLM: passages and questions,
+prefixes, window, bad input; and the onnx backend's vectors against torch's."""
 
 from __future__ import annotations
 
@@ -6,18 +7,33 @@ import numpy as np
 import pytest
 
 from rag.config import EmbeddingSettings, Settings
-from rag.embed import Embedder
+from rag.embed import Embedder, load_embedder
 
 TEXTS = ["Employees get 28 days of paid annual leave.", "The freezer code is FRZ-4471."]
+BACKENDS = {
+    "torch": {"backend": "torch"},
+    "onnx-int8": {"backend": "onnx", "onnx_quantization": "int8"},
+    "onnx-fp32": {"backend": "onnx", "onnx_quantization": "none"},
+}
+
+
+def _settings(backend: str, **update) -> EmbeddingSettings:
+    return Settings().embedding.model_copy(update={**BACKENDS[backend], **update})
+
+
+@pytest.fixture(scope="module", params=list(BACKENDS))
+def backend(request) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def prefixed() -> Embedder:
-    """The same model as the default, told to use e5-style prefixes."""
-    settings = Settings().embedding.model_copy(
-        update={"query_prefix": "query: ", "passage_prefix": "passage: "}
-    )
-    return Embedder(settings)
+def embedder(backend) -> Embedder:
+    return load_embedder(_settings(backend))
+
+
+@pytest.fixture(scope="module")
+def torch_embedder() -> Embedder:
+    return load_embedder(_settings("torch"))
 
 
 def test_passages_and_questions_are_unit_vectors_of_the_model_dimension(embedder):
@@ -31,7 +47,17 @@ def test_passages_and_questions_are_unit_vectors_of_the_model_dimension(embedder
     assert embedder.embed([]).shape == (0, embedder.dimension)
 
 
-def test_prefixes_are_prepended_to_questions_and_passages(embedder, prefixed):
+def test_a_text_gets_the_same_vector_alone_and_in_a_batch_of_other_lengths(embedder, backend):
+    batch = embedder.embed([TEXTS[0], "short", TEXTS[1] * 5, TEXTS[1]])
+    alone = embedder.embed(TEXTS)
+    cosines = [float(batch[0] @ alone[0]), float(batch[3] @ alone[1])]
+    # Dynamic int8 quantization scales activations per batch: its vectors move a little with
+    # their batch mates; float32 ones only by rounding.
+    assert min(cosines) > (0.99 if backend == "onnx-int8" else 0.99999)
+
+
+def test_prefixes_are_prepended_to_questions_and_passages(embedder, backend):
+    prefixed = load_embedder(_settings(backend, query_prefix="query: ", passage_prefix="passage: "))
     assert prefixed.embed(TEXTS) == pytest.approx(
         embedder.embed([f"passage: {t}" for t in TEXTS]), abs=1e-5
     )
@@ -42,9 +68,9 @@ def test_prefixes_are_prepended_to_questions_and_passages(embedder, prefixed):
     assert not np.allclose(prefixed.embed(TEXTS[:1]), prefixed.embed_query(TEXTS[:1]), atol=1e-3)
 
 
-def test_the_window_setting_truncates_long_texts(embedder):
-    short = Embedder(Settings().embedding.model_copy(update={"max_seq_length": 16}))
-    assert short.max_tokens == 16
+def test_the_window_setting_truncates_long_texts(embedder, backend):
+    short = load_embedder(_settings(backend, max_seq_length=16))
+    assert short.max_tokens == 16 and embedder.max_tokens == 256
     long_text = " ".join(["annual leave"] * 20) + " and finally something about freezers"
     # Beyond 16 tokens the text is cut: the ending no longer changes the vector.
     assert short.embed([long_text]) == pytest.approx(
@@ -62,9 +88,25 @@ def test_a_single_string_is_refused_not_embedded_letter_by_letter(embedder):
         embedder.embed("a passage")
 
 
+def test_the_chunkers_tokenizer_gives_offsets(embedder):
+    encoded = embedder.tokenizer(
+        "Annual leave", add_special_tokens=False, return_offsets_mapping=True
+    )
+    assert encoded["offset_mapping"][0] == (0, 6)
+
+
+def test_every_backend_makes_the_vectors_torch_makes(embedder, backend, torch_embedder):
+    texts = TEXTS + ["Quarterly revenue rose 8 % to $83.0 billion, driven by services."]
+    cosines = (embedder.embed(texts) * torch_embedder.embed(texts)).sum(axis=1)
+    # int8 weights move a vector a little; float32 only by rounding.
+    assert cosines.min() > (0.97 if backend == "onnx-int8" else 0.9999)
+
+
 def test_settings_reject_nonsense():
     with pytest.raises(ValueError):
         EmbeddingSettings(batch_size=0)
     with pytest.raises(ValueError):
         EmbeddingSettings(max_seq_length=2)
+    with pytest.raises(ValueError, match="onnx runs on the CPU"):
+        EmbeddingSettings(backend="onnx", device="cuda")
     assert EmbeddingSettings(max_seq_length=None).max_seq_length is None

@@ -1,0 +1,57 @@
+"""Embedders: texts -> float32 vectors, one backend per module behind the `Embedder` Protocol.
+
+Any sentence-transformers model works; the `embedding:` settings say how it wants its input:
+its window (`max_seq_length`), the prefixes it was trained with for questions and passages
+(e5: "query: " / "passage: "; bge v1.5: a query instruction and no passage prefix; MiniLM:
+none) and whether its vectors are L2-normalized (then inner product = cosine, which the FAISS
+index and `retrieval.min_score` assume). Questions go through `embed_query`, passages through
+`embed`: mixing them up silently costs retrieval quality with e5 or bge.
+
+Backends (`embedding.backend`): `torch` (torch_backend.py: sentence-transformers, CPU or CUDA)
+and `onnx` (onnx_backend.py: ONNX Runtime on the CPU, int8 by default, from an export made
+once on first use and cached outside the data folder: onnx_export.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from rag.config import EmbeddingSettings
+
+
+class Embedder(Protocol):
+    settings: EmbeddingSettings
+    path: Path  # the model's folder (its files are part of the embedding fingerprint)
+    model_name: str
+    dimension: int
+    device: str
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's (fast, Hugging Face) tokenizer, for the chunker to count and cut text;
+        not the one encoding uses, so chunking and embedding may run in different threads."""
+
+    @property
+    def max_tokens(self) -> int:
+        """The window: longer texts are cut to this many tokens."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Passages (chunks), with the passage prefix: one row per text."""
+
+    def embed_query(self, texts: Sequence[str]) -> np.ndarray:
+        """Questions, with the query prefix: one row per text."""
+
+
+def load_embedder(settings: EmbeddingSettings) -> Embedder:
+    """The configured backend with the configured model (loaded now)."""
+    if settings.backend == "onnx":
+        from rag.embed.onnx_backend import OnnxEmbedder
+
+        return OnnxEmbedder(settings)
+    from rag.embed.torch_backend import TorchEmbedder
+
+    return TorchEmbedder(settings)

@@ -1,0 +1,122 @@
+"""The onnx backend: the same model through ONNX Runtime on the CPU, int8 by default.
+
+Its vectors are those of the torch backend up to rounding (float32) or quantization (int8:
+cosine ~0.99 to torch's; dense retrieval quality measured in bench/RESULTS.md, issue 19). Texts
+are tokenized as sentence-transformers does (stripped, cut to the window), sorted by length so
+each batch is padded little, and pooled inside the graph (onnx_export.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rag.config import EmbeddingSettings
+from rag.embed.inputs import check_texts
+from rag.embed.onnx_export import exported_model
+from rag.model_paths import resolve_model_path
+
+log = logging.getLogger(__name__)
+
+
+class OnnxEmbedder:
+    """Turns texts into float32 vectors, L2-normalized unless the settings say otherwise."""
+
+    device = "cpu"
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        import onnxruntime
+        from transformers import AutoTokenizer
+
+        path = resolve_model_path(settings.model, "embedding")
+        self.settings = settings
+        self.path = path
+        self.batch_size = settings.batch_size
+        model_file = exported_model(path, settings.onnx_quantization, settings.cache_dir)
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = onnxruntime.InferenceSession(
+            str(model_file), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        # Encoding and chunking may run in different threads; a fast tokenizer must not be
+        # used by two at once ("Already borrowed"), so the chunker gets its own.
+        self._chunking_tokenizer = copy.deepcopy(self._tokenizer)
+        self._encode_lock = threading.Lock()
+        config = json.loads((path / "config.json").read_text())
+        self.dimension = int(config["hidden_size"])
+        self._max_tokens = _window(path, settings, config)
+        self.model_name = path.name if path.name != "model" else path.parent.name
+        log.info(
+            "embedding model %s with ONNX Runtime (%s) on cpu (dim %d)",
+            self.model_name,
+            settings.onnx_quantization,
+            self.dimension,
+        )
+
+    @property
+    def tokenizer(self):
+        """The model's tokenizer, for counting and cutting text (not shared with encoding)."""
+        return self._chunking_tokenizer
+
+    @property
+    def max_tokens(self) -> int:
+        return self._max_tokens
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Passages (chunks), with the passage prefix: one row per text."""
+        return self._encode(texts, self.settings.passage_prefix)
+
+    def embed_query(self, texts: Sequence[str]) -> np.ndarray:
+        """Questions, with the query prefix: one row per text."""
+        return self._encode(texts, self.settings.query_prefix)
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        check_texts(texts)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return vectors
+        prepared = [(prefix + text).strip() for text in texts]
+        # Longest first, as sentence-transformers does: batches of similar lengths pad little.
+        order = sorted(range(len(prepared)), key=lambda i: -len(prepared[i]))
+        with self._encode_lock:
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                encoded = self._tokenizer(
+                    [prepared[i] for i in rows],
+                    padding=True,
+                    truncation=True,
+                    max_length=self._max_tokens,
+                    return_tensors="np",
+                )
+                feed = {
+                    name: encoded[name].astype(np.int64)
+                    for name in ("input_ids", "attention_mask", "token_type_ids")
+                    if name in self._inputs
+                }
+                if "token_type_ids" in self._inputs and "token_type_ids" not in feed:
+                    feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+                vectors[rows] = self.session.run(None, feed)[0]
+        if self.settings.normalize:
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors /= np.maximum(norms, 1e-12)
+        return vectors
+
+
+def _window(path: Path, settings: EmbeddingSettings, config: dict) -> int:
+    """The configured window, else the model's own (sentence-transformers' file), never more
+    than its position embeddings."""
+    limit = int(config.get("max_position_embeddings", 512))
+    if settings.max_seq_length is not None:
+        return min(settings.max_seq_length, limit)
+    own = path / "sentence_bert_config.json"
+    if own.is_file() and json.loads(own.read_text()).get("max_seq_length"):
+        return min(int(json.loads(own.read_text())["max_seq_length"]), limit)
+    return limit
