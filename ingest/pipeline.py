@@ -37,6 +37,11 @@ from rag.privacy.secret import load_or_create_secret
 
 log = logging.getLogger(__name__)
 
+# Files read are embedded together once their chunks reach this many (or the scan ends): one
+# length-sorted call pads less and makes fewer small batches than one call per file
+# (bench/RESULTS.md, issue 19). Each file is still written in a transaction of its own.
+EMBED_BATCH_CHUNKS = 256
+
 
 @dataclass
 class _Prepared:
@@ -44,8 +49,24 @@ class _Prepared:
     pages: int
     chunks: list[TextChunk]
     contexts: list[str]  # each chunk's header (ingest/chunk.py: chunk_context)
-    vectors: object
     pii_counts: Counter
+    vectors: object = None  # set by _embed_and_record
+
+    def passages(self) -> list[str]:
+        return [
+            passage_text(context, chunk.text)
+            for chunk, context in zip(self.chunks, self.contexts, strict=True)
+        ]
+
+
+@dataclass
+class _Read:
+    """A file read and prepared, waiting for its vectors."""
+
+    entry: FileEntry
+    shown: str
+    sha256: str
+    prepared: _Prepared
 
 
 class FileChangedWhileReading(OSError):
@@ -156,6 +177,7 @@ class IngestPipeline:
             report.deleted += 1
 
         work = plan.new + [entry for entry, _ in plan.changed]
+        waiting: list[_Read] = []
         for done, entry in enumerate(work):
             if should_stop and should_stop():
                 report.stopped = True
@@ -163,7 +185,14 @@ class IngestPipeline:
             shown = anonymize_path(self.anonymizer, entry.relative_path)
             if on_progress:
                 on_progress(done, len(work), shown, report)
-            self._ingest_file(source, entry, shown, report)
+            read = self._read_file(source, entry, shown, report)
+            if read is not None:
+                waiting.append(read)
+            if sum(len(r.prepared.chunks) for r in waiting) >= EMBED_BATCH_CHUNKS:
+                self._embed_and_record(source, waiting, report)
+                waiting = []
+        # Files already read are written even when stopping: their work is done.
+        self._embed_and_record(source, waiting, report)
         if on_progress and not report.stopped:
             on_progress(len(work), len(work), "", report)
         self._set_source_state(source_id, "active", None, scanned=True)
@@ -223,6 +252,15 @@ class IngestPipeline:
         self, source: Source, entry: FileEntry, shown: str, report: IngestReport
     ) -> None:
         """`shown` is the path as logs, jobs and readers see it (names anonymized)."""
+        read = self._read_file(source, entry, shown, report)
+        if read is not None:
+            self._embed_and_record(source, [read], report)
+
+    def _read_file(
+        self, source: Source, entry: FileEntry, shown: str, report: IngestReport
+    ) -> _Read | None:
+        """Read, parse, anonymize and chunk one file; a file that cannot be is recorded with
+        its reason now (None)."""
         limit_mb = self.settings.ingest.max_file_mb
         try:
             if entry.refused:
@@ -235,22 +273,58 @@ class IngestPipeline:
         except UnsupportedFormat as exc:
             doc_id = self._record(source, entry, shown, None, status="skipped", error=str(exc))
             report.skipped.append(Failure(shown, str(exc), doc_id))
-            return
+            return None
         except (LoaderError, OSError) as exc:
             reason = str(exc) if isinstance(exc, LoaderError) else _os_reason(exc)
-            doc_id = self._record(source, entry, shown, None, status="failed", error=reason)
-            report.failed.append(Failure(shown, reason, doc_id))
-            return
+            self._record_failure(source, entry, shown, reason, report)
+            return None
         except Exception as exc:  # one bad file must never stop the folder
-            reason = f"internal error while indexing ({type(exc).__name__})"
-            log.error("document %s: %s", shown, reason)
-            doc_id = self._record(source, entry, shown, None, status="failed", error=reason)
-            report.failed.append(Failure(shown, reason, doc_id))
+            self._record_internal_error(source, entry, shown, exc, report)
+            return None
+        return _Read(entry, shown, sha256, prepared)
+
+    def _embed_and_record(self, source: Source, reads: list[_Read], report: IngestReport) -> None:
+        """Embed the chunks of `reads` in one call, then write each file in its own
+        transaction. If the joint call fails, each file is embedded alone, so a failure stays
+        with the file that caused it."""
+        if not reads:
             return
-        self._record(source, entry, shown, prepared, status="indexed", sha256=sha256)
-        report.indexed += 1
-        report.pages += prepared.pages
-        report.chunks += len(prepared.chunks)
+        try:
+            vectors = self.embedder.embed([text for r in reads for text in r.prepared.passages()])
+        except Exception:
+            vectors = None
+        start = 0
+        for read in reads:
+            prepared, count = read.prepared, len(read.prepared.chunks)
+            if vectors is not None:
+                prepared.vectors = vectors[start : start + count]
+                start += count
+            else:
+                try:
+                    prepared.vectors = self.embedder.embed(prepared.passages())
+                except Exception as exc:  # one bad file must never stop the folder
+                    self._record_internal_error(source, read.entry, read.shown, exc, report)
+                    continue
+            self._record(
+                source, read.entry, read.shown, prepared, status="indexed", sha256=read.sha256
+            )
+            report.indexed += 1
+            report.pages += prepared.pages
+            report.chunks += count
+
+    def _record_failure(
+        self, source: Source, entry: FileEntry, shown: str, reason: str, report: IngestReport
+    ) -> None:
+        doc_id = self._record(source, entry, shown, None, status="failed", error=reason)
+        report.failed.append(Failure(shown, reason, doc_id))
+
+    def _record_internal_error(
+        self, source: Source, entry: FileEntry, shown: str, exc: Exception, report: IngestReport
+    ) -> None:
+        # The type only: an exception's text may quote the document.
+        reason = f"internal error while indexing ({type(exc).__name__})"
+        log.error("document %s: %s", shown, reason)
+        self._record_failure(source, entry, shown, reason, report)
 
     def _read_stable(self, root: Path, entry: FileEntry, shown: str) -> tuple[str, _Prepared]:
         """Read and prepare a file from inside its source folder (ingest/contained.py), making
@@ -279,13 +353,7 @@ class IngestPipeline:
             self.settings.chunking.overlap_tokens,
         )
         contexts = [chunk_context(text.title, chunk) for chunk in chunks]
-        vectors = self.embedder.embed(
-            [
-                passage_text(context, chunk.text)
-                for chunk, context in zip(chunks, contexts, strict=True)
-            ]
-        )
-        return _Prepared(text.title, len(text.pages), chunks, contexts, vectors, text.pii_counts)
+        return _Prepared(text.title, len(text.pages), chunks, contexts, text.pii_counts)
 
     def _record(
         self,
