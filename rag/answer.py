@@ -34,10 +34,13 @@ class Citation:
     n: int
     document_id: int
     title: str
-    path: str
+    path: str  # as readers see it: names anonymized (rag/privacy/path_names.py)
     page: int
     snippet: str
     score: float
+    # Shown beside the title ("Q3 report (2022 Q3 AAPL.pdf)"): the last part of `path`, so
+    # anonymized like it; never the raw name.
+    file_name: str = ""
 
 
 def source_block(n: int, hit: Hit) -> str:
@@ -113,9 +116,15 @@ def citations_for(hits: list[Hit]) -> list[Citation]:
             page=hit.page_start,
             snippet=_snippet(hit.text),
             score=round(hit.score, 4),
+            file_name=file_name_of(hit.path),
         )
         for n, hit in enumerate(hits, start=1)
     ]
+
+
+def file_name_of(path: str) -> str:
+    """The file's name in a document's stored (reader-safe) path."""
+    return path.rsplit("/", 1)[-1]
 
 
 def _snippet(text: str) -> str:

@@ -1,4 +1,4 @@
-"""PDF loader: one Page per PDF page, text extracted with pypdf."""
+"""PDF loader: one Page per PDF page, text extracted with pypdf (tables: pdf_tables.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
 
 from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page
+from .pdf_tables import looks_tabular, table_text
 from .titles import choose_title, clean_title, first_title_line
 
 logger = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def _extract_pages(reader: PdfReader, page_count: int) -> list[Page]:
     failed = 0
     for index in range(page_count):
         try:
-            raw = reader.pages[index].extract_text() or ""
+            raw = _page_text(reader.pages[index])
         except Exception as exc:  # one bad page must not lose the whole document
             failed += 1
             # No file name: it may be personal data (the caller knows the anonymized one).
@@ -134,6 +135,20 @@ def _extract_pages(reader: PdfReader, page_count: int) -> list[Page]:
     if page_count and failed == page_count:
         raise LoaderError("corrupt PDF: no page could be read")
     return pages
+
+
+def _page_text(page) -> str:
+    """The page's plain text; where it looks like a table, the layout-mode text with each
+    table row naming its columns (pdf_tables.py), when such a table is found."""
+    plain = page.extract_text() or ""
+    if not looks_tabular(plain):
+        return plain
+    try:
+        tables = table_text(page.extract_text(extraction_mode="layout") or "")
+    except Exception as exc:  # the plain text is still good: tables are a refinement
+        logger.warning("a PDF page's tables could not be read (%s)", type(exc).__name__)
+        return plain
+    return plain if tables is None else tables
 
 
 def _metadata_title(reader: PdfReader) -> str | None:

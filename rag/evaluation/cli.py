@@ -152,6 +152,40 @@ def eval_quotes(
     _show(quotes_table(payload), payload, False, out)
 
 
+@eval_app.command("figures")
+def eval_figures(
+    dataset: Annotated[
+        Path,
+        typer.Option(help="JSON: documents folder and questions {question, figure, document}."),
+    ] = Path("tests/data/sec10q_questions.json"),
+    documents: Annotated[
+        Path | None, typer.Option(help="The documents' folder (default: the dataset's).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the results as JSON here.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
+    top_k: Annotated[int, typer.Option(help="Passages searched per question.")] = 5,
+    anonymize: Annotated[
+        bool, typer.Option(help="Remove personal data as production does (the default).")
+    ] = True,
+) -> None:
+    """Figures in business documents: how often a top passage of the question's document
+    shows the figure asked for (ingested with the default config); lists the misses."""
+
+    from rich.console import Console
+
+    from rag.config import get_settings
+    from rag.evaluation.figures import failures_table, figures_table, run_figures_eval
+
+    try:
+        payload = run_figures_eval(dataset, get_settings(), documents, limit, top_k, anonymize)
+    except (ValueError, FileNotFoundError) as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if payload["failed"]:
+        Console().print(failures_table(payload))
+    _show(figures_table(payload), payload, anonymize, out)
+
+
 def _show(table, payload: dict, anonymize: bool, out: Path | None) -> None:
     """Print an evaluation's table and, with --out, write its results as JSON."""
     import json

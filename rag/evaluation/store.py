@@ -1,4 +1,4 @@
-"""A fresh store built from a BEIR corpus, for the `rag eval` commands that need one.
+"""A fresh store built from a BEIR corpus (or from real files), for the `rag eval` commands.
 
 The store lives in a temporary data dir (SQLite, migrations applied) and is filled through the
 normal ingest pipeline: each corpus document becomes a text file "title, blank line, text" (so
@@ -10,9 +10,10 @@ for (BEIR datasets are public).
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ class EvalStore:
     names: dict[str, str]  # file name in the store -> corpus id
     indexed: int
     chunks: int
+    pages: int = 0
+    ingest_seconds: float = 0.0
 
 
 def load_corpus(directory: Path) -> dict[str, tuple[str, str]]:
@@ -68,6 +71,48 @@ def eval_store(
 ) -> Iterator[EvalStore]:
     """Build the store, yield it, delete it. `parts` (embedder, anonymizer, generator) are
     passed to the service, so tests can share models already loaded."""
+    with _fresh_store(
+        lambda folder: write_corpus(corpus, folder), settings, anonymize, log, parts
+    ) as store:
+        yield store
+
+
+def copy_files(files: list[Path], folder: Path) -> dict[str, str]:
+    """The files under neutral names (their own may hold personal data, and the store shows
+    the anonymized one); returns name in the store -> the file's own name."""
+    folder.mkdir(parents=True)
+    names = {}
+    for number, path in enumerate(files):
+        name = f"d{number:07d}{path.suffix.lower()}"
+        shutil.copyfile(path, folder / name)
+        names[name] = path.name
+    return names
+
+
+@contextmanager
+def files_store(
+    files: list[Path],
+    settings: Settings,
+    anonymize: bool = True,
+    log: Console | None = None,
+    **parts: Any,
+) -> Iterator[EvalStore]:
+    """A store of real documents (PDF, DOCX...), ingested as production would; `names` maps
+    each stored file name to the file's own."""
+    with _fresh_store(
+        lambda folder: copy_files(files, folder), settings, anonymize, log, parts
+    ) as store:
+        yield store
+
+
+@contextmanager
+def _fresh_store(
+    fill: Callable[[Path], dict[str, str]],
+    settings: Settings,
+    anonymize: bool,
+    log: Console | None,
+    parts: dict[str, Any],
+) -> Iterator[EvalStore]:
     from rag.db.migrate import upgrade
     from rag.service import RagService
 
@@ -84,16 +129,18 @@ def eval_store(
         )
         data_dir.mkdir(parents=True)
         upgrade(store_settings.resolved_database_url)
-        names = write_corpus(corpus, Path(tmp) / "corpus")
+        names = fill(Path(tmp) / "corpus")
         service = RagService(store_settings, **parts)
         started = time.perf_counter()
         report = service.pipeline.ingest_folder(Path(tmp) / "corpus")
+        seconds = time.perf_counter() - started
         log.print(
-            f"indexed {report.indexed} documents ({report.chunks} chunks, "
-            f"{len(report.failed) + len(report.skipped)} not indexed) "
-            f"in {time.perf_counter() - started:.0f}s"
+            f"indexed {report.indexed} documents ({report.pages} pages, {report.chunks} chunks, "
+            f"{len(report.failed) + len(report.skipped)} not indexed) in {seconds:.0f}s"
         )
         try:
-            yield EvalStore(service, store_settings, names, report.indexed, report.chunks)
+            yield EvalStore(
+                service, store_settings, names, report.indexed, report.chunks, report.pages, seconds
+            )
         finally:
             service.close()

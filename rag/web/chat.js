@@ -104,10 +104,18 @@ function citeButton(citation, kind) {
     type: "button",
     class: "cite " + kind,
     "data-n": String(citation.n),
-    "aria-label": "Source " + citation.n + ": " + citation.title + ", page " + citation.page,
+    "aria-label": "Source " + citation.n + ": " + sourceLabel(citation) + ", page " + citation.page,
   }, String(citation.n));
   button.addEventListener("click", () => openSource(citation, button));
   return button;
+}
+
+// "Title (file.pdf)": the file name (as readers see it, anonymized) tells apart documents of
+// one title. Answers stored before citations carried it take it from the path.
+function sourceLabel(citation) {
+  const name = citation.file_name || (citation.path || "").split("/").pop();
+  if (!name || name === citation.title) return citation.title || name;
+  return (citation.title || "Untitled") + " (" + name + ")";
 }
 
 function renderAnswer(item, text, citations, found, phase) {
@@ -127,7 +135,7 @@ function renderAnswer(item, text, citations, found, phase) {
     const list = el("ol", { class: "source-list" });
     for (const c of citations) {
       const entry = el("li");
-      entry.append(citeButton(c, "listed"), " ", el("span", {}, c.title + ", p. " + c.page));
+      entry.append(citeButton(c, "listed"), " ", el("span", {}, sourceLabel(c) + ", p. " + c.page));
       list.append(entry);
     }
     sources.append(list);

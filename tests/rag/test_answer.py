@@ -126,6 +126,7 @@ def test_citations_are_numbered_in_hit_order():
     assert [c.document_id for c in citations] == [1, 2]
     assert [c.page for c in citations] == [2, 9]
     assert citations[0].title == "Doc 1" and citations[0].path == "folder/doc1.pdf"
+    assert citations[0].file_name == "doc1.pdf"  # beside the title, from the reader-safe path
     assert citations[0].score == round(hits[0].score, 4) == 0.9001
     assert citations_for([]) == []
 

@@ -210,3 +210,18 @@ def test_search_for_a_caller_shows_only_the_askers_own_values(make_indexed_servi
     assert hits and "Priya Raman" in hits[0].text
     other = service.search_for("Who approves leave requests?", None, Caller("lobby"))
     assert other and "Priya Raman" not in other[0].text and "<PERSON_" in other[0].text
+
+
+def test_a_citation_names_its_file_as_readers_see_it(make_indexed_service):
+    """The file name beside a citation's title is the stored, anonymized one: a name in it
+    never reaches a reader (rag/privacy/path_names.py)."""
+    service = make_indexed_service(
+        {"Review of Priya Raman.txt": "Annual review\n\nThe review covers the 2025 targets."}
+    )
+    answer = service.ask_stream("What does the annual review cover?")
+    getattr(answer.tokens, "close", lambda: None)()  # only the citations are wanted
+    assert answer.found and answer.citations
+    cited = answer.citations[0]
+    assert cited.file_name == cited.path.rsplit("/", 1)[-1]
+    assert cited.file_name.startswith("Review of <PERSON_") and cited.file_name.endswith(".txt")
+    assert "Priya" not in cited.file_name and "Raman" not in cited.file_name

@@ -27,7 +27,15 @@ class CitationOut(BaseModel):
     n: int = Field(description="The number the answer cites it by, [n].")
     document_id: int
     title: str
-    path: str = Field(description="The document's path inside its source folder.")
+    path: str = Field(
+        description="The document's path inside its source folder, personal data in its "
+        "folder and file names anonymized."
+    )
+    file_name: str = Field(
+        default="",
+        description="The document's file name, shown beside its title (the last part of "
+        "`path`, so anonymized like it).",
+    )
     page: int = Field(description="The first page of the passage.")
     snippet: str = Field(description="The start of the passage (pseudonymized).")
     score: float = Field(description="Cosine similarity of the passage to the question.")

@@ -27,6 +27,9 @@ def test_ask_and_open_the_first_source(open_page, server):
     assert answer.locator(".text").inner_text().strip()
     assert "not-found" not in answer.get_attribute("class")
 
+    # Each source names its file (as readers see it) beside its title.
+    listed_source = answer.locator(".sources li").first.inner_text()
+    assert "Northwind Robotics Employee Handbook (employee-handbook.pdf), p. 3" in listed_source
     answer.locator(".sources .cite").first.click()
     dialog = page.locator("dialog#source")
     dialog.wait_for()

@@ -106,6 +106,7 @@ def test_a_conversation_streams_stores_and_lists_its_turns(client, recorder):
     assert kinds[0] == "citations" and kinds[-1] == "done" and "token" in kinds
     done = events[-1][1]
     assert done["found"] is True and done["citations"][0]["path"] == "expenses.md"
+    assert done["citations"][0]["file_name"] == "expenses.md"
     streamed = "".join(data["text"] for kind, data in events if kind == "token").strip()
     assert streamed == done["answer"]
 
