@@ -269,6 +269,10 @@ def build_analyzer(settings: AnonymizeSettings):
     # US streets (street_address.py) and the rest of the world, each completed by its
     # unit, postcode and place lines.
     registry.add_recognizer(WorldAddressRecognizer())
+    if settings.address_cues:
+        from rag.privacy.recognizers.address_cues import AddressCueRecognizer
+
+        registry.add_recognizer(AddressCueRecognizer())  # "lives on Joaquin Suarez 2906"
     if settings.person_names:
         registry.add_recognizer(PersonNameRecognizer())
         registry.add_recognizer(PersonCueRecognizer())  # "my name is ...", "Faina D. Yefremova"
