@@ -276,6 +276,16 @@ def build_analyzer(settings: AnonymizeSettings):
     if settings.person_names:
         registry.add_recognizer(PersonNameRecognizer())
         registry.add_recognizer(PersonCueRecognizer())  # "my name is ...", "Faina D. Yefremova"
+    if settings.person_context:
+        from rag.privacy.recognizers.person_lists import PersonListRecognizer
+        from rag.privacy.recognizers.person_mentions import PersonMentionRecognizer
+        from rag.privacy.recognizers.person_predicates import PersonPredicateRecognizer
+        from rag.privacy.recognizers.person_speakers import PersonSpeakerRecognizer
+
+        registry.add_recognizer(PersonMentionRecognizer())  # "... Maciej Borkowski ... Borkowski"
+        registry.add_recognizer(PersonListRecognizer())  # "Usamov and Bowers were"
+        registry.add_recognizer(PersonSpeakerRecognizer())  # "Destiny: Remember me?"
+        registry.add_recognizer(PersonPredicateRecognizer())  # "Shovda ... depend on him"
     for recognizer in yaml_recognizers(settings):
         registry.add_recognizer(recognizer)
     set_limit(settings.pattern_timeout_s)
