@@ -122,6 +122,13 @@ class AnonymizeSettings(BaseModel):
     person_filter: bool = False
     # Find names with given-name and surname lists too (rag/privacy/recognizers/person_names.py).
     person_names: bool = True
+    # Find streets of any form after a phrase that introduces an address ("lives on Joaquin
+    # Suarez 2906"; rag/privacy/recognizers/address_cues.py).
+    address_cues: bool = True
+    # Find names by the names around them: a part of a full name repeated, names joined by
+    # "and" or listed, dialogue speakers (person_mentions.py, person_lists.py,
+    # person_speakers.py in rag/privacy/recognizers/).
+    person_context: bool = True
     # Drop PERSON spans made only of everyday English words that are not given names
     # ("Discipline", "Cautionary Tales"; "Will Smith" stays).
     common_word_filter: bool = True

@@ -269,9 +269,23 @@ def build_analyzer(settings: AnonymizeSettings):
     # US streets (street_address.py) and the rest of the world, each completed by its
     # unit, postcode and place lines.
     registry.add_recognizer(WorldAddressRecognizer())
+    if settings.address_cues:
+        from rag.privacy.recognizers.address_cues import AddressCueRecognizer
+
+        registry.add_recognizer(AddressCueRecognizer())  # "lives on Joaquin Suarez 2906"
     if settings.person_names:
         registry.add_recognizer(PersonNameRecognizer())
         registry.add_recognizer(PersonCueRecognizer())  # "my name is ...", "Faina D. Yefremova"
+    if settings.person_context:
+        from rag.privacy.recognizers.person_lists import PersonListRecognizer
+        from rag.privacy.recognizers.person_mentions import PersonMentionRecognizer
+        from rag.privacy.recognizers.person_predicates import PersonPredicateRecognizer
+        from rag.privacy.recognizers.person_speakers import PersonSpeakerRecognizer
+
+        registry.add_recognizer(PersonMentionRecognizer())  # "... Maciej Borkowski ... Borkowski"
+        registry.add_recognizer(PersonListRecognizer())  # "Usamov and Bowers were"
+        registry.add_recognizer(PersonSpeakerRecognizer())  # "Destiny: Remember me?"
+        registry.add_recognizer(PersonPredicateRecognizer())  # "Shovda ... depend on him"
     for recognizer in yaml_recognizers(settings):
         registry.add_recognizer(recognizer)
     set_limit(settings.pattern_timeout_s)

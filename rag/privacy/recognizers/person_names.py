@@ -88,6 +88,8 @@ class PersonNameRecognizer(EntityRecognizer):
             j = i + 1
             if word in self._given or word in ambiguous_given:
                 while j < len(tokens) and j - i <= MAX_SURNAME_WORDS:
+                    if _possessive(tokens[j - 1][2]):
+                        break  # "Terence Vassiliev's Cautionary Tales": the name ends
                     if not self._joins(text, tokens[j - 1][1], tokens[j]):
                         break
                     j += 1
@@ -139,6 +141,10 @@ class PersonNameRecognizer(EntityRecognizer):
             and word.lower() not in self._common
             and word not in self._capitalized
         )
+
+
+def _possessive(word: str) -> bool:
+    return word.endswith(("'s", "’s"))
 
 
 def _is_initial(word: str) -> bool:

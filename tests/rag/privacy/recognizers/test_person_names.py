@@ -41,6 +41,8 @@ def test_word_lists_are_broad_and_keep_everyday_words_apart():
         ("Ask Ana de Souza first", ["Ana de Souza"]),  # a particle
         ("Why is Priya so quiet?", ["Priya"]),  # a distinctive given name alone
         ("Will Pearson approved it", ["Will Pearson"]),  # everyday given name + surname
+        # A possessive ends the name: the title after it is no surname.
+        ("the verses of Terence Vasquezian's Cautionary Tales", ["Terence Vasquezian's"]),
     ],
 )
 def test_finds_names(recognizer, text, expected):

@@ -1,0 +1,73 @@
+"""A part of a full name said again elsewhere in the same text."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from rag.privacy.recognizers.person_mentions import PersonMentionRecognizer
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> PersonMentionRecognizer:
+    return PersonMentionRecognizer()
+
+
+def _names(recognizer, text: str) -> list[str]:
+    return [text[r.start : r.end] for r in recognizer.analyze(text, ["PERSON"])]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A surname no list knows, repeated after the full name (found by the name lists).
+        ("a film directed by Tomasz Wrzołkiewicz and starring Wrzołkiewicz", ["Wrzołkiewicz"]),
+        # A given name no list knows, said first alone; the full name has an initial.
+        ("Zoryana spent a year as the assistant to Zoryana K. Hlibova.", ["Zoryana"]),
+        # A possessive full name, then the name alone.
+        ("the verses from Radomila K. Vostrikova's poems; early Vostrikova?", ["Vostrikova"]),
+    ],
+)
+def test_finds_repeated_parts_of_full_names(recognizer, text, expected):
+    assert _names(recognizer, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Net sales in North America rose; North America is our largest market.",
+        "Tim Cook said the App Store grew. The App Store and Mac sales rose.",
+        "No full name here: Wrzołkiewicz, Wrzołkiewicz.",
+    ],
+)
+def test_leaves_other_words_alone(recognizer, text):
+    assert _names(recognizer, text) == []
+
+
+def _spacy_person(text: str, name: str):
+    """What spaCy's nlp_artifacts hold for one PERSON entity (the real model is covered by
+    the anonymizer tests)."""
+    start = text.index(name)
+    entity = SimpleNamespace(label_="PERSON", start_char=start, end_char=start + len(name))
+    return SimpleNamespace(entities=[entity])
+
+
+def test_everyday_words_of_a_full_name_never_repeat(recognizer):
+    text = "Report by Ruairi North. Our North America segment grew."
+    assert recognizer.analyze(text, ["PERSON"], _spacy_person(text, "Ruairi North")) == []
+
+
+def test_a_word_of_a_spacy_name_repeats(recognizer):
+    text = "With Ruairi Qorvashi, and later with Qorvashi again."
+    found = recognizer.analyze(text, ["PERSON"], _spacy_person(text, "Ruairi Qorvashi"))
+    assert [(r.start, text[r.start : r.end]) for r in found] == [(37, "Qorvashi")]
+
+
+def test_a_span_of_everyday_words_is_no_full_name(recognizer):
+    text = "the Cautionary Tales. Tales of old are Cautionary."
+    assert recognizer.analyze(text, ["PERSON"], _spacy_person(text, "Cautionary Tales")) == []
+
+
+def test_only_for_person_requests(recognizer):
+    assert recognizer.analyze("Tomasz Wrzołkiewicz and Wrzołkiewicz", ["EMAIL_ADDRESS"]) == []
