@@ -39,6 +39,8 @@ def test_finds_repeated_parts_of_full_names(recognizer, text, expected):
         "Net sales in North America rose; North America is our largest market.",
         "Tim Cook said the App Store grew. The App Store and Mac sales rose.",
         "No full name here: Wrzołkiewicz, Wrzołkiewicz.",
+        # After an article or "in": a thing or a place, not the person.
+        "Maria Qorvashi wrote it; the Qorvashi Assets were sold in Qorvashi last year.",
     ],
 )
 def test_leaves_other_words_alone(recognizer, text):
@@ -62,6 +64,13 @@ def test_a_word_of_a_spacy_name_repeats(recognizer):
     text = "With Ruairi Qorvashi, and later with Qorvashi again."
     found = recognizer.analyze(text, ["PERSON"], _spacy_person(text, "Ruairi Qorvashi"))
     assert [(r.start, text[r.start : r.end]) for r in found] == [(37, "Qorvashi")]
+
+
+def test_a_spacy_span_without_a_known_name_is_no_full_name(recognizer):
+    text = "NVIDIA Facebook Page (facebook.com/nvidia). Facebook users grew."
+    assert recognizer.analyze(text, ["PERSON"], _spacy_person(text, "Facebook Page")) == []
+    text = "claims by Finjan Holdings Inc. Finjan Holdings sued; Finjan lost."
+    assert recognizer.analyze(text, ["PERSON"], _spacy_person(text, "Finjan Holdings Inc")) == []
 
 
 def test_a_span_of_everyday_words_is_no_full_name(recognizer):
