@@ -5,7 +5,8 @@ to Asya Godina": the full name is found (by spaCy, the name lists or a cue), the
 repetition is not, because the word is in no list and nothing introduces it. Each word of a
 full name of two words or more that is no everyday word is a name wherever else it stands
 capitalized in the text, but not after an article or "in"/"at" ("the Fab Assets" after
-"Arizona Fab", "banks in London"). Everyday words never repeat ("Key", "North": "our North America
+"Arizona Fab", "banks in London"), nor where it qualifies a noun ("Google chat", by spaCy's
+parse). Everyday words never repeat ("Key", "North": "our North America
 segment" must stay), nor do countries, months and words always capitalized.
 
 Full names come from the list and cue recognizers and from spaCy's PERSON entities; one
@@ -80,6 +81,8 @@ class PersonMentionRecognizer(EntityRecognizer):
                 continue
             if NOT_BEFORE_A_NAME.search(text, max(0, match.start() - 8), match.start()):
                 continue
+            if _names_a_thing(nlp_artifacts, match.start(), match.end()):
+                continue
             end = match.start() + len(word)
             results.append(RecognizerResult("PERSON", match.start(), end, self.score))
         return results
@@ -98,7 +101,7 @@ class PersonMentionRecognizer(EntityRecognizer):
         words = [_stem(w) for w in value.replace("’", "'").split()]
         return (
             bool(words)
-            and all(len(w.rstrip(".")) == 1 or self._name_word(w) for w in words)
+            and all(_initial(w) or self._name_word(w) for w in words)
             and (not known or any(w in self._known for w in words))
         )
 
@@ -106,3 +109,18 @@ class PersonMentionRecognizer(EntityRecognizer):
 def _stem(word: str) -> str:
     """ "Yefremova's" -> "Yefremova": the name a possessive is made of."""
     return word.removesuffix("'s").removesuffix("’s")
+
+
+def _initial(word: str) -> bool:
+    """ "D.", "K": an initial ("a" in spaCy's PERSON "a Google Doc" is none)."""
+    return len(word.rstrip(".")) == 1 and word[0].isupper()
+
+
+def _names_a_thing(nlp_artifacts, start: int, end: int) -> bool:
+    """The word qualifies a common noun after it ("your Google calendar", "Google chat"):
+    spaCy's parse makes it a compound of a lower-case word."""
+    doc = getattr(nlp_artifacts, "tokens", None)
+    span = doc.char_span(start, end, alignment_mode="expand") if doc is not None else None
+    return span is not None and any(
+        t.dep_ == "compound" and t.head.text.islower() and t.head.i > t.i for t in span
+    )

