@@ -100,8 +100,9 @@ class AddressCueRecognizer(EntityRecognizer):
             run = RUN.match(text, start)
             if run is None or not self._is_address(run.group()):
                 continue
-            end = run.end() - run.group().endswith(".")  # the sentence's full stop
-            begin, end = extend(text, run.start(), end)
+            begin, end = extend(text, run.start(), run.end())
+            if end == run.end() and run.group().endswith("."):
+                end -= 1  # the sentence's full stop, unless place lines follow ("97.\n Porto")
             results.append(RecognizerResult("STREET_ADDRESS", begin, end, self.score))
         return results
 

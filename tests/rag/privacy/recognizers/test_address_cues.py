@@ -32,6 +32,11 @@ def _addresses(recognizer, text: str) -> list[str]:
             ["Rüütli 12\n Apt. 7\n Tartu"],
         ),
         ("The bus station is on Vesterhavsgade 79", ["Vesterhavsgade 79"]),
+        # A number written with a dot, then the place lines.
+        (
+            "Our offices are located at 51 Kossuth u. 12.\n Pécs\n Hungary 7621",
+            ["51 Kossuth u. 12.\n Pécs\n Hungary 7621"],
+        ),
     ],
 )
 def test_finds_streets_after_an_address_phrase(recognizer, text, expected):
