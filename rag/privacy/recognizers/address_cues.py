@@ -8,7 +8,8 @@ an address follows ("lives on", "send it to", "located at", "meet me at", "my ad
 * the run starts right after the phrase, with a number or a capitalized word, and ends at the
   end of the sentence, the line, or before a word in lower case ("... 66 in case of");
 * it holds a number of 1-6 digits and a capitalized word that is no everyday word ("Note 5",
-  "Level 3", "Q3 2025" are not addresses), and no time of day;
+  "Level 3", "Q3 2025" are not addresses), and no time of day, month or weekday ("Intel in
+  February 2022");
 * it then grows over the unit, postcode and place lines that complete it (world_address.extend).
 """
 
@@ -53,15 +54,26 @@ ANSWER_REACH = 150
 
 _NUM = r"\d{1,6}[A-Za-z]?(?:[/-]\d{1,4})?\.?"
 _CAP = r"\p{Lu}[\p{L}'’.-]{0,30}"
-# Words of a street: capitalized, numbers, short lower-case links ("rue des", "and", "u.");
-# it ends on a capitalized word or a number.
-_PIECE = rf"(?:{_CAP}|{_NUM}|\p{{Ll}}{{1,4}}\.?|&)"
+# Lower-case words inside a street's name or between two streets: "rue des", "Via dei",
+# "Belgrád rkp.", "Piroska u.", "Leon and Eyrarodda" (never "in", "for": "Intel in February").
+_LINK = (
+    r"(?:and|de|da|do|dos|das|del|della|dei|di|du|des|la|le|les|van|von|der|den|ten|y|e|z|"
+    r"u\.|út|tér|rkp\.|str\.?|nad|pod|am|an|im|sur|en|na|st\.?)"
+)
+# Words of a street: capitalized, numbers, those links; it ends on a capitalized word or a number.
+_PIECE = rf"(?:{_CAP}|{_NUM}|{_LINK}|&)"
 RUN = timed(
     rf"(?:{_CAP}|{_NUM})(?:(?:,?[ ]{_PIECE}){{0,8}},?[ ](?:{_CAP}|{_NUM}))?(?![\p{{L}}\d])",
     name="address_run",
 )
 _TOKEN = timed(r"[\p{L}\d][\p{L}\d'’-]*", name="address_run_word")
-_TIME = timed(r"\d[ ]?(?i:am|pm)\b|\d:\d", name="address_time")
+# A time, or a month or weekday: "returned to Intel in February 2022", "at 5 pm".
+_TIME = timed(
+    r"\d[ ]?(?i:am|pm)\b|\d:\d|(?<![\p{L}])(?:January|February|March|April|May|June|July|"
+    r"August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|"
+    r"Saturday|Sunday|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)(?![\p{L}])",
+    name="address_time",
+)
 
 
 class AddressCueRecognizer(EntityRecognizer):
@@ -88,8 +100,9 @@ class AddressCueRecognizer(EntityRecognizer):
             run = RUN.match(text, start)
             if run is None or not self._is_address(run.group()):
                 continue
-            end = run.end() - run.group().endswith(".")  # the sentence's full stop
-            begin, end = extend(text, run.start(), end)
+            begin, end = extend(text, run.start(), run.end())
+            if end == run.end() and run.group().endswith("."):
+                end -= 1  # the sentence's full stop, unless place lines follow ("97.\n Porto")
             results.append(RecognizerResult("STREET_ADDRESS", begin, end, self.score))
         return results
 

@@ -2,8 +2,9 @@
 
 * A pair "A and B" in which one word is a known given name or surname and the other a word no
   list knows and no everyday word: "Usamov and Bowers were precision engineers", "Muslija and
-  Brown". Not after a comma ("Barnett, Melton and Garcia" names a firm), not before a
-  capitalized word ("Johnson and Hall Orchestra") or a firm's word ("... and Sons").
+  Brown". Not after an article ("the Company and Awardee"), not after a comma ("Barnett,
+  Melton and Garcia" names a firm), not before a capitalized word ("Johnson and Hall
+  Orchestra") or a firm's word ("... and Sons").
 * A list "a, b, c and d" in which two items or more are given names that are no everyday
   words and no surnames: every item that is a given name or no everyday word ("they had 6:
   silvana, adam, christopher, kristina, chad and caleb" gives all six; "May, June and April"
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from rag.privacy.recognizers.person_mentions import NOT_BEFORE_A_NAME
 from rag.privacy.recognizers.person_names import _NOT_A_PERSON_AFTER, capitalized_if_lowercase
 from rag.privacy.recognizers.timed_regex import timed
 from rag.privacy.recognizers.word_lists import (
@@ -73,6 +75,8 @@ class PersonListRecognizer(EntityRecognizer):
             a, b = match.group(1), match.group(3)
             if written[match.start(2)] == "A":
                 continue  # "Standard And Poors": a title, not two names
+            if NOT_BEFORE_A_NAME.search(written, max(0, match.start() - 8), match.start()):
+                continue  # "the Company and Awardee's employer"
             after = written[match.end(3) : match.end(3) + 40].split(None, 1)
             if after and (after[0][:1].isupper() or after[0].rstrip(".,") in _NOT_A_PERSON_AFTER):
                 continue  # "Johnson and Hall Orchestra", "... and Sons"

@@ -32,6 +32,11 @@ def _addresses(recognizer, text: str) -> list[str]:
             ["Rüütli 12\n Apt. 7\n Tartu"],
         ),
         ("The bus station is on Vesterhavsgade 79", ["Vesterhavsgade 79"]),
+        # A number written with a dot, then the place lines.
+        (
+            "Our offices are located at 51 Kossuth u. 12.\n Pécs\n Hungary 7621",
+            ["51 Kossuth u. 12.\n Pécs\n Hungary 7621"],
+        ),
     ],
 )
 def test_finds_streets_after_an_address_phrase(recognizer, text, expected):
@@ -46,6 +51,9 @@ def test_finds_streets_after_an_address_phrase(recognizer, text, expected):
         "The figures were sent to Sep 30 reviewers and moved to Level 3 inputs.",
         "Revenue in North America is at 12 percent of the total.",
         "Please return to the main menu in 2 minutes.",
+        "the fine imposed on Intel, which was returned to Intel in February 2022. In April",
+        "a class action based on Intel’s July 2020 announcement of 7nm product delays",
+        "It was sent to Fabrikam Holdings on Sep 30 2022.",
         "he lives on joaquin suarez 2906",  # no capitals: no evidence beyond the cue
     ],
 )

@@ -47,6 +47,7 @@ def test_finds_names_beside_known_names(recognizer, text, expected):
         "Microsoft and Nvidia were the largest holdings.",  # no known name among them
         "The Johnson and Qorvashi Orchestra played.",  # a firm's word after the pair
         "Standard And Poors rated the notes.",
+        "provided that the Company and Awardee’s actual employer shall withhold",
         "Revenue for May, June and April is unaudited.",  # no distinctive given name
         "Americas, Europe, Greater China and Japan segments",
     ],

