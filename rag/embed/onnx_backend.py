@@ -45,14 +45,15 @@ class OnnxEmbedder:
             str(model_file), options, providers=["CPUExecutionProvider"]
         )
         self._inputs = {i.name for i in self.session.get_inputs()}
+        config = json.loads((path / "config.json").read_text())
+        self._max_tokens = _window(path, settings, config)
         self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        self._tokenizer.model_max_length = self._max_tokens  # as sentence-transformers sets it
         # Encoding and chunking may run in different threads; a fast tokenizer must not be
         # used by two at once ("Already borrowed"), so the chunker gets its own.
         self._chunking_tokenizer = copy.deepcopy(self._tokenizer)
         self._encode_lock = threading.Lock()
-        config = json.loads((path / "config.json").read_text())
         self.dimension = int(config["hidden_size"])
-        self._max_tokens = _window(path, settings, config)
         self.model_name = path.name if path.name != "model" else path.parent.name
         log.info(
             "embedding model %s with ONNX Runtime (%s) on cpu (dim %d)",
