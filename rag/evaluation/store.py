@@ -27,9 +27,13 @@ from rag.config import Settings
 class EvalStore:
     service: Any  # rag.service.RagService, imported late (it loads heavy modules)
     settings: Settings
-    names: dict[str, str]  # file name in the store -> corpus id
+    names: dict[str, str]  # file name in the store -> corpus id (empty: a folder as it is)
     indexed: int
     chunks: int
+
+    def document_of(self, path: str) -> str:
+        """The corpus id of a cited document (its path in the folder, for a folder)."""
+        return self.names.get(Path(path).name, path) if self.names else path
 
 
 def load_corpus(directory: Path) -> dict[str, tuple[str, str]]:
@@ -68,32 +72,63 @@ def eval_store(
 ) -> Iterator[EvalStore]:
     """Build the store, yield it, delete it. `parts` (embedder, anonymizer, generator) are
     passed to the service, so tests can share models already loaded."""
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
+        folder = Path(tmp) / "corpus"
+        names = write_corpus(corpus, folder)
+        with _store(Path(tmp), folder, names, settings, anonymize, log, parts) as store:
+            yield store
+
+
+@contextmanager
+def eval_folder_store(
+    folder: Path,
+    settings: Settings,
+    anonymize: bool = False,
+    log: Console | None = None,
+    **parts: Any,
+) -> Iterator[EvalStore]:
+    """A store of a folder of documents, ingested as it is (its files never change)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp,
+        _store(Path(tmp), folder, {}, settings, anonymize, log, parts) as store,
+    ):
+        yield store
+
+
+@contextmanager
+def _store(
+    tmp: Path,
+    folder: Path,
+    names: dict[str, str],
+    settings: Settings,
+    anonymize: bool,
+    log: Console | None,
+    parts: dict[str, Any],
+) -> Iterator[EvalStore]:
     from rag.db.migrate import upgrade
     from rag.service import RagService
 
     log = log or Console(stderr=True)
-    with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
-        data_dir = Path(tmp) / "data"
-        store_settings = settings.model_copy(
-            update={
-                "data_dir": data_dir,
-                "database_url": "",  # a fresh SQLite file in data_dir
-                # Embedding and chunking stay as configured: the same vectors as production.
-                "anonymize": settings.anonymize.model_copy(update={"enabled": anonymize}),
-            }
-        )
-        data_dir.mkdir(parents=True)
-        upgrade(store_settings.resolved_database_url)
-        names = write_corpus(corpus, Path(tmp) / "corpus")
-        service = RagService(store_settings, **parts)
-        started = time.perf_counter()
-        report = service.pipeline.ingest_folder(Path(tmp) / "corpus")
-        log.print(
-            f"indexed {report.indexed} documents ({report.chunks} chunks, "
-            f"{len(report.failed) + len(report.skipped)} not indexed) "
-            f"in {time.perf_counter() - started:.0f}s"
-        )
-        try:
-            yield EvalStore(service, store_settings, names, report.indexed, report.chunks)
-        finally:
-            service.close()
+    data_dir = tmp / "data"
+    store_settings = settings.model_copy(
+        update={
+            "data_dir": data_dir,
+            "database_url": "",  # a fresh SQLite file in data_dir
+            # Embedding and chunking stay as configured: the same vectors as production.
+            "anonymize": settings.anonymize.model_copy(update={"enabled": anonymize}),
+        }
+    )
+    data_dir.mkdir(parents=True)
+    upgrade(store_settings.resolved_database_url)
+    service = RagService(store_settings, **parts)
+    started = time.perf_counter()
+    report = service.pipeline.ingest_folder(folder)
+    log.print(
+        f"indexed {report.indexed} documents ({report.chunks} chunks, "
+        f"{len(report.failed) + len(report.skipped)} not indexed) "
+        f"in {time.perf_counter() - started:.0f}s"
+    )
+    try:
+        yield EvalStore(service, store_settings, names, report.indexed, report.chunks)
+    finally:
+        service.close()
