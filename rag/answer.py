@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
 NOT_FOUND = "I could not find this in the documents."
 SNIPPET_CHARS = 300
+# One short sentence: a fact is what is asked. No citation marks are asked for (the citations are
+# the packed sources whatever the answer says): the prompt measured in bench/RESULTS.md, "Answers".
 SYSTEM_PROMPT = (
-    "You are a company assistant. Answer the question using only the numbered sources. "
-    "After each fact, cite its source number in brackets, like [1]. "
+    "Answer the question in one short sentence, using only the sources. "
     "If the sources do not contain the answer, say that you could not find it in the documents."
 )
 # Chat-template tokens around the messages: a margin, not a measurement.
@@ -78,9 +79,10 @@ def choose_sources(
 ) -> tuple[list[ChatMessage], list[Hit]]:
     """(the history turns kept, the hits packed): the best hits, in order, that fit in what
     the context leaves after the answer's tokens, and at most `source_tokens` (None: the whole
-    rest; fewer prompt tokens, a sooner first token). Earlier turns of a conversation
-    (`history`, oldest first) come before the question, the newest that fit in a share of the
-    budget; the sources get the rest, less `reserved_tokens` (the quotes put before them)."""
+    rest; fewer prompt tokens, a sooner first token; the best hit is kept past it). Earlier
+    turns of a conversation (`history`, oldest first) come before the question, the newest that
+    fit in a share of the budget; the sources get the rest, less `reserved_tokens` (the quotes
+    put before them)."""
     budget = (
         generator.context_tokens
         - max_answer_tokens
@@ -91,14 +93,15 @@ def choose_sources(
     )
     turns = fit_history(history or [], generator, budget // HISTORY_SHARE)
     budget -= sum(generator.count_tokens(turn["content"]) for turn in turns)
-    if source_tokens is not None:
-        budget = min(budget, source_tokens)
+    cap = source_tokens
     packed: list[Hit] = []
     for hit in hits:
         cost = generator.count_tokens(source_block(len(packed) + 1, hit) + "\n\n")
-        if cost > budget:
+        # The best hit goes in past the cap (a cap must not make an answer "not found").
+        if cost > budget or (packed and cap is not None and cost > cap):
             break  # hits are best first: a lower one must not jump ahead of a better one
         budget -= cost
+        cap = None if cap is None else cap - cost
         packed.append(hit)
     return turns, packed
 

@@ -287,6 +287,16 @@ def test_source_tokens_caps_the_sources_even_with_room_left():
     assert all_of_them == hits
 
 
+def test_the_best_source_goes_in_past_the_cap():
+    generator = FakeGenerator(context_tokens=10**6)
+    hits = [hit(1, 60), hit(2, 10)]
+    # A cap below the first block still gives the model its best source, and only it.
+    _, packed = pack_prompt("Q?", hits, generator, 50, source_tokens=20)
+    assert packed == hits[:1]
+    started = start_answer("Q?", hits, generator, 50, source_tokens=20)
+    assert started.found and len(started.citations) == 1
+
+
 def _quote(n: int, text: str):
     from rag.quotes import Quote
 
