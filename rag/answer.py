@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
 NOT_FOUND = "I could not find this in the documents."
 SNIPPET_CHARS = 300
+# One short sentence: a fact is what is asked. No citation marks are asked for (the citations are
+# the packed sources whatever the answer says): the prompt measured in bench/RESULTS.md, "Answers".
 SYSTEM_PROMPT = (
-    "You are a company assistant. Answer the question using only the numbered sources. "
-    "After each fact, cite its source number in brackets, like [1]. "
+    "Answer the question in one short sentence, using only the sources. "
     "If the sources do not contain the answer, say that you could not find it in the documents."
 )
 # Chat-template tokens around the messages: a margin, not a measurement.
@@ -27,6 +28,8 @@ TEMPLATE_OVERHEAD_TOKENS = 32
 # answer the question, the history only explains it. Each turn adds its template tokens.
 HISTORY_SHARE = 3
 HISTORY_TURN_OVERHEAD_TOKENS = 8
+# Kept for the quotes that open a prompt: two quotes of rag/quotes.py's MAX_WORDS (60) words.
+QUOTE_RESERVE_TOKENS = 200
 
 
 @dataclass(frozen=True)
@@ -58,37 +61,74 @@ def pack_prompt(
     generator: Generator,
     max_answer_tokens: int,
     history: list[ChatMessage] | None = None,
+    source_tokens: int | None = None,
 ) -> tuple[list[ChatMessage], list[Hit]]:
-    """Fit the best hits, in order, into what the context leaves after the answer's tokens.
-    Earlier turns of a conversation (`history`, oldest first) come before the question, the
-    newest that fit in a share of the budget; the sources get the rest."""
+    """The prompt's messages and the hits packed into it (choose_sources, then
+    prompt_messages without quotes)."""
+    turns, packed = choose_sources(
+        question, hits, generator, max_answer_tokens, history, source_tokens
+    )
+    return prompt_messages(question, packed, turns), packed
+
+
+def choose_sources(
+    question: str,
+    hits: list[Hit],
+    generator: Generator,
+    max_answer_tokens: int,
+    history: list[ChatMessage] | None = None,
+    source_tokens: int | None = None,
+    reserved_tokens: int = 0,
+) -> tuple[list[ChatMessage], list[Hit]]:
+    """(the history turns kept, the hits packed): the best hits, in order, that fit in what
+    the context leaves after the answer's tokens, and at most `source_tokens` (None: the whole
+    rest; fewer prompt tokens, a sooner first token; the best hit is kept past it). Earlier
+    turns of a conversation (`history`, oldest first) come before the question, the newest that
+    fit in a share of the budget; the sources get the rest, less `reserved_tokens` (the quotes
+    put before them)."""
     budget = (
         generator.context_tokens
         - max_answer_tokens
         - TEMPLATE_OVERHEAD_TOKENS
         - generator.count_tokens(SYSTEM_PROMPT)
         - generator.count_tokens(f"Question: {question}\nAnswer:")
+        - reserved_tokens
     )
     turns = fit_history(history or [], generator, budget // HISTORY_SHARE)
     budget -= sum(generator.count_tokens(turn["content"]) for turn in turns)
+    cap = source_tokens
     packed: list[Hit] = []
-    blocks: list[str] = []
     for hit in hits:
-        block = source_block(len(packed) + 1, hit)
-        cost = generator.count_tokens(block + "\n\n")
-        if cost > budget:
+        cost = generator.count_tokens(source_block(len(packed) + 1, hit) + "\n\n")
+        # The best hit goes in past the cap (a cap must not make an answer "not found").
+        if cost > budget or (packed and cap is not None and cost > cap):
             break  # hits are best first: a lower one must not jump ahead of a better one
         budget -= cost
+        cap = None if cap is None else cap - cost
         packed.append(hit)
-        blocks.append(block)
-    sources = "\n\n".join(blocks)
-    user = f"Sources:\n\n{sources}\n\nQuestion: {question}\nAnswer:"
-    messages: list[ChatMessage] = [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        *turns,
-        {"role": "user", "content": user},
-    ]
-    return messages, packed
+    return turns, packed
+
+
+def prompt_messages(
+    question: str,
+    packed: list[Hit],
+    turns: list[ChatMessage],
+    quotes: Sequence[Quote] = (),
+) -> list[ChatMessage]:
+    """System prompt, history, then the user turn: the best quotes first (a small model reads
+    the start of its context best), the numbered sources, the question."""
+    sources = "\n\n".join(source_block(n, hit) for n, hit in enumerate(packed, start=1))
+    lead = quote_block(quotes)
+    user = f"{lead}Sources:\n\n{sources}\n\nQuestion: {question}\nAnswer:"
+    return [{"role": "system", "content": SYSTEM_PROMPT}, *turns, {"role": "user", "content": user}]
+
+
+def quote_block(quotes: Sequence[Quote]) -> str:
+    """The quotes as the prompt's first lines ("" without quotes)."""
+    if not quotes:
+        return ""
+    lines = "\n".join(f"[{q.citation}] {q.text}" for q in quotes)
+    return f"Most relevant:\n{lines}\n\n"
 
 
 def fit_history(history: list[ChatMessage], generator: Generator, budget: int) -> list[ChatMessage]:
@@ -199,16 +239,29 @@ def start_answer(
     max_answer_tokens: int,
     history: list[ChatMessage] | None = None,
     limits: GenerationLimits | None = None,
+    *,
+    source_tokens: int | None = None,
+    find_quotes: Callable[[list[str]], list[Quote]] | None = None,
+    quotes_in_prompt: bool = False,
 ) -> Answer:
     """With no relevant hit the LLM is not called: the answer says so plainly.
 
     `limits` may lower `max_answer_tokens` for this answer and add stop strings. The prompt
     is packed for `max_answer_tokens` all the same, so the sources an answer gets do not
-    depend on how long the client lets it be."""
+    depend on how long the client lets it be. `source_tokens` caps the sources' tokens;
+    `find_quotes` picks the quotes from the packed passages' texts (rag/quotes.py), and with
+    `quotes_in_prompt` they open the prompt, in QUOTE_RESERVE_TOKENS kept for them."""
     limits = limits or GenerationLimits()
-    messages, packed = pack_prompt(question, hits, generator, max_answer_tokens, history)
+    reserved = QUOTE_RESERVE_TOKENS if find_quotes and quotes_in_prompt else 0
+    turns, packed = choose_sources(
+        question, hits, generator, max_answer_tokens, history, source_tokens, reserved
+    )
     if not packed:
         return Answer(citations=[], found=False, tokens=iter([NOT_FOUND]))
+    passages = [hit.text for hit in packed]
+    quotes = find_quotes(passages) if find_quotes else []
+    shown = _fitting(quotes, generator, reserved) if quotes_in_prompt else []
+    messages = prompt_messages(question, packed, turns, shown)
     max_tokens = min(max_answer_tokens, limits.max_tokens or max_answer_tokens)
     tokens = generator.stream(messages, max_tokens=max_tokens, stop=list(limits.stop) or None)
     return Answer(
@@ -216,5 +269,16 @@ def start_answer(
         found=True,
         tokens=tokens,
         generation=tokens,
-        passages=[hit.text for hit in packed],
+        passages=passages,
+        quotes=quotes,
     )
+
+
+def _fitting(quotes: list[Quote], generator: Generator, budget: int) -> list[Quote]:
+    """The best quotes, in order, whose block fits in `budget` tokens."""
+    kept: list[Quote] = []
+    for quote in quotes:
+        if generator.count_tokens(quote_block([*kept, quote])) > budget:
+            break
+        kept.append(quote)
+    return kept

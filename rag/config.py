@@ -269,6 +269,11 @@ class AnswerSettings(BaseModel):
     # What an answer with a sentence the grounding check cannot support becomes (rag/grounding.py):
     # `mark`: shown, each sentence marked; `quotes`: replaced by the sources' own words.
     unsupported: Literal["mark", "quotes"] = "mark"
+    # The most tokens the sources may take in the prompt (null: all the context leaves).
+    # Fewer prompt tokens, a sooner first token: the LLM reads the prompt before it answers.
+    source_tokens: int | None = Field(default=None, ge=1)
+    # Put the best quotes (rag/quotes.py) at the start of the prompt, before the sources.
+    quotes_in_prompt: bool = False
 
 
 class ApiSettings(BaseModel):

@@ -294,8 +294,11 @@ class RagService:
             self.settings.llm.max_tokens,
             history=turns,
             limits=limits,
+            source_tokens=self.settings.answer.source_tokens,
+            find_quotes=lambda passages: self.quotes.find(pseudonymized.text, passages),
+            quotes_in_prompt=self.settings.answer.quotes_in_prompt,
         )
-        quotes = self.quotes.find(pseudonymized.text, answer.passages) if answer.found else []
+        quotes = answer.quotes
         return replace(
             answer,
             citations=[

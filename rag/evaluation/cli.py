@@ -97,7 +97,11 @@ def eval_retrieval(
 @eval_app.command("answers")
 def eval_answers(
     dataset: Annotated[
-        Path, typer.Option(help="BEIR folder with answers.json (query id -> reference answers).")
+        Path,
+        typer.Option(
+            help="BEIR folder with answers.json (query id -> reference answers), or a question "
+            "file: tests/data/handbook_questions.json."
+        ),
     ],
     out: Annotated[Path | None, typer.Option(help="Write the results as JSON here.")] = None,
     limit: Annotated[
@@ -107,9 +111,13 @@ def eval_answers(
         bool, typer.Option(help="Remove personal data as in production (slow; off: public data).")
     ] = False,
     split: Annotated[str, typer.Option(help="Relevance judgments: qrels/SPLIT.tsv.")] = "test",
+    corpus: Annotated[
+        Path | None, typer.Option(help="A question file's document folder (default: its own).")
+    ] = None,
 ) -> None:
     """Answers through the real service: how often a cited passage, and how often the
-    generated answer, contains a reference answer (SQuAD normalization); s/question."""
+    generated answer, contains a reference answer (SQuAD normalization), token F1, how often
+    the grounding check marks wrong and right answers unsupported; s/question."""
 
     from rich.console import Console
 
@@ -117,7 +125,7 @@ def eval_answers(
     from rag.evaluation.answers import answers_table, run_answers_eval
 
     try:
-        payload = run_answers_eval(dataset, get_settings(), limit, anonymize, split)
+        payload = run_answers_eval(dataset, get_settings(), limit, anonymize, split, corpus=corpus)
     except (ValueError, FileNotFoundError) as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

@@ -28,11 +28,15 @@ from rag.config import Settings
 class EvalStore:
     service: Any  # rag.service.RagService, imported late (it loads heavy modules)
     settings: Settings
-    names: dict[str, str]  # file name in the store -> corpus id
+    names: dict[str, str]  # file name in the store -> corpus id (empty: a folder as it is)
     indexed: int
     chunks: int
     pages: int = 0
     ingest_seconds: float = 0.0
+
+    def document_of(self, path: str) -> str:
+        """The corpus id of a cited document (its path in the folder, for a folder)."""
+        return self.names.get(Path(path).name, path) if self.names else path
 
 
 def load_corpus(directory: Path) -> dict[str, tuple[str, str]]:
@@ -102,6 +106,24 @@ def files_store(
     with _fresh_store(
         lambda folder: copy_files(files, folder), settings, anonymize, log, parts
     ) as store:
+        yield store
+
+
+@contextmanager
+def eval_folder_store(
+    folder: Path,
+    settings: Settings,
+    anonymize: bool = False,
+    log: Console | None = None,
+    **parts: Any,
+) -> Iterator[EvalStore]:
+    """A store of a folder of documents, ingested as it is (a copy, under the same paths)."""
+
+    def copy_folder(destination: Path) -> dict[str, str]:
+        shutil.copytree(folder, destination)
+        return {}
+
+    with _fresh_store(copy_folder, settings, anonymize, log, parts) as store:
         yield store
 
 

@@ -276,3 +276,73 @@ def test_restore_stream_does_not_hold_a_stray_angle_bracket_for_long():
 def test_restore_stream_without_originals_passes_pieces_through():
     pieces = ["a <PER", "SON_1234abcd>", " b"]
     assert list(restore_pieces(iter(pieces), {})) == pieces
+
+
+def test_source_tokens_caps_the_sources_even_with_room_left():
+    generator = FakeGenerator(context_tokens=10**6)
+    hits = [hit(1, 60), hit(2, 60), hit(3, 60)]
+    # Each block costs 60 words + "[n] Doc n (page 1)" (5 words) = 65 "tokens".
+    _, packed = pack_prompt("Q?", hits, generator, 50, source_tokens=140)
+    assert packed == hits[:2]
+    _, all_of_them = pack_prompt("Q?", hits, generator, 50)
+    assert all_of_them == hits
+
+
+def test_the_best_source_goes_in_past_the_cap():
+    generator = FakeGenerator(context_tokens=10**6)
+    hits = [hit(1, 60), hit(2, 10)]
+    # A cap below the first block still gives the model its best source, and only it.
+    _, packed = pack_prompt("Q?", hits, generator, 50, source_tokens=20)
+    assert packed == hits[:1]
+    started = start_answer("Q?", hits, generator, 50, source_tokens=20)
+    assert started.found and len(started.citations) == 1
+
+
+def _quote(n: int, text: str):
+    from rag.quotes import Quote
+
+    return Quote(n, text, 0, len(text), 0.5)
+
+
+def test_quotes_open_the_prompt_when_asked():
+    generator = FakeGenerator(context_tokens=2000)
+    hits = [hit(1, 60), hit(2, 60)]
+    seen = []
+
+    def find_quotes(passages):
+        seen.append(passages)
+        return [_quote(2, "w2_3 w2_4"), _quote(1, "w1_7")]
+
+    started = start_answer(
+        "When?", hits, generator, 50, find_quotes=find_quotes, quotes_in_prompt=True
+    )
+    assert seen == [[h.text for h in hits]]  # quotes come from the packed passages
+    assert [q.citation for q in started.quotes] == [2, 1]
+    user = generator.calls[0][0][-1]["content"]
+    assert user.startswith("Most relevant:\n[2] w2_3 w2_4\n[1] w1_7\n\nSources:\n\n[1] Doc 1")
+    # Without quotes_in_prompt the answer still carries them, the prompt does not.
+    plain = FakeGenerator(context_tokens=2000)
+    started = start_answer("When?", hits, plain, 50, find_quotes=find_quotes)
+    assert [q.citation for q in started.quotes] == [2, 1]
+    assert plain.calls[0][0][-1]["content"].startswith("Sources:\n\n[1] Doc 1")
+
+
+def test_quotes_in_the_prompt_stay_within_the_context():
+    from rag.answer import QUOTE_RESERVE_TOKENS
+
+    context = 600
+    generator = FakeGenerator(context_tokens=context)
+    hits = [hit(n, 40) for n in range(1, 12)]
+    long_quote = " ".join(["w"] * (QUOTE_RESERVE_TOKENS - 10))
+    started = start_answer(
+        "When?",
+        hits,
+        generator,
+        50,
+        find_quotes=lambda passages: [_quote(1, long_quote), _quote(2, long_quote)],
+        quotes_in_prompt=True,
+    )
+    messages = generator.calls[0][0]
+    assert prompt_tokens(generator, messages) + TEMPLATE_OVERHEAD_TOKENS <= context - 50 + 1
+    assert messages[-1]["content"].count(long_quote) == 1  # the second did not fit
+    assert len(started.quotes) == 2

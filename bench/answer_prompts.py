@@ -1,0 +1,218 @@
+"""Prompt and decoding variants for the small LLM, compared on the same questions and store.
+
+    python bench/answer_prompts.py --dataset ../shared/eval/squad-dev --limit 40 \
+        [--skip 0] [--variants before,after,...] [--out FILE.json]
+
+One store is built (as `rag eval answers` builds it), then every question is asked once per
+variant, the variants taking turns question by question (so the machine's load falls on all of
+them alike), through the real service and `rag.evaluation.answers.ask_one`: containment, token
+F1, the grounding check, time to first token. A variant sets the system prompt, the answer
+settings (sources' token cap, quotes first), the answer's maximum tokens and the decoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from results_io import load_average, write_results
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere
+
+import rag.answer  # noqa: E402
+from rag.config import Settings  # noqa: E402
+from rag.evaluation.answers import ask_one, load_answer_set, summarize  # noqa: E402
+from rag.evaluation.store import eval_folder_store, eval_store  # noqa: E402
+
+OLD_PROMPT = (
+    "You are a company assistant. Answer the question using only the numbered sources. "
+    "After each fact, cite its source number in brackets, like [1]. "
+    "If the sources do not contain the answer, say that you could not find it in the documents."
+)
+SHORT_PROMPT = (
+    "Answer the question in one short sentence, using only the sources. "
+    "Cite the source number in brackets, like [1]. "
+    "If the sources do not contain the answer, say that you could not find it in the documents."
+)
+WORDS_PROMPT = (
+    "Answer the question with the words of the sources, in one short sentence, and cite the "
+    "source number in brackets, like [1]. "
+    "If the sources do not contain the answer, say that you could not find it in the documents."
+)
+# No citation instruction (the 135M model answered "The answer is: 1", a source number, with
+# and without it: not shown to be the cause).
+PLAIN_PROMPT = (
+    "Answer the question in one short sentence, using only the sources. "
+    "If the sources do not contain the answer, say that you could not find it in the documents."
+)
+BASE = {
+    "prompt": OLD_PROMPT,
+    "source_tokens": None,
+    "quotes_in_prompt": False,
+    "max_tokens": 256,
+    "repeat_penalty": 1.1,
+    "temperature": 0.0,
+}
+VARIANTS = {
+    "before": {},
+    "short": {"prompt": SHORT_PROMPT, "max_tokens": 64},
+    "short-400": {"prompt": SHORT_PROMPT, "max_tokens": 64, "source_tokens": 400},
+    "short-400-quotes": {
+        "prompt": SHORT_PROMPT,
+        "max_tokens": 64,
+        "source_tokens": 400,
+        "quotes_in_prompt": True,
+    },
+    "short-200-quotes": {
+        "prompt": SHORT_PROMPT,
+        "max_tokens": 64,
+        "source_tokens": 200,
+        "quotes_in_prompt": True,
+    },
+    "words-400-quotes": {
+        "prompt": WORDS_PROMPT,
+        "max_tokens": 64,
+        "source_tokens": 400,
+        "quotes_in_prompt": True,
+    },
+    "short-400-quotes-rp1.0": {
+        "prompt": SHORT_PROMPT,
+        "max_tokens": 64,
+        "source_tokens": 400,
+        "quotes_in_prompt": True,
+        "repeat_penalty": 1.0,
+    },
+    "plain-400-quotes": {
+        "prompt": PLAIN_PROMPT,
+        "max_tokens": 64,
+        "source_tokens": 400,
+        "quotes_in_prompt": True,
+    },
+    "plain-200-quotes": {
+        "prompt": PLAIN_PROMPT,
+        "max_tokens": 64,
+        "source_tokens": 200,
+        "quotes_in_prompt": True,
+    },
+    "short-200-quotes-rp1.0": {
+        "prompt": SHORT_PROMPT,
+        "max_tokens": 64,
+        "source_tokens": 200,
+        "quotes_in_prompt": True,
+        "repeat_penalty": 1.0,
+    },
+    "short-400-quotes-t0.2": {
+        "prompt": SHORT_PROMPT,
+        "max_tokens": 64,
+        "source_tokens": 400,
+        "quotes_in_prompt": True,
+        "temperature": 0.2,
+    },
+}
+
+
+def apply(service, variant: dict) -> None:
+    """Set the variant on the running service: the prompt, its settings and the decoding."""
+    chosen = {**BASE, **variant}
+    rag.answer.SYSTEM_PROMPT = chosen["prompt"]
+    llm = service.settings.llm.model_copy(
+        update={k: chosen[k] for k in ("max_tokens", "repeat_penalty", "temperature")}
+    )
+    answer = service.settings.answer.model_copy(
+        update={k: chosen[k] for k in ("source_tokens", "quotes_in_prompt")}
+    )
+    service.settings = service.settings.model_copy(update={"llm": llm, "answer": answer})
+    service.generator.settings = llm  # the backend reads its decoding settings per request
+
+
+def small_corpus(answer_set, asked: list[str]):
+    """The documents the asked questions are about, and their neighbours of the same article."""
+    wanted = {doc for qid in asked for doc in answer_set.judged.get(qid, ())}
+    if isinstance(answer_set.corpus, Path):
+        folder = Path(tempfile.mkdtemp(prefix="answer-prompts-"))
+        for source in wanted:
+            (folder / source).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(answer_set.corpus / source, folder / source)
+        return folder
+    titles = {answer_set.corpus[doc][0] for doc in wanted if doc in answer_set.corpus}
+    return {doc: row for doc, row in answer_set.corpus.items() if row[0] in titles}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", type=Path, required=True)
+    parser.add_argument("--limit", type=int, default=40)
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N questions")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument(
+        "--small-corpus",
+        action="store_true",
+        help="only the asked questions' articles (BEIR: the passages sharing a title with a "
+        "judged one) or source files (a question file): a store built in minutes",
+    )
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench/results/answer-prompts.json")
+    args = parser.parse_args()
+    names = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = set(names) - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variants: {', '.join(sorted(unknown))}")
+    answer_set = load_answer_set(args.dataset)
+    asked = [q for q in answer_set.questions if q in answer_set.answers]
+    asked = asked[args.skip : args.skip + args.limit]
+    documents = answer_set.corpus
+    if args.small_corpus:
+        documents = small_corpus(answer_set, asked)
+    store_for = eval_folder_store if isinstance(documents, Path) else eval_store
+    rows: dict[str, list[dict]] = {name: [] for name in names}
+    started_load = load_average()
+    with store_for(documents, Settings(), False) as store:
+        store.service.load_all()
+        apply(store.service, VARIANTS[names[-1]])  # the last variant: the shortest prompt
+        store.service.ask(answer_set.questions[asked[0]])  # warm-up, not counted
+        for number, qid in enumerate(asked, start=1):
+            for name in names:
+                apply(store.service, VARIANTS[name])
+                rows[name].append(
+                    ask_one(
+                        store,
+                        qid,
+                        answer_set.questions[qid],
+                        answer_set.answers[qid],
+                        answer_set.judged,
+                    )
+                )
+            line = " ".join(f"{n}={int(rows[n][-1]['answered'])}" for n in names)
+            print(f"{number}/{len(asked)} {time.strftime('%H:%M:%S')} {line}", flush=True)
+            # Written after every question: a run cut short keeps what it measured.
+            results = {
+                "dataset": str(args.dataset),
+                "questions": number,
+                "skip": args.skip,
+                "small_corpus": args.small_corpus,
+                "documents": store.indexed,
+                "chunks": store.chunks,
+                "load_average": {"start": started_load, "end": load_average()},
+                "variants": {name: {**BASE, **VARIANTS[name]} for name in names},
+                "summary": {name: summarize(rows[name]) for name in names},
+                "per_question": rows,
+            }
+            write_results(args.out, results)
+    for name in names:
+        s = results["summary"][name]
+        print(
+            f"{name:28} contains {100 * s['answer contains answer']:5.1f} %  "
+            f"F1 {s['answer token F1']:.3f}  quote {100 * s['top quote contains answer']:5.1f} %  "
+            f"wrong-marked {s['wrong answers marked unsupported']}  "
+            f"right-marked {s['right answers marked unsupported']}  "
+            f"first token {s.get('s/first token median')}  prompt {s.get('prompt tokens median')}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
