@@ -25,8 +25,9 @@ from rag.privacy.recognizers.word_lists import LISTS as WORD_LISTS
 # 1: pipeline versions recorded; 64-bit pseudonyms. 2: titles that mean something (a filing
 # number or file name in the metadata is replaced: ingest/loaders/titles.py). 3: each chunk's
 # context header (chunks.context, embedded and full-text indexed). 4: DOCX and HTML table rows
-# name their columns (ingest/loaders/tables.py).
-PIPELINE_CODE_VERSION = 4
+# name their columns (ingest/loaders/tables.py). 5: business words are no longer PERSON
+# (rag/privacy/recognizers/business_terms.py: "Unaudited", "Mac", "Japanese Yen" stay).
+PIPELINE_CODE_VERSION = 5
 # Settings that do not change what is stored (the key is in the facts as its id).
 _NOT_STORED = {"secret_key", "max_restored_values"}
 
