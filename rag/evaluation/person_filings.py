@@ -32,17 +32,20 @@ def load_labels(path: Path) -> list[dict]:
 
 def stale_pages(pages: list[dict], documents: Path) -> list[str]:
     """Labelled pages whose text the PDF loader no longer extracts as labelled (the labels'
-    offsets would be wrong): 'file page N' for each."""
-    from ingest.loaders.pdf import PdfLoader
+    offsets would be wrong): 'file page N' for each. Only the labelled pages are read, the way
+    the loader reads each page (pypdf's text, then the loader's `normalize_text`)."""
+    from pypdf import PdfReader
 
-    texts: dict[str, dict[int, str]] = {}
+    from ingest.loaders.pdf import normalize_text
+
+    readers: dict[str, PdfReader] = {}
     stale = []
     for page in pages:
         name = page["document"]
-        if name not in texts:
-            loaded = PdfLoader().load(documents / name)
-            texts[name] = {p.number: p.text for p in loaded.pages}
-        if texts[name].get(page["page"]) != page["text"]:
+        if name not in readers:
+            readers[name] = PdfReader(documents / name, strict=False)
+        text = normalize_text(readers[name].pages[page["page"] - 1].extract_text() or "")
+        if text != page["text"]:
             stale.append(f"{name} page {page['page']}")
     return stale
 
