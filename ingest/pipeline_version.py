@@ -26,7 +26,8 @@ from rag.privacy.recognizers.word_lists import LISTS as WORD_LISTS
 # number or file name in the metadata is replaced: ingest/loaders/titles.py). 3: each chunk's
 # context header (chunks.context, embedded and full-text indexed). 4: DOCX and HTML table rows
 # name their columns (ingest/loaders/tables.py). 5: PDF table rows name their columns too
-# (ingest/loaders/pdf_tables.py, from pypdf's layout-mode text).
+# (ingest/loaders/pdf_tables.py, from pypdf's layout-mode text); business words are no longer
+# PERSON (rag/privacy/recognizers/business_terms.py); names shown by the names around them.
 PIPELINE_CODE_VERSION = 5
 # Settings that do not change what is stored (the key is in the facts as its id).
 _NOT_STORED = {"secret_key", "max_restored_values"}

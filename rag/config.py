@@ -132,6 +132,9 @@ class AnonymizeSettings(BaseModel):
     # Drop PERSON spans made only of everyday English words that are not given names
     # ("Discipline", "Cautionary Tales"; "Will Smith" stays).
     common_word_filter: bool = True
+    # Drop PERSON spans that are business words: statement vocabulary, currencies, places,
+    # company and product names ("Unaudited", "Japanese Yen", "Mac"; business_terms.py).
+    business_term_filter: bool = True
     # HMAC key for pseudonyms. Unset: generated on first start, kept in data_dir (mode 0600).
     secret_key: str | None = None
     # The longest one recognizer pattern may scan one window of text; past it the window is

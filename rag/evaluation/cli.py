@@ -60,6 +60,43 @@ def eval_pii(
         out.write_text(json.dumps(result, indent=2))
 
 
+@eval_app.command("person-filings")
+def eval_person_filings(
+    labels: Annotated[
+        Path, typer.Option(help="Labelled pages: {pages: [{document, page, text, spans}]}.")
+    ] = Path("tests/data/sec10q_person_labels.json"),
+    documents: Annotated[
+        Path | None,
+        typer.Option(help="Folder of the labelled PDFs: check the loader still gives the text."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
+) -> None:
+    """PERSON precision and recall on hand-labelled pages of real business documents, and the
+    values taken for a person that are none (the labelled filings are public)."""
+    import json
+
+    from rich.console import Console
+
+    from rag.config import get_settings
+    from rag.evaluation.person_filings import run_person_eval
+
+    console = Console()
+    try:
+        result = run_person_eval(labels, get_settings(), documents)
+    except (ValueError, FileNotFoundError) as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    row = result["person"]
+    console.print(
+        f"PERSON on {result['pages']} pages: gold {row['gold']}, predicted {row['predicted']}, "
+        f"precision {row['precision']:.3f}, recall {row['recall']:.3f}"
+    )
+    console.print(f"not persons: {result['false_positives']}")
+    console.print(f"missed: {result['missed']}")
+    if out:
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     dataset: Annotated[Path, typer.Option(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/")],

@@ -19,6 +19,7 @@ from pathlib import Path
 from rag.config import AnonymizeSettings
 from rag.privacy.operators import Operator, PseudonymizeOperator, RedactOperator, build_operators
 from rag.privacy.operators.pseudonymize import normalize
+from rag.privacy.recognizers.business_terms import is_business_term, page_companies
 from rag.privacy.recognizers.person_spans import (
     expand,
     looks_common,
@@ -142,6 +143,7 @@ class Anonymizer:
             return []
         lowest = min([self.settings.min_score, *self.settings.min_scores.values()])
         lowercase = lowercase_words(text)
+        companies = self._page_companies(text)
         found: list[Span] = []
         for offset, window in _windows(text, self.window_chars, self.window_overlap):
             artifacts = self._analyzer.nlp_engine.process_text(window, "en")
@@ -171,11 +173,23 @@ class Anonymizer:
                         continue
                     if _every_word_has_a_digit(value):
                         continue  # "fec282e1d82e": spaCy's guess, never a name
+                    if companies is not None and is_business_term(window, start, end, companies):
+                        continue  # "Unaudited", "Mac", "Japanese Yen" (business_terms.py)
                 found.append(Span(start + offset, end + offset, r.entity_type, r.score))
         if self._allow is not None:
             allowed = [(m.start(), m.end()) for m in self._allow.finditer(text)]
             found = [s for s in found if all(s.end <= a or s.start >= b for a, b in allowed)]
         return _resolve_overlaps(found)
+
+    def _page_companies(self, text: str) -> frozenset[str] | None:
+        """The words `text` uses as company names, for the business-term filter; None when
+        the filter is off. Past its time limit: none (more spans stay PERSON, never fewer)."""
+        if not self.settings.business_term_filter:
+            return None
+        try:
+            return page_companies(text)
+        except PatternTimeout:
+            return frozenset()
 
 
 def _every_word_has_a_digit(value: str) -> bool:
