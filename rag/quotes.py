@@ -1,12 +1,19 @@
 """Quotes: the sentence or two of the cited passages that answer the question, chosen without
 the LLM, so a reader sees the source's own words even when the model's answer is wrong.
 
-Every sentence and table row (rag/text_units.py) of the best passages is scored by the
-question's embedding against its own (cosine) and by the question's content words it holds,
-each weighed by how rare it is among the candidates; the weighted sum orders them (weights
-measured on squad-dev: bench/RESULTS.md, "Quotes"); headings and header rows are left out. A
-quote is one unit, cut at MAX_WORDS; a short sentence takes the next one of its passage with it
-(at most two sentences).
+The candidates are every sentence and table row (rag/text_units.py) of the best passages, and
+every two neighbouring sentences that fit in MAX_WORDS together; headings and header rows are
+left out. Each is scored by
+  DENSE_WEIGHT x the question's embedding against its best sentence's (cosine)
+  + (1 - DENSE_WEIGHT) x the share of the question's content words it holds, each weighed by
+    how rare it is among the candidates
+  + ANSWER_TYPE_WEIGHT if it holds what the question asks for (rag/answer_types.py)
+  + PAIR_WEIGHT for two sentences.
+A pair scores at least what its better sentence does, so the best sentence comes with the
+neighbour (before or after it) that adds more of the question's words, whenever the two fit:
+the answer is often in the sentence beside the one that resembles the question (a pronoun's
+name, a figure's subject). The weights are measured on squad-dev (bench/RESULTS.md, "Quotes").
+The best candidate is the first quote; the next one sharing no sentence with it the second.
 
 Offsets are in the passage's text with whitespace collapsed, as a citation's snippet shows it:
 the snippet is its first characters, so `snippet[start:end] == text` when the quote lies there.
@@ -22,14 +29,19 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.answer_types import asked_type, holds_type
 from rag.privacy.pseudonyms import restore_pseudonyms
 from rag.text_units import Unit, collapsed, content_stems, units
 
 MAX_WORDS = 60
-# A sentence this short is often a fragment ("It was 27 days.") that needs its neighbour.
-SHORT_SENTENCE_WORDS = 8
 # Measured on the first 500 squad-dev questions (bench/RESULTS.md, "Quotes"): 0 and 1 did worse.
 DENSE_WEIGHT = 0.75
+# Added to the score of a candidate holding what the question asks for (a number for "how
+# many", a year for "when", a name for "who": rag/answer_types.py). Both added weights were
+# chosen on squad-dev's even questions (bench/RESULTS.md, "Quotes").
+ANSWER_TYPE_WEIGHT = 0.1
+# Added to two neighbouring sentences quoted together (see above).
+PAIR_WEIGHT = 0.03
 QUOTED_PASSAGES = 3
 MAX_QUOTES = 2
 _CACHE_SIZE = 50_000
@@ -84,43 +96,43 @@ class SentenceQuotes:
         return other
 
     def find(self, question: str, passages: Sequence[str]) -> list[Quote]:
-        candidates = [
-            (number, passage, unit)
-            for number, passage in enumerate(passages[: self.passages], start=1)
-            for unit in units(passage)
-            if not unit.header  # a heading or a table's header row names, it answers nothing
-        ]
+        candidates = _candidates(passages[: self.passages])
         if not candidates:
             return []
-        texts = [passage[unit.start : unit.end] for _, passage, unit in candidates]
-        scores = self.dense_weight * self._cosines(question, texts) + (
-            1 - self.dense_weight
-        ) * overlap_scores(question, texts)
+        texts = [
+            _cut(passage[chosen[0].start : chosen[-1].end]) for _, passage, chosen in candidates
+        ]
+        cosines = self._cosines(question, candidates)
+        asked = asked_type(question)
+        scores = (
+            self.dense_weight * cosines
+            + (1 - self.dense_weight) * overlap_scores(question, texts)
+            + ANSWER_TYPE_WEIGHT * np.array([holds_type(asked, t, question) for t in texts])
+            + PAIR_WEIGHT * np.array([len(chosen) == 2 for _, _, chosen in candidates])
+        )
         quotes: list[Quote] = []
         used: set[tuple[int, int]] = set()
         for index in np.argsort(-scores, kind="stable"):
-            number, passage, unit = candidates[index]
-            if (number, unit.start) in used:
-                continue
-            chosen = [unit]
-            following = _next_unit(passage, unit)
-            if _words(passage, unit) < SHORT_SENTENCE_WORDS and following is not None:
-                chosen.append(following)
+            number, passage, chosen = candidates[index]
+            if any((number, u.start) in used for u in chosen):
+                continue  # a sentence is quoted once
             used.update((number, u.start) for u in chosen)
             quotes.append(_quote(number, passage, chosen, float(scores[index])))
             if len(quotes) == self.max_quotes:
                 break
         return quotes
 
-    def _cosines(self, question: str, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+    def _cosines(self, question: str, candidates: list[tuple[int, str, list[Unit]]]) -> np.ndarray:
+        """Per candidate, the question's cosine with its best sentence."""
+        texts = [[passage[u.start : u.end] for u in chosen] for _, passage, chosen in candidates]
+        missing = list(dict.fromkeys(t for group in texts for t in group if t not in self._vectors))
         if missing:
             if len(self._vectors) + len(missing) > _CACHE_SIZE:
                 self._vectors.clear()
             for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
                 self._vectors[text] = vector
         query = self.embedder.embed_query([question])[0]
-        return np.array([float(self._vectors[t] @ query) for t in texts])
+        return np.array([max(float(self._vectors[t] @ query) for t in group) for group in texts])
 
 
 def overlap_scores(question: str, texts: list[str]) -> np.ndarray:
@@ -140,18 +152,31 @@ def overlap_scores(question: str, texts: list[str]) -> np.ndarray:
     return np.array([sum(weight.get(w, 0.0) for w in words) / total for words in held])
 
 
-def _words(passage: str, unit: Unit) -> int:
-    return len(passage[unit.start : unit.end].split())
+def _candidates(passages: Sequence[str]) -> list[tuple[int, str, list[Unit]]]:
+    """(citation number, passage, units) per candidate quote: each sentence and table row
+    alone, and each sentence with the next one when both fit in MAX_WORDS. Headings and
+    header rows are never quoted first: they name, they answer nothing."""
+    found = []
+    for number, passage in enumerate(passages, start=1):
+        cut = units(passage)
+        for index, unit in enumerate(cut):
+            if unit.header:
+                continue
+            found.append((number, passage, [unit]))
+            following = cut[index + 1] if index + 1 < len(cut) else None
+            if (
+                following is not None
+                and not unit.table_row
+                and not following.table_row
+                and not following.header
+                and len(passage[unit.start : following.end].split()) <= MAX_WORDS
+            ):
+                found.append((number, passage, [unit, following]))
+    return found
 
 
-def _next_unit(passage: str, unit: Unit) -> Unit | None:
-    """The sentence after `unit` in its passage (None after a table row or at the end)."""
-    if unit.table_row:
-        return None
-    after = [u for u in units(passage) if u.start >= unit.end]
-    if not after or after[0].table_row:
-        return None
-    return after[0]
+def _cut(text: str) -> str:
+    return " ".join(text.split()[:MAX_WORDS])
 
 
 def _quote(number: int, passage: str, chosen: list[Unit], score: float) -> Quote:

@@ -71,7 +71,13 @@ def run_quotes_eval(
                 row["top"][str(weight)] = quotes[0].text if quotes else ""
             rows.append(row)
             if number % 100 == 0:
-                log.print(f"{number}/{len(asked)} {time.perf_counter() - started:.0f}s")
+                so_far = ", ".join(
+                    f"w={w}: {100 * c['top'] / number:.1f} %" for w, c in counts.items()
+                )
+                log.print(
+                    f"{number}/{len(asked)} {time.perf_counter() - started:.0f}s, "
+                    f"top quote contains a reference so far: {so_far}"
+                )
     total = len(asked)
     return {
         "dataset": str(dataset),

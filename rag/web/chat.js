@@ -85,28 +85,45 @@ function addAnswer() {
   return item;
 }
 
-// The answer's text with each [n] turned into a button opening source n.
-function renderText(target, text, citations) {
-  const byN = new Map(citations.map((c) => [c.n, c]));
+// The answer's text with each [n] turned into a button opening source n, and each sentence the
+// grounding check could not support (rag/grounding.py) marked, with why, in plain words.
+function renderText(target, text, citations, sentences, quotes) {
   target.replaceChildren();
+  let last = 0;
+  for (const sentence of sentences || []) {
+    if (sentence.grounded) continue;
+    const at = text.indexOf(sentence.text, last);
+    if (at === -1) continue;
+    appendCited(target, text.slice(last, at), citations, quotes);
+    const marked = el("span", { class: "unsupported", title: sentence.reason });
+    appendCited(marked, sentence.text, citations, quotes);
+    target.append(marked, el("span", { class: "unsupported-note" },
+      " (not supported by the sources: " + sentence.reason + ")"));
+    last = at + sentence.text.length;
+  }
+  appendCited(target, text.slice(last), citations, quotes);
+}
+
+function appendCited(target, text, citations, quotes) {
+  const byN = new Map(citations.map((c) => [c.n, c]));
   let last = 0;
   for (const match of text.matchAll(/\[(\d+)\]/g)) {
     const citation = byN.get(Number(match[1]));
     if (!citation) continue;
-    target.append(text.slice(last, match.index), citeButton(citation, "inline"));
+    target.append(text.slice(last, match.index), citeButton(citation, "inline", quotes));
     last = match.index + match[0].length;
   }
   target.append(text.slice(last));
 }
 
-function citeButton(citation, kind) {
+function citeButton(citation, kind, quotes) {
   const button = el("button", {
     type: "button",
     class: "cite " + kind,
     "data-n": String(citation.n),
     "aria-label": "Source " + citation.n + ": " + sourceLabel(citation) + ", page " + citation.page,
   }, String(citation.n));
-  button.addEventListener("click", () => openSource(citation, button));
+  button.addEventListener("click", () => openSource(citation, button, quotes || []));
   return button;
 }
 
@@ -118,7 +135,26 @@ function sourceLabel(citation) {
   return (citation.title || "Untitled") + " (" + name + ")";
 }
 
-function renderAnswer(item, text, citations, found, phase) {
+// The sources' own words that answer (rag/quotes.py), shown as soon as they arrive, before
+// the model's answer: each quote with the button opening its source, where it is highlighted.
+function renderQuotes(item, quotes, citations) {
+  const byN = new Map(citations.map((c) => [c.n, c]));
+  const shown = quotes.filter((q) => byN.has(q.citation));
+  item.querySelector(".quotes")?.remove();
+  if (!shown.length) return;
+  const block = el("div", { class: "quotes" });
+  block.append(el("p", { class: "quotes-label" }, "In the sources' words:"));
+  const list = el("ul", { class: "quote-list" });
+  for (const quote of shown) {
+    const entry = el("li", { class: "quote" });
+    entry.append(el("q", {}, quote.text), " ", citeButton(byN.get(quote.citation), "quoted", quotes));
+    list.append(entry);
+  }
+  block.append(list);
+  item.querySelector(".text").after(block);
+}
+
+function renderAnswer(item, text, citations, found, phase, sentences, quotes) {
   item.dataset.state = phase;
   item.classList.toggle("not-found", !found);
   const target = item.querySelector(".text");
@@ -126,7 +162,7 @@ function renderAnswer(item, text, citations, found, phase) {
     item.querySelector(".who-said").textContent = "Not in the documents";
     target.textContent = text;
   } else {
-    renderText(target, text, citations);
+    renderText(target, text, citations, sentences, quotes);
   }
   let sources = item.querySelector(".sources");
   if (found && citations.length && !sources) {
@@ -135,7 +171,7 @@ function renderAnswer(item, text, citations, found, phase) {
     const list = el("ol", { class: "source-list" });
     for (const c of citations) {
       const entry = el("li");
-      entry.append(citeButton(c, "listed"), " ", el("span", {}, sourceLabel(c) + ", p. " + c.page));
+      entry.append(citeButton(c, "listed", quotes), " ", el("span", {}, sourceLabel(c) + ", p. " + c.page));
       list.append(entry);
     }
     sources.append(list);
@@ -203,16 +239,21 @@ export async function ask(question) {
   let text = "";
   let citations = [];
   let found = true;
+  let quotes = [];
   try {
     for await (const { event, data } of events(response, controller)) {
       if (event === "citations") {
         citations = data.citations;
         found = data.found;
+      } else if (event === "quotes") {
+        quotes = data.quotes;
+        if (found) renderQuotes(item, quotes, citations);
       } else if (event === "token") {
         text += data.text;
-        renderAnswer(item, text, citations, found, "streaming");
+        renderAnswer(item, text, citations, found, "streaming", [], quotes);
       } else if (event === "done") {
-        renderAnswer(item, data.answer, data.citations, data.found, "done");
+        renderAnswer(item, data.answer, data.citations, data.found, "done", data.sentences,
+          quotes);
       } else if (event === "error") {
         throw new ApiError(data.status, data.message);
       }
@@ -226,12 +267,13 @@ export async function ask(question) {
 
 // -- sources ----------------------------------------------------------------------------------
 
-function openSource(citation, opener) {
+function openSource(citation, opener, quotes) {
   $("source-n").textContent = "Source " + citation.n;
   $("source-title").textContent = citation.title || citation.path;
   $("source-page").textContent = "Page " + citation.page;
   $("source-path").textContent = citation.path;
-  $("source-passage").textContent = citation.snippet;
+  showPassage($("source-passage"), citation.snippet,
+    quotes.filter((q) => q.citation === citation.n));
   $("source-error").textContent = "";
   const link = $("source-open");
   link.href = "/v1/documents/" + citation.document_id + "/file#page=" + citation.page;
@@ -241,6 +283,33 @@ function openSource(citation, opener) {
   const dialog = $("source");
   dialog.showModal();
   dialog.addEventListener("close", () => opener.focus(), { once: true });
+}
+
+// The passage's start (the citation's snippet) with its quotes highlighted. A quote's offsets
+// are in the whole passage, whitespace collapsed, which the snippet begins: one past the
+// snippet's end is shown after it, highlighted on its own.
+function showPassage(target, snippet, quotes) {
+  const shown = snippet.endsWith(" …") ? snippet.slice(0, -2) : snippet;
+  target.replaceChildren();
+  let last = 0;
+  const later = [];
+  for (const quote of [...quotes].sort((a, b) => a.start - b.start)) {
+    if (quote.start < last) continue;
+    // In the snippet, or begun there (the snippet's rest is its start).
+    const inside = quote.start < shown.length
+      && quote.text.startsWith(shown.slice(quote.start, quote.end));
+    if (inside) {
+      target.append(shown.slice(last, quote.start), el("mark", { class: "quote-mark" }, quote.text));
+      last = Math.min(quote.end, shown.length);
+    } else {
+      later.push(quote);
+    }
+  }
+  target.append(shown.slice(last));
+  if (shown !== snippet && last < shown.length) target.append(" …");
+  for (const quote of later) {
+    target.append(" ", el("mark", { class: "quote-mark" }, quote.text), " …");
+  }
 }
 
 // The "Open the original" link's click. A plain link cannot carry a pasted key, and a file

@@ -61,11 +61,14 @@ def test_a_heading_is_a_unit_of_its_own():
     ]
 
 
-def test_the_quote_is_the_sentence_that_answers():
+def test_the_quote_holds_the_sentence_that_answers_with_a_neighbour():
     finder = SentenceQuotes(WordsEmbedder())
     quotes = finder.find("How many days of paid annual leave do employees get?", [LEAVE])
     assert "27 days" in quotes[0].text
-    assert "summer party" not in quotes[0].text and "HR portal" not in quotes[0].text
+    # Two sentences at most: the answering one and one beside it, never all three.
+    assert not ("summer party" in quotes[0].text and "HR portal" in quotes[0].text)
+    # The second quote shares no sentence with the first.
+    assert "27 days" not in quotes[1].text
 
 
 def test_offsets_are_in_the_collapsed_passage_and_its_snippet():
@@ -74,7 +77,7 @@ def test_offsets_are_in_the_collapsed_passage_and_its_snippet():
     ]
     passage, _, _ = collapsed(LEAVE)
     assert passage[quote.start : quote.end] == quote.text
-    assert quote.text == "Leave must be requested in the HR portal two weeks ahead."
+    assert quote.text.endswith("Leave must be requested in the HR portal two weeks ahead.")
     assert _snippet(LEAVE)[quote.start : quote.end] == quote.text  # the snippet shows it
     assert quote.citation == 1
 
@@ -87,8 +90,28 @@ def test_quotes_come_from_the_best_passages_with_their_citation_number():
     finder = SentenceQuotes(WordsEmbedder(), passages=2)
     quotes = finder.find("When does the car park open?", [LEAVE, other, "The car park open"])
     assert quotes[0].citation == 2
-    assert quotes[0].text == "The car park opens at seven in the morning on weekdays."
+    assert quotes[0].text.startswith("The car park opens at seven in the morning on weekdays.")
     assert all(q.citation in (1, 2) for q in quotes)  # the third passage is not quoted
+
+
+def test_the_sentence_holding_what_the_question_asks_for_wins():
+    # The first resembles the question more, but only the second holds a number.
+    passages = [
+        "The gym subsidy is paid by the company to each employee who asks.",
+        "The company pays a gym subsidy of 40 euros per employee.",
+    ]
+    quote = SentenceQuotes(WordsEmbedder()).find(
+        "How much is the gym subsidy paid by the company per employee?", passages
+    )[0]
+    assert quote.citation == 2 and "40 euros" in quote.text
+
+
+def test_two_sentences_are_quoted_together_only_when_they_fit_in_sixty_words():
+    long = "The canteen opens at noon " + "and serves " * 27 + "soup."  # 60 words
+    passage = long + " It closes at three."
+    quote = SentenceQuotes(WordsEmbedder()).find("When does the canteen open?", [passage])[0]
+    assert quote.text.endswith("soup.")  # alone: with the next one it would pass 60 words
+    assert len(quote.text.split()) <= MAX_WORDS
 
 
 def test_a_table_quote_is_one_row():

@@ -108,11 +108,12 @@ def ask(
 ) -> StreamingResponse:
     """Ask in a conversation; earlier turns give the question its context.
 
-    Server-sent events: `citations`, `token`s as the answer is generated, then `done` holding
-    the whole answer and the stored messages' ids; `error` (the usual error body, e.g. 504
-    when the answer timed out) if generation fails midway. Both turns are stored
-    (pseudonymized; the asker's own values encrypted). A busy generator answers 429 with
-    Retry-After before anything is stored.
+    Server-sent events: `citations`, `quotes` (the sources' own words), `token`s as the answer
+    is generated, then `done` holding the whole answer, its `sentences` each checked against
+    the cited passages (`grounded`, `reason`) and the stored messages' ids; `error` (the
+    usual error body, e.g. 504 when the answer timed out) if generation fails midway. Both
+    turns are stored (pseudonymized; the asker's own values encrypted). A busy generator
+    answers 429 with Retry-After before anything is stored.
     """
     caller = Caller.from_key(key)
     try:
@@ -162,14 +163,18 @@ class _Turn:
     def _store_answer(self, question_id: int, text: str) -> dict[str, Any]:
         citations = [asdict(c) for c in self.answer.citations]
         found = self.answer.found
+        # As /v1/query shows it: each sentence checked against the passages (the page marks
+        # an unsupported one), the text replaced by the quotes where so configured.
+        shown, sentences = self.answer.checked(text) if found else (text, [])
         answer_id = self.store.add_answer(
-            self.key_id, self.conversation_id, text, citations, found, self.originals
+            self.key_id, self.conversation_id, shown, citations, found, self.originals
         )
         title = self.store.get(self.key_id, self.conversation_id).title
         return {
-            "answer": text,
+            "answer": shown,
             "found": found,
             "citations": citations,
+            "sentences": [asdict(sentence) for sentence in sentences],
             "conversation_id": self.conversation_id,
             "title": title,
             "message_ids": [question_id, answer_id],

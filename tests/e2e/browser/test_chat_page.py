@@ -3,6 +3,7 @@ keyboard only; phone width."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -172,3 +173,94 @@ def test_phone_width(open_page, server):
     # Nothing is wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "chat-phone.png")
+
+
+def test_the_quote_is_highlighted_in_its_source(open_page, server):
+    page = open_page()
+    sign_in(page, server.reader_key)
+    answer = ask(page, LEAVE)
+    # The sources' own words come with the answer (before its tokens: rag/api/sse.py).
+    quote = answer.locator(".quotes .quote").first
+    quoted = quote.locator("q").inner_text()
+    assert "leave" in quoted.lower()
+    quote.locator(".cite").click()
+    dialog = page.locator("dialog#source")
+    dialog.wait_for()
+    marks = dialog.locator("#source-passage mark.quote-mark")
+    assert marks.count() >= 1
+    assert quoted in [marks.nth(i).inner_text() for i in range(marks.count())]
+    # Highlighted inside its passage, not in place of it.
+    assert len(dialog.locator("#source-passage").inner_text()) > len(quoted)
+    screenshot(page, "chat-quote.png")
+    page.keyboard.press("Escape")
+
+
+def _stream(events: list[tuple[str, dict]]) -> str:
+    return "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events)
+
+
+def test_an_unsupported_sentence_is_marked_plainly(open_page, server):
+    page = open_page()
+    sign_in(page, server.new_key("browser-grounding"))
+    # Whether the small model states something unsupported cannot be chosen, so the server's
+    # stream is replaced by one in its shape (the API's tests check the server's checking):
+    # the page must mark the unsupported sentence, and only it, saying why.
+    citation = {
+        "n": 1,
+        "document_id": 1,
+        "title": "Handbook",
+        "path": "handbook.pdf",
+        "page": 3,
+        "snippet": "Annual leave. Employees receive 27 days of paid annual leave per year.",
+        "score": 0.8,
+    }
+    grounded = "Employees receive 27 days of paid annual leave [1]."
+    unsupported = "Unused days are paid out at 150% in March [1]."
+    text = grounded + " " + unsupported
+    sentences = [
+        {"text": grounded, "grounded": True, "reason": "its figures are in the sources"},
+        {"text": unsupported, "grounded": False, "reason": "150% is not in the sources"},
+    ]
+    quote = {
+        "citation": 1,
+        "text": "Employees receive 27 days of paid annual leave per year.",
+        "start": 14,
+        "end": 70,
+    }
+    body = _stream(
+        [
+            ("citations", {"citations": [citation], "found": True}),
+            ("quotes", {"quotes": [quote]}),
+            ("token", {"text": text}),
+            (
+                "done",
+                {
+                    "answer": text,
+                    "found": True,
+                    "citations": [citation],
+                    "sentences": sentences,
+                    "conversation_id": 0,
+                    "title": LEAVE,
+                    "message_ids": [0, 0],
+                },
+            ),
+        ]
+    )
+    page.route(
+        "**/v1/conversations/*/messages",
+        lambda route: route.fulfill(status=200, body=body, content_type="text/event-stream"),
+    )
+    answer = ask(page, LEAVE)
+    page.unroute("**/v1/conversations/*/messages")
+    marked = answer.locator(".text .unsupported")
+    assert marked.count() == 1
+    assert marked.inner_text() == "Unused days are paid out at 150% in March 1."  # [1]: a button
+    note = answer.locator(".text .unsupported-note").inner_text()
+    assert "not supported by the sources" in note and "150% is not in the sources" in note
+    assert answer.locator(".text").inner_text().startswith("Employees receive 27 days")
+    # The quote is highlighted where it stands in the passage.
+    answer.locator(".quotes .cite").click()
+    mark = page.locator("#source-passage mark.quote-mark")
+    assert mark.inner_text() == quote["text"]
+    assert page.locator("#source-passage").inner_text().startswith("Annual leave. Employees")
+    screenshot(page, "chat-unsupported.png")

@@ -109,6 +109,10 @@ def test_a_conversation_streams_stores_and_lists_its_turns(client, recorder):
     assert done["citations"][0]["file_name"] == "expenses.md"
     streamed = "".join(data["text"] for kind, data in events if kind == "token").strip()
     assert streamed == done["answer"]
+    # Each sentence of the answer comes checked against the passages (the page marks those
+    # not supported).
+    assert done["sentences"] and all(s["text"] in done["answer"] for s in done["sentences"])
+    assert all(isinstance(s["grounded"], bool) and s["reason"] for s in done["sentences"])
 
     listed = client.get("/v1/conversations").json()
     assert [c["id"] for c in listed] == [conversation_id]
