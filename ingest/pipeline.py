@@ -37,11 +37,6 @@ from rag.privacy.secret import load_or_create_secret
 
 log = logging.getLogger(__name__)
 
-# Files read are embedded together once their chunks reach this many (or the scan ends): one
-# length-sorted call pads less and makes fewer small batches than one call per file
-# (bench/RESULTS.md, issue 19). Each file is still written in a transaction of its own.
-EMBED_BATCH_CHUNKS = 256
-
 
 @dataclass
 class _Prepared:
@@ -178,6 +173,7 @@ class IngestPipeline:
 
         work = plan.new + [entry for entry, _ in plan.changed]
         waiting: list[_Read] = []
+        batch_chunks = self.settings.ingest.embed_batch_chunks
         for done, entry in enumerate(work):
             if should_stop and should_stop():
                 report.stopped = True
@@ -188,7 +184,10 @@ class IngestPipeline:
             read = self._read_file(source, entry, shown, report)
             if read is not None:
                 waiting.append(read)
-            if sum(len(r.prepared.chunks) for r in waiting) >= EMBED_BATCH_CHUNKS:
+            # One length-sorted call for several files pads less and makes fewer small batches
+            # than one call per file (bench/RESULTS.md, issue 19); each file is still written
+            # in a transaction of its own.
+            if sum(len(r.prepared.chunks) for r in waiting) >= batch_chunks:
                 self._embed_and_record(source, waiting, report)
                 waiting = []
         # Files already read are written even when stopping: their work is done.

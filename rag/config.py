@@ -344,6 +344,10 @@ class IngestSettings(BaseModel):
     seconds_per_page: float = Field(default=10.0, gt=0)
     seconds_per_file: float = Field(default=60.0, gt=0)
     max_file_memory_mb: float = Field(default=2048.0, gt=0)
+    # Files read are embedded together once their chunks reach this many (or the scan ends):
+    # fewer, fuller batches. A worker killed mid-batch redoes the files of that batch; 1 embeds
+    # and writes each file as soon as it is read.
+    embed_batch_chunks: int = Field(default=256, ge=1)
     # Decompression bombs fail before they are unpacked: a PDF claiming more pages (other
     # formats fail once split into more pages), a DOCX whose members declare more bytes
     # unpacked, HTML nested deeper than this.

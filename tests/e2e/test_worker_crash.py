@@ -52,6 +52,9 @@ def _env(tmp_path: Path, database_url: str, lease_s: float = 4) -> dict[str, str
         RAG_WORKER__POLL_S="0.3",
         RAG_WORKER__IN_PROCESS="false",
         RAG_INGEST__ALLOWED_ROOTS=json.dumps([str(tmp_path)]),
+        # Each file written as soon as it is read, so a kill lands between committed files
+        # (batched, a killed worker redoes its whole batch, which these tests do not count).
+        RAG_INGEST__EMBED_BATCH_CHUNKS="1",
         HF_HUB_OFFLINE="1",
     )
     return env

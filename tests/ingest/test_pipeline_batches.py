@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-import ingest.pipeline as pipeline_module
 from ingest.reembed import passage_text
 from rag.db.models import Chunk, Document
 
@@ -80,11 +79,11 @@ def test_the_files_of_a_scan_are_embedded_in_one_call_each_chunk_keeping_its_vec
 
 
 def test_a_batch_holds_files_until_their_chunks_reach_the_bound(
-    make_service, embedder, folder, monkeypatch
+    make_service, settings, embedder, folder
 ):
-    monkeypatch.setattr(pipeline_module, "EMBED_BATCH_CHUNKS", 1)
+    ingest = settings.ingest.model_copy(update={"embed_batch_chunks": 1})
     recording = RecordingEmbedder(embedder)
-    service = make_service()
+    service = make_service(ingest=ingest)
     service._embedder = recording
     report = service.pipeline.ingest_folder(folder)
     assert report.indexed == len(DOCS)
