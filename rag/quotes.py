@@ -7,12 +7,12 @@ left out. Each is scored by
   DENSE_WEIGHT x the question's embedding against its best sentence's (cosine)
   + (1 - DENSE_WEIGHT) x the share of the question's content words it holds, each weighed by
     how rare it is among the candidates
-  + ANSWER_TYPE_WEIGHT if it holds what the question asks for (rag/answer_types.py)
-  + PAIR_WEIGHT for two sentences.
-A pair scores at least what its better sentence does, so the best sentence comes with the
-neighbour (before or after it) that adds more of the question's words, whenever the two fit:
-the answer is often in the sentence beside the one that resembles the question (a pronoun's
-name, a figure's subject). The weights are measured on squad-dev (bench/RESULTS.md, "Quotes").
+  + ANSWER_TYPE_WEIGHT if it holds what the question asks for (rag/answer_types.py).
+A pair has its better sentence's cosine, so it wins over that sentence alone only where the
+neighbour adds question words or the answer type: the answer is often in the sentence beside
+the one that resembles the question (a pronoun's name, a figure's subject), but a neighbour
+that adds nothing is not quoted (on a tie the single sentence comes first). The weights are
+measured on squad-dev (bench/RESULTS.md, "Quotes").
 The best candidate is the first quote; the next one sharing no sentence with it the second.
 
 Offsets are in the passage's text with whitespace collapsed, as a citation's snippet shows it:
@@ -34,14 +34,14 @@ from rag.privacy.pseudonyms import restore_pseudonyms
 from rag.text_units import Unit, collapsed, content_stems, units
 
 MAX_WORDS = 60
+# Fewer words than this, and a sentence is a fragment ("Gym subsidy."): never quoted alone.
+MIN_WORDS_ALONE = 4
 # Measured on the first 500 squad-dev questions (bench/RESULTS.md, "Quotes"): 0 and 1 did worse.
 DENSE_WEIGHT = 0.75
 # Added to the score of a candidate holding what the question asks for (a number for "how
 # many", a year for "when", a name for "who": rag/answer_types.py). Both added weights were
 # chosen on squad-dev's even questions (bench/RESULTS.md, "Quotes").
 ANSWER_TYPE_WEIGHT = 0.1
-# Added to two neighbouring sentences quoted together (see above).
-PAIR_WEIGHT = 0.03
 QUOTED_PASSAGES = 3
 MAX_QUOTES = 2
 _CACHE_SIZE = 50_000
@@ -108,11 +108,11 @@ class SentenceQuotes:
             self.dense_weight * cosines
             + (1 - self.dense_weight) * overlap_scores(question, texts)
             + ANSWER_TYPE_WEIGHT * np.array([holds_type(asked, t, question) for t in texts])
-            + PAIR_WEIGHT * np.array([len(chosen) == 2 for _, _, chosen in candidates])
         )
         quotes: list[Quote] = []
         used: set[tuple[int, int]] = set()
-        for index in np.argsort(-scores, kind="stable"):
+        sizes = np.array([len(chosen) for _, _, chosen in candidates])
+        for index in np.lexsort((sizes, -scores)):  # on a tie, one sentence before two
             number, passage, chosen = candidates[index]
             if any((number, u.start) in used for u in chosen):
                 continue  # a sentence is quoted once
@@ -162,15 +162,18 @@ def _candidates(passages: Sequence[str]) -> list[tuple[int, str, list[Unit]]]:
         for index, unit in enumerate(cut):
             if unit.header:
                 continue
-            found.append((number, passage, [unit]))
             following = cut[index + 1] if index + 1 < len(cut) else None
-            if (
+            pairs = (
                 following is not None
                 and not unit.table_row
                 and not following.table_row
                 and not following.header
                 and len(passage[unit.start : following.end].split()) <= MAX_WORDS
-            ):
+            )
+            # A fragment ("Gym subsidy.") answers nothing alone: it is quoted with the next one.
+            if not (pairs and len(passage[unit.start : unit.end].split()) < MIN_WORDS_ALONE):
+                found.append((number, passage, [unit]))
+            if pairs:
                 found.append((number, passage, [unit, following]))
     return found
 

@@ -14,8 +14,9 @@ async function signIn() {
   $("nav-admin").hidden = state.me.role !== "admin";
   $("sign-out").hidden = state.me.via === "proxy";
   show("chat");
-  await loadConversations();
+  // Focus first: one can type while the conversation list loads.
   $("question").focus();
+  await loadConversations();
 }
 
 $("signin-form").addEventListener("submit", async (event) => {
