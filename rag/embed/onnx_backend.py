@@ -18,14 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from rag.config import EmbeddingSettings
-from rag.embed.inputs import check_texts
+from rag.embed.inputs import PrefixedEmbedding, check_texts
 from rag.embed.onnx_export import exported_model
 from rag.model_paths import resolve_model_path
 
 log = logging.getLogger(__name__)
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(PrefixedEmbedding):
     """Turns texts into float32 vectors, L2-normalized unless the settings say otherwise."""
 
     device = "cpu"
@@ -70,14 +70,6 @@ class OnnxEmbedder:
     @property
     def max_tokens(self) -> int:
         return self._max_tokens
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Passages (chunks), with the passage prefix: one row per text."""
-        return self._encode(texts, self.settings.passage_prefix)
-
-    def embed_query(self, texts: Sequence[str]) -> np.ndarray:
-        """Questions, with the query prefix: one row per text."""
-        return self._encode(texts, self.settings.query_prefix)
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         check_texts(texts)

@@ -11,13 +11,13 @@ import numpy as np
 
 from rag.config import EmbeddingSettings
 from rag.devices import pick_torch_device
-from rag.embed.inputs import check_texts
+from rag.embed.inputs import PrefixedEmbedding, check_texts
 from rag.model_paths import resolve_model_path
 
 log = logging.getLogger(__name__)
 
 
-class TorchEmbedder:
+class TorchEmbedder(PrefixedEmbedding):
     """Turns texts into float32 vectors, L2-normalized unless the settings say otherwise."""
 
     def __init__(self, settings: EmbeddingSettings) -> None:
@@ -48,14 +48,6 @@ class TorchEmbedder:
     @property
     def max_tokens(self) -> int:
         return int(self.model.max_seq_length)
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Passages (chunks), with the passage prefix: one row per text."""
-        return self._encode(texts, self.settings.passage_prefix)
-
-    def embed_query(self, texts: Sequence[str]) -> np.ndarray:
-        """Questions, with the query prefix: one row per text."""
-        return self._encode(texts, self.settings.query_prefix)
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         check_texts(texts)
