@@ -69,17 +69,22 @@ def _prepare(path: Path, data: bytes | None, anonymizer, config: WorkerConfig, c
             loaded = load_document(path, limits.load, data)
             del data
             conn.send(("pages", len(loaded.pages)))
+            # One call for the whole document: spaCy reads its texts in batches. The
+            # headings travel into each chunk's stored header: anonymized too (their values
+            # are counted once, in the page text that holds them).
+            headings = [page.heading for page in loaded.pages if page.heading]
+            texts = [page.text for page in loaded.pages] + headings + [loaded.title]
+            results = anonymizer.anonymize_many(texts)
+            count = len(loaded.pages)
+            anonymized_headings = iter(r.text for r in results[count:-1])
             counts: Counter = Counter()
             pages: list[Page] = []
-            for page in loaded.pages:
-                result = anonymizer.anonymize(page.text)
+            for page, result in zip(loaded.pages, results[:count], strict=True):
                 counts.update(result.counts)
-                # The heading travels into each chunk's stored header: anonymized too (its
-                # values are counted once, in the page text that holds it).
-                heading = anonymizer.anonymize(page.heading).text if page.heading else None
+                heading = next(anonymized_headings) if page.heading else None
                 pages.append(Page(page.number, result.text, heading))
-            title = anonymizer.anonymize(loaded.title).text
-            del loaded
+            title = results[-1].text
+            del loaded, texts, results
     except MemoryError:
         return ("memory", None)
     except LoaderError as exc:

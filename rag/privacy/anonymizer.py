@@ -12,6 +12,7 @@ import copy
 import logging
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -119,11 +120,20 @@ class Anonymizer:
         return self.operators[name]
 
     def anonymize(self, text: str) -> AnonymizedText:
-        if self._analyzer is None or not text.strip():
-            return AnonymizedText(text)
+        return self.anonymize_many([text])[0]
+
+    def anonymize_many(self, texts: Sequence[str]) -> list[AnonymizedText]:
+        """Each text anonymized; spaCy reads them in batches (a document's pages, headings
+        and title in one call: cheaper than one call each)."""
+        if self._analyzer is None:
+            return [AnonymizedText(text) for text in texts]
+        found = self.find_many(texts)
+        return [self._replace(text, spans) for text, spans in zip(texts, found, strict=True)]
+
+    def _replace(self, text: str, spans: list[Span]) -> AnonymizedText:
         result = AnonymizedText(text="")
         pieces, cursor = [], 0
-        for span in self.find(text):
+        for span in spans:
             value = text[span.start : span.end]
             operator = self.operator_for(span.entity_type)
             replacement = operator.operate(span.entity_type, value)
@@ -139,43 +149,69 @@ class Anonymizer:
 
     def find(self, text: str) -> list[Span]:
         """Entities in `text`, non-overlapping, in order; values are never logged."""
+        return self.find_many([text])[0]
+
+    def find_many(self, texts: Sequence[str]) -> list[list[Span]]:
+        """`find` of each text; the windows of all of them go through spaCy in batches."""
         if self._analyzer is None:
-            return []
+            return [[] for _ in texts]
+        windows = [
+            (index, offset, window)
+            for index, text in enumerate(texts)
+            if text.strip()
+            for offset, window in _windows(text, self.window_chars, self.window_overlap)
+        ]
+        engine = self._analyzer.nlp_engine
+        if hasattr(engine, "process_many"):
+            artifacts = engine.process_many((w for _, _, w in windows), "en")
+        else:  # an engine passed in (tests): one call per window
+            artifacts = (engine.process_text(w, "en") for _, _, w in windows)
+        found: list[list[Span]] = [[] for _ in texts]
+        context: dict[int, tuple[set[str], frozenset[str] | None]] = {}
+        for (index, offset, window), nlp_artifacts in zip(windows, artifacts, strict=True):
+            if index not in context:  # of the whole text, for each of its windows
+                text = texts[index]
+                context[index] = (lowercase_words(text), self._page_companies(text))
+            found[index] += self._find_in_window(window, offset, nlp_artifacts, *context[index])
+        return [self._final(text, spans) for text, spans in zip(texts, found, strict=True)]
+
+    def _find_in_window(
+        self, window: str, offset: int, artifacts, lowercase: set[str], companies
+    ) -> list[Span]:
         lowest = min([self.settings.min_score, *self.settings.min_scores.values()])
-        lowercase = lowercase_words(text)
-        companies = self._page_companies(text)
-        found: list[Span] = []
-        for offset, window in _windows(text, self.window_chars, self.window_overlap):
-            artifacts = self._analyzer.nlp_engine.process_text(window, "en")
-            try:
-                results = self._analyzer.analyze(
-                    window,
-                    language="en",
-                    entities=self.entities,
-                    score_threshold=lowest,
-                    nlp_artifacts=artifacts,
-                )
-            except PatternTimeout as exc:
-                # Never the text: only which pattern and how long the window was.
-                log.warning("%s; a window of %d characters is replaced whole", exc, len(window))
-                found.append(Span(offset, offset + len(window), UNSCANNED, 1.0))
+        try:
+            results = self._analyzer.analyze(
+                window,
+                language="en",
+                entities=self.entities,
+                score_threshold=lowest,
+                nlp_artifacts=artifacts,
+            )
+        except PatternTimeout as exc:
+            # Never the text: only which pattern and how long the window was.
+            log.warning("%s; a window of %d characters is replaced whole", exc, len(window))
+            return [Span(offset, offset + len(window), UNSCANNED, 1.0)]
+        found = []
+        for r in results:
+            if r.score < self.settings.min_scores.get(r.entity_type, self.settings.min_score):
                 continue
-            for r in results:
-                if r.score < self.settings.min_scores.get(r.entity_type, self.settings.min_score):
+            start, end = r.start, r.end
+            if r.entity_type == "PERSON":
+                start, end = expand(start, end, artifacts.tokens, lowercase)
+                value = window[start:end]
+                if self.settings.person_filter and looks_common(value, lowercase):
                     continue
-                start, end = r.start, r.end
-                if r.entity_type == "PERSON":
-                    start, end = expand(start, end, artifacts.tokens, lowercase)
-                    value = window[start:end]
-                    if self.settings.person_filter and looks_common(value, lowercase):
-                        continue
-                    if self.settings.common_word_filter and only_everyday_words(value):
-                        continue
-                    if _every_word_has_a_digit(value):
-                        continue  # "fec282e1d82e": spaCy's guess, never a name
-                    if companies is not None and is_business_term(window, start, end, companies):
-                        continue  # "Unaudited", "Mac", "Japanese Yen" (business_terms.py)
-                found.append(Span(start + offset, end + offset, r.entity_type, r.score))
+                if self.settings.common_word_filter and only_everyday_words(value):
+                    continue
+                if _every_word_has_a_digit(value):
+                    continue  # "fec282e1d82e": spaCy's guess, never a name
+                if companies is not None and is_business_term(window, start, end, companies):
+                    continue  # "Unaudited", "Mac", "Japanese Yen" (business_terms.py)
+            found.append(Span(start + offset, end + offset, r.entity_type, r.score))
+        return found
+
+    def _final(self, text: str, found: list[Span]) -> list[Span]:
+        """The allow list applied, overlaps resolved."""
         if self._allow is not None:
             allowed = [(m.start(), m.end()) for m in self._allow.finditer(text)]
             found = [s for s in found if all(s.end <= a or s.start >= b for a, b in allowed)]
@@ -243,17 +279,14 @@ _REDACT = RedactOperator()
 
 @lru_cache(maxsize=2)
 def _nlp_engine(spacy_model: str):
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from rag.privacy.nlp_engine import DeferringSpacyNlpEngine
 
     _require_spacy_model(spacy_model)
     # Presidio warns at INFO/WARNING about every recognizer of other languages it skips.
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
-    return NlpEngineProvider(
-        nlp_configuration={
-            "nlp_engine_name": "spacy",
-            "models": [{"lang_code": "en", "model_name": spacy_model}],
-        }
-    ).create_engine()
+    engine = DeferringSpacyNlpEngine(models=[{"lang_code": "en", "model_name": spacy_model}])
+    engine.load()
+    return engine
 
 
 def build_analyzer(settings: AnonymizeSettings):

@@ -30,18 +30,27 @@ def expand(start: int, end: int, doc, lowercase: set[str]) -> tuple[int, int]:
     if span is None or len(span) != 1:
         return start, end
     i, j = span.start, span.end
-    if i > 0 and _name_token(doc[i - 1], lowercase) and "\n" not in doc[i - 1].whitespace_:
-        i -= 1
-    if j < len(doc) and _name_token(doc[j], lowercase) and "\n" not in doc[j - 1].whitespace_:
-        j += 1
+    grow_left = i > 0 and _name_like(doc[i - 1], lowercase) and "\n" not in doc[i - 1].whitespace_
+    grow_right = (
+        j < len(doc) and _name_like(doc[j], lowercase) and "\n" not in doc[j - 1].whitespace_
+    )
+    if grow_left or grow_right:
+        # Part of speech is made on first read (nlp_engine.py), so only where it decides.
+        from rag.privacy.nlp_engine import complete  # spaCy only once a doc is at hand
+
+        doc = complete(doc)
+        if grow_left and doc[i - 1].pos_ == "PROPN":
+            i -= 1
+        if grow_right and doc[j].pos_ == "PROPN":
+            j += 1
     return doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text)
 
 
-def _name_token(token, lowercase: set[str]) -> bool:
+def _name_like(token, lowercase: set[str]) -> bool:
+    """A capitalized word that is not a common word of the text (part of speech aside)."""
     text = token.text
     return (
         text.lower() not in lowercase
-        and token.pos_ == "PROPN"
         and text[:1].isupper()
         and text[1:].islower()
         and text.isalpha()
