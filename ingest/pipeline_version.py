@@ -28,7 +28,8 @@ from rag.privacy.recognizers.word_lists import LISTS as WORD_LISTS
 # name their columns (ingest/loaders/tables.py). 5: PDF table rows name their columns too
 # (ingest/loaders/pdf_tables.py, from pypdf's layout-mode text); business words are no longer
 # PERSON (rag/privacy/recognizers/business_terms.py); names shown by the names around them.
-PIPELINE_CODE_VERSION = 5
+# 6: PDF page text from PDFium (pypdfium2) instead of pypdf's plain text (ingest/loaders/pdf.py).
+PIPELINE_CODE_VERSION = 6
 # Settings that do not change what is stored (the key is in the facts as its id).
 _NOT_STORED = {"secret_key", "max_restored_values"}
 
@@ -42,9 +43,10 @@ def pipeline_facts(settings: Settings, anonymizer: Anonymizer) -> dict[str, Any]
         "pseudonym_chars": anonymizer.pseudonym_chars,
         "recognizers": _recognizers(anonymizer),
         "word_lists": _word_lists_digest(WORD_LISTS),
+        # The spaCy model and the PDF readers decide the text and what is found in it.
         "packages": {
             name: _package_version(name)
-            for name in ("presidio-analyzer", "spacy", anonymize.spacy_model)
+            for name in ("presidio-analyzer", "spacy", anonymize.spacy_model, "pypdf", "pypdfium2")
         },
         "chunking": settings.chunking.model_dump(mode="json"),
     }

@@ -12,6 +12,7 @@ from fpdf import FPDF
 from PIL import Image
 from pypdf import PdfWriter
 
+import ingest.loaders.pdf as pdf_loader
 from ingest.loaders import LoaderError
 from ingest.loaders.pdf import PdfLoader, normalize_text
 
@@ -192,6 +193,13 @@ def _failing_on(pages_to_fail: set[int], monkeypatch: pytest.MonkeyPatch) -> Non
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(pypdf.PageObject, "extract_text", extract_text)
+    # PDFium cannot read them either (pypdf is its fallback).
+    fast_text = pdf_loader._PdfiumText.text
+
+    def text(self, index: int):
+        return None if index + 1 in pages_to_fail else fast_text(self, index)
+
+    monkeypatch.setattr(pdf_loader._PdfiumText, "text", text)
 
 
 def test_a_page_that_fails_is_skipped_and_logged(tmp_path, loader, monkeypatch, caplog):
@@ -211,3 +219,19 @@ def test_all_pages_failing_is_corrupt(tmp_path, loader, monkeypatch):
     with pytest.raises(LoaderError) as info:
         loader.load(path)
     assert str(info.value) == "corrupt PDF: no page could be read"
+
+
+def test_a_pdf_pdfium_cannot_open_is_read_by_pypdf(tmp_path, loader, monkeypatch, caplog):
+    path = make_pdf(tmp_path / "report.pdf", ["Alpha on one", "Beta on two"])
+    expected = [(page.number, page.text) for page in loader.load(path).pages]
+
+    def refuse(*_args, **_kwargs):
+        raise pdf_loader.pypdfium2.PdfiumError("Failed to load document")
+
+    monkeypatch.setattr(pdf_loader.pypdfium2, "PdfDocument", refuse)
+    with caplog.at_level(logging.WARNING, logger="ingest.loaders.pdf"):
+        doc = loader.load(path)
+    assert [(page.number, page.text) for page in doc.pages] == expected
+    assert expected == [(1, "Alpha on one"), (2, "Beta on two")]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "ingest.loaders.pdf"]
+    assert warnings == ["PDFium could not open a PDF (PdfiumError): pypdf reads it"]
