@@ -27,6 +27,7 @@ from rag.privacy.recognizers.person_spans import (
     lowercase_words,
     only_everyday_words,
 )
+from rag.privacy.recognizers.phone_numbers import too_short_for_a_phone
 from rag.privacy.recognizers.timed_regex import PatternTimeout
 from rag.privacy.recognizers.yaml_recognizers import DENY_LIST_PREFIX
 
@@ -180,6 +181,8 @@ class Anonymizer:
                 if r.score < self.settings.min_scores.get(r.entity_type, self.settings.min_score):
                     continue
                 start, end = r.start, r.end
+                if r.entity_type == "PHONE_NUMBER" and too_short_for_a_phone(window[start:end]):
+                    continue  # Presidio's recognizer takes "In 1685" for a number
                 if r.entity_type == "PERSON" and not _denied(r):
                     start, end = expand(start, end, artifacts.tokens, lowercase)
                     value = window[start:end]
