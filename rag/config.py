@@ -135,6 +135,9 @@ class AnonymizeSettings(BaseModel):
     # Drop PERSON spans that are business words: statement vocabulary, currencies, places,
     # company and product names ("Unaudited", "Japanese Yen", "Mac"; business_terms.py).
     business_term_filter: bool = True
+    # A question's capitalized words that the store holds only as a pseudonym are searched as
+    # that pseudonym, where the anonymizer left them in the question (rag/stored_values.py).
+    stored_values_in_questions: bool = True
     # HMAC key for pseudonyms. Unset: generated on first start, kept in data_dir (mode 0600).
     secret_key: str | None = None
     # The longest one recognizer pattern may scan one window of text; past it the window is

@@ -16,7 +16,7 @@ from ingest.protect_paths import protect_stored_paths
 from ingest.reembed import check_vectors, embedding_fingerprint
 from ingest.reprocess import stored_pseudonym_chars
 from ingest.worker import Worker
-from rag.access import Caller
+from rag.access import Caller, document_visible
 from rag.answer import Answer, GenerationLimits, start_answer
 from rag.config import Settings
 from rag.conversations import ConversationStore, OriginalsCipher
@@ -29,13 +29,14 @@ from rag.index import VectorIndex
 from rag.index.gpu_mirror import GpuMirror, gpu_flat_factory
 from rag.llm import Generator, build_generator
 from rag.llm.base import ChatMessage
-from rag.privacy.anonymizer import Anonymizer
+from rag.privacy.anonymizer import AnonymizedText, Anonymizer
 from rag.privacy.path_vault import PathVault
 from rag.privacy.pseudonyms import asker_values, restore_pieces, restore_pseudonyms
 from rag.privacy.secret import load_or_create_secret
 from rag.private_files import make_private
 from rag.quotes import QuoteFinder, SentenceQuotes, restore_quotes
 from rag.retrieve import Hit, Retriever
+from rag.stored_values import hide_stored_values, tokens_in_store
 from rag.use_cases.documents import Documents
 from rag.use_cases.jobs import Jobs
 from rag.use_cases.keys import Keys
@@ -270,7 +271,7 @@ class RagService:
         asker's values of earlier turns whose stored text is pseudonymized already (the chat
         page's), newest turn first. The answer's `question` is the pseudonymized question."""
         anonymizer = self.question_anonymizer
-        pseudonymized = anonymizer.anonymize(question)
+        pseudonymized = self.pseudonymize_question(question, caller)
         # The model sees one pseudonym per value across the turns; the chat page's stored
         # history is pseudonymized already (idempotent), an OpenAI client's is raw. Only the
         # newest turns: older ones rarely fit the prompt, and each costs a detection pass.
@@ -321,12 +322,29 @@ class RagService:
     def search_for(self, question: str, top_k: int | None, caller: Caller | None) -> list[Hit]:
         """The passages a raw question retrieves for `caller`, with only the asker's own values
         shown as themselves (as in answers, and only a few)."""
-        pseudonymized = self.question_anonymizer.anonymize(question)
+        pseudonymized = self.pseudonymize_question(question, caller)
         hits = self.retriever.search(pseudonymized.text, top_k, caller=caller)
         originals = asker_values(
             [pseudonymized.originals], self.settings.anonymize.max_restored_values
         )
         return [replace(hit, text=restore_pseudonyms(hit.text, originals)) for hit in hits]
+
+    def pseudonymize_question(self, question: str, caller: Caller | None = None) -> AnonymizedText:
+        """The question as it is searched and shown to the model: the personal data the
+        anonymizer finds, and the words the caller's documents hold only as pseudonyms
+        (rag/stored_values.py), replaced by their tokens."""
+        anonymizer = self.question_anonymizer
+        pseudonymized = anonymizer.anonymize(question)
+        if not (
+            self.settings.anonymize.enabled and self.settings.anonymize.stored_values_in_questions
+        ):
+            return pseudonymized
+        return hide_stored_values(
+            pseudonymized,
+            anonymizer.word_types,
+            anonymizer.pseudonymize,
+            tokens_in_store(self.session_factory, document_visible(caller)),
+        )
 
     def search(
         self,

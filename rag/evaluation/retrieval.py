@@ -83,7 +83,11 @@ def run_retrieval_eval(
             seconds = 0.0
             for qid in judged:
                 tick = time.perf_counter()
-                hits = retriever.rank(queries[qid], retrieval.candidates, mode)
+                # As production searches: the question pseudonymized when the store is.
+                question = (
+                    service.pseudonymize_question(queries[qid]).text if anonymize else queries[qid]
+                )
+                hits = retriever.rank(question, retrieval.candidates, mode)
                 seconds += time.perf_counter() - tick
                 ranked = documents_from_chunks([store.names[hit.path] for hit in hits])[:DEPTH]
                 for name, metric in METRICS.items():

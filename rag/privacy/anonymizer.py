@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rag.config import AnonymizeSettings
 from rag.privacy.operators import Operator, PseudonymizeOperator, RedactOperator, build_operators
+from rag.privacy.operators.base import DIGITS_TYPES
 from rag.privacy.operators.pseudonymize import normalize
 from rag.privacy.recognizers.business_terms import is_business_term, page_companies
 from rag.privacy.recognizers.person_spans import (
@@ -27,7 +28,9 @@ from rag.privacy.recognizers.person_spans import (
     lowercase_words,
     only_everyday_words,
 )
+from rag.privacy.recognizers.phone_numbers import too_short_for_a_phone
 from rag.privacy.recognizers.timed_regex import PatternTimeout
+from rag.privacy.recognizers.yaml_recognizers import DENY_LIST_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +116,20 @@ class Anonymizer:
         }
         return other
 
+    @property
+    def word_types(self) -> list[str]:
+        """The types whose values are words and are replaced by pseudonyms (PERSON, a custom
+        deny-list type): those a question's words may be looked up as (rag/stored_values.py)."""
+        return [
+            t
+            for t in self.entities
+            if t not in NOT_WORDS and self.operator_for(t) is self._pseudonymizer
+        ]
+
+    def pseudonymize(self, entity_type: str, value: str) -> str:
+        """The token this anonymizer writes for `value` found as `entity_type`."""
+        return self._pseudonymizer.operate(entity_type, value)
+
     def operator_for(self, entity_type: str) -> Operator:
         if entity_type == UNSCANNED:
             return _REDACT  # one token for the whole window; nothing to restore
@@ -196,7 +213,9 @@ class Anonymizer:
             if r.score < self.settings.min_scores.get(r.entity_type, self.settings.min_score):
                 continue
             start, end = r.start, r.end
-            if r.entity_type == "PERSON":
+            if r.entity_type == "PHONE_NUMBER" and too_short_for_a_phone(window[start:end]):
+                continue  # Presidio's recognizer takes "In 1685" for a number
+            if r.entity_type == "PERSON" and not _denied(r):
                 start, end = expand(start, end, artifacts.tokens, lowercase)
                 value = window[start:end]
                 if self.settings.person_filter and looks_common(value, lowercase):
@@ -226,6 +245,16 @@ class Anonymizer:
             return page_companies(text)
         except PatternTimeout:
             return frozenset()
+
+
+# Types whose values are never a run of capitalized words.
+NOT_WORDS = DIGITS_TYPES | {"EMAIL_ADDRESS", "IP_ADDRESS", "URL"}
+
+
+def _denied(result) -> bool:
+    """Whether the admin's deny list found it: always an entity, never filtered out."""
+    name = (result.recognition_metadata or {}).get("recognizer_name", "")
+    return name.startswith(DENY_LIST_PREFIX)
 
 
 def _every_word_has_a_digit(value: str) -> bool:

@@ -43,6 +43,15 @@ CONTEXT = frozenset(
 CONTEXT_BEFORE, CONTEXT_AFTER = 40, 12
 
 
+# No phone number has fewer digits than this (subscriber numbers of small countries have 7);
+# shorter runs are years, amounts and codes ("In 1685", "(1685)"), whichever recognizer says so.
+MIN_PHONE_DIGITS = 7
+
+
+def too_short_for_a_phone(value: str) -> bool:
+    return sum(ch.isdigit() for ch in value) < MIN_PHONE_DIGITS
+
+
 class PhoneNumberShapeRecognizer(EntityRecognizer):
     def __init__(self, score: float = 0.6) -> None:
         self.score = score

@@ -26,11 +26,16 @@ def recognizer_from_settings(spec: RecognizerSettings) -> PatternRecognizer:
     )
 
 
+# The deny lists' recognizers are named by this prefix and their type: what they find is
+# always an entity (the anonymizer's filters leave it alone).
+DENY_LIST_PREFIX = "deny_list_"
+
+
 def deny_list_recognizers(deny_list: dict[str, list[str]]) -> list[PatternRecognizer]:
     """One recognizer per type; Presidio matches the terms as whole words, any case, score 1."""
     return [
         PatternRecognizer(
-            supported_entity=entity_type, name=f"deny_list_{entity_type}", deny_list=terms
+            supported_entity=entity_type, name=f"{DENY_LIST_PREFIX}{entity_type}", deny_list=terms
         )
         for entity_type, terms in deny_list.items()
         if terms

@@ -172,6 +172,15 @@ def test_deny_list_is_always_an_entity():
     assert result.counts["PROJECT_CODE"] == 2
 
 
+def test_a_denied_person_is_kept_even_when_it_is_an_everyday_word():
+    # The filters that drop spaCy's guesses ("Discipline", business words) must not drop
+    # what the admin listed: the deny list is always an entity.
+    text = "The Lighthouse project is run by the data team."
+    result = _anonymizer(deny_list={"PERSON": ["Lighthouse"]}).anonymize(text)
+    assert "Lighthouse" not in result.text
+    assert result.counts["PERSON"] == 1
+
+
 def test_per_type_min_score():
     weak = RecognizerSettings(
         name="employee_number",

@@ -1,0 +1,124 @@
+"""A question's values that the store holds only as pseudonyms are searched as those pseudonyms.
+
+The anonymizer decides from context, so a short question and a long document can disagree: a
+document's "Normandy" or "Priya" is recognized and stored as a token while the question's same
+word is left as it is, and then neither search leg can connect them (the words differ). Each
+run of capitalized words in the pseudonymized question is therefore pseudonymized as every
+word-valued type would pseudonymize it; where the store holds that token, the question's words
+are replaced by it. Only tokens are looked up (keyed digests, no raw value reaches SQL), and a
+replaced value is added to the question's originals, so the asker still sees their own words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Session, sessionmaker
+
+from rag.db.fulltext import fulltext_search
+from rag.db.fulltext.base import PSEUDONYM, STOPWORDS
+from rag.privacy.anonymizer import AnonymizedText
+
+# A capitalized word: a letter in upper case, then letters, digits, apostrophes or hyphens.
+_CAPITALIZED = re.compile(r"[^\W\d_][\w'’-]*")
+_POSSESSIVE = re.compile(r"['’]s?\Z")
+# Names longer than this many words are rare; each extra length is one more lookup per run.
+MAX_WORDS = 4
+
+# (entity type, value) -> the token the anonymizer would write for it.
+Pseudonymize = Callable[[str, str], str]
+# tokens -> those of them the store holds.
+StoredTokens = Callable[[list[str]], set[str]]
+
+
+def capitalized_runs(text: str) -> list[list[tuple[int, int]]]:
+    """Runs of adjacent capitalized words (as (start, end) spans), pseudonyms excluded; a run
+    breaks at any word in lower case and at punctuation other than a space."""
+    runs: list[list[tuple[int, int]]] = []
+    current: list[tuple[int, int]] = []
+    cursor = 0
+    masked = PSEUDONYM.sub(lambda m: "#" * len(m.group(0)), text)
+    for match in _CAPITALIZED.finditer(masked):
+        word = match.group(0)
+        joined = current and masked[cursor : match.start()].strip(" ") == ""
+        if not joined and current:
+            runs.append(current)
+            current = []
+        if word[0].isupper():
+            start, end = match.start(), match.end()
+            possessive = _POSSESSIVE.search(word)
+            if possessive and possessive.start() > 0:
+                end = start + possessive.start()
+            current.append((start, end))
+        elif current:
+            runs.append(current)
+            current = []
+        cursor = match.end()
+    if current:
+        runs.append(current)
+    return runs
+
+
+def candidates(text: str) -> list[tuple[int, int]]:
+    """Every span of 1 to MAX_WORDS adjacent capitalized words, longest first; a lone stopword
+    ("What", "The") is left out, as no recognizer takes those for a name."""
+    spans = []
+    for run in capitalized_runs(text):
+        for size in range(min(MAX_WORDS, len(run)), 0, -1):
+            for first in range(len(run) - size + 1):
+                start, end = run[first][0], run[first + size - 1][1]
+                if size == 1 and text[start:end].casefold() in STOPWORDS:
+                    continue
+                spans.append((start, end))
+    spans.sort(key=lambda span: span[0] - span[1])  # longest first, then leftmost
+    return spans
+
+
+def hide_stored_values(
+    question: AnonymizedText,
+    types: Iterable[str],
+    pseudonymize: Pseudonymize,
+    stored: StoredTokens,
+) -> AnonymizedText:
+    """`question` with each capitalized value whose token (of one of `types`) the store holds
+    replaced by that token; longer values first, no two replacements overlapping."""
+    types = list(types)
+    spans = candidates(question.text)
+    if not spans or not types:
+        return question
+    tokens = {
+        (span, kind): pseudonymize(kind, question.text[span[0] : span[1]])
+        for span in spans
+        for kind in types
+    }
+    held = stored(sorted(set(tokens.values())))
+    if not held:
+        return question
+    chosen: list[tuple[tuple[int, int], str]] = []
+    for span in spans:
+        if any(span[0] < end and start < span[1] for (start, end), _ in chosen):
+            continue
+        token = next((tokens[span, kind] for kind in types if tokens[span, kind] in held), None)
+        if token is not None:
+            chosen.append((span, token))
+    text, originals = question.text, dict(question.originals)
+    counts = question.counts.copy()
+    for (start, end), token in sorted(chosen, reverse=True):
+        originals.setdefault(token, text[start:end])
+        counts[token[1 : token.rindex("_")]] += 1
+        text = text[:start] + token + text[end:]
+    return AnonymizedText(text, counts, originals)
+
+
+def tokens_in_store(
+    session_factory: sessionmaker[Session], visible: ColumnElement[bool] | None
+) -> StoredTokens:
+    """Looks tokens up in the full-text index, among the documents `visible` selects."""
+
+    def stored(tokens: list[str]) -> set[str]:
+        with session_factory() as session:
+            return {token for token in tokens if fulltext_search(session, token, 1, visible)}
+
+    return stored

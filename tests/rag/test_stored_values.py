@@ -1,0 +1,93 @@
+"""A question's words the store holds only as pseudonyms are searched as those pseudonyms."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.access import Caller
+from rag.privacy.anonymizer import AnonymizedText, Anonymizer
+from rag.stored_values import candidates, hide_stored_values
+
+
+def _spans(text: str) -> list[str]:
+    return [text[start:end] for start, end in candidates(text)]
+
+
+def test_candidates_are_capitalized_runs_longest_first_without_lone_stopwords():
+    spans = _spans("What did Richard II of Normandy's court do?")
+    assert spans[0] == "Richard II"  # the longest first
+    # The possessive is not part of the value; "What" and "of" are no candidates.
+    assert sorted(spans) == ["II", "Normandy", "Richard", "Richard II"]
+
+
+def test_pseudonyms_already_in_the_question_are_no_candidates():
+    assert _spans("Where does <PERSON_0123456789abcdef> work in Lisbon?") == ["Lisbon"]
+
+
+def _fake_token(kind: str, value: str) -> str:
+    return f"<{kind}_{value.casefold().replace(' ', '')}>"
+
+
+def test_the_longest_stored_value_wins_and_replacements_never_overlap():
+    question = AnonymizedText("Did Maria Lopez meet Maria in Porto?")
+    stored = {"<PERSON_marialopez>", "<PERSON_maria>", "<PERSON_lopez>"}
+    hidden = hide_stored_values(question, ["PERSON"], _fake_token, lambda t: stored & set(t))
+    assert hidden.text == "Did <PERSON_marialopez> meet <PERSON_maria> in Porto?"
+    assert hidden.originals == {"<PERSON_marialopez>": "Maria Lopez", "<PERSON_maria>": "Maria"}
+    assert hidden.counts["PERSON"] == 2
+
+
+def test_a_question_is_left_as_it_is_when_the_store_holds_none_of_its_values():
+    question = AnonymizedText("Where is Porto?")
+    assert hide_stored_values(question, ["PERSON"], _fake_token, lambda t: set()) is question
+
+
+# -- on a real store ---------------------------------------------------------------------------
+
+DOC = "The Lighthouse project is run by the data team in Lisbon.\n"
+QUESTION = "Who runs the Lighthouse project?"
+
+
+@pytest.fixture
+def stored_as_pseudonym(make_service, tmp_path, settings):
+    """A store where "Lighthouse" was stored as a PERSON pseudonym (as a recognizer in the
+    document's context would), asked through an anonymizer that leaves it in questions."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "projects.txt").write_text(DOC)
+    strict = Anonymizer(
+        settings.anonymize.model_copy(update={"deny_list": {"PERSON": ["Lighthouse"]}}),
+        secret=b"test-secret-key",  # the key of the session's anonymizer (tests/conftest.py)
+    )
+    from rag.service import RagService
+
+    writer = RagService(settings, embedder=make_service().embedder, anonymizer=strict)
+    assert writer.pipeline.ingest_folder(folder, groups=["ops"]).indexed == 1
+    writer.engine.dispose()
+    return make_service
+
+
+def test_a_value_the_store_holds_as_a_pseudonym_is_searched_as_it(stored_as_pseudonym):
+    service = stored_as_pseudonym()
+    token = service.anonymizer.pseudonymize("PERSON", "Lighthouse")
+    assert service.anonymizer.anonymize(QUESTION).text == QUESTION  # the anonymizer misses it
+
+    question = service.pseudonymize_question(QUESTION)
+    assert question.text == f"Who runs the {token} project?"
+    assert question.originals[token] == "Lighthouse"
+    hits = service.search_for(QUESTION, 3, None)
+    assert hits and "Lighthouse project" in hits[0].text  # the asker's own word, shown back
+
+
+def test_only_the_callers_documents_are_looked_up(stored_as_pseudonym):
+    service = stored_as_pseudonym()
+    outsider = Caller("sales", groups=frozenset({"sales"}))
+    assert service.pseudonymize_question(QUESTION, outsider).text == QUESTION
+    insider = Caller("ops", groups=frozenset({"ops"}))
+    assert "Lighthouse" not in service.pseudonymize_question(QUESTION, insider).text
+
+
+def test_the_setting_turns_the_lookup_off(stored_as_pseudonym, settings):
+    anonymize = settings.anonymize.model_copy(update={"stored_values_in_questions": False})
+    service = stored_as_pseudonym(anonymize=anonymize)
+    assert service.pseudonymize_question(QUESTION).text == QUESTION
