@@ -121,8 +121,11 @@ class ReadAhead(Generic[T, R]):
                     return
                 index = self._next
                 self._next += 1
-            outcome = outcome_of(self._read, self._items[index])
-            weight = 0.0 if outcome.error is not None else self._weight(outcome.value)
+            try:
+                outcome = Outcome(value=self._read(self._items[index]))
+                weight = self._weight(outcome.value)
+            except BaseException as exc:  # the caller, waiting, must get it
+                outcome, weight = Outcome(error=exc), 0.0
             with self._changed:
                 if self._closed:
                     return

@@ -127,3 +127,12 @@ def test_items_are_taken_in_order():
     ahead = ReadAhead([1, 2], lambda item: item, threads=1, max_items=1)
     with ahead, pytest.raises(ValueError, match="in order"):
         ahead.take(1)
+
+
+def test_whatever_a_read_raises_reaches_the_caller_instead_of_leaving_it_waiting():
+    def read(item: int) -> int:
+        raise SystemExit(item)  # not an Exception: a thread would otherwise die silently
+
+    with ReadAhead([3], read, threads=1, max_items=1) as ahead:
+        outcome = ahead.take(0)
+    assert isinstance(outcome.error, SystemExit)
