@@ -98,3 +98,20 @@ def _opened_path(fd: int, path: Path) -> Path:
         if (opened.st_dev, opened.st_ino) != (named.st_dev, named.st_ino):
             raise OutsideRoot(OUTSIDE_ROOT) from None  # swapped while being resolved
         return real
+
+
+class FileChangedWhileReading(OSError):
+    """The file still changed after being read twice (it is being written?)."""
+
+
+def read_failure_reason(exc: OSError) -> str:
+    """Why a file could not be read, as its document records it (no path, no contents)."""
+    if isinstance(exc, OutsideRoot | NotARegularFile):
+        return str(exc)
+    if isinstance(exc, FileChangedWhileReading):
+        return f"{exc}; the next scan will try again"
+    if isinstance(exc, PermissionError):
+        return "permission denied: the service cannot read this file"
+    if isinstance(exc, FileNotFoundError):
+        return "file disappeared while being read"
+    return f"could not read file ({exc.strerror or type(exc).__name__})"

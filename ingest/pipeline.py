@@ -5,21 +5,28 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.chunk import TextChunk, chunk_context, chunk_pages
-from ingest.contained import FileChanged, NotARegularFile, OutsideRoot, read_inside
-from ingest.file_workers import FileLimits, FileWorkerPool, WorkerConfig, shared_pool
+from ingest.chunk import chunk_context, chunk_pages
+from ingest.contained import (
+    FileChanged,
+    FileChangedWhileReading,
+    OutsideRoot,
+    read_failure_reason,
+    read_inside,
+)
+from ingest.file_workers import FileLimits, FileWorkerPool, PreparedText, WorkerConfig, shared_pool
 from ingest.loaders import LoaderError, UnsupportedFormat
 from ingest.pipeline_version import pipeline_version
+from ingest.prepared import LoadedFile, PreparedFile, ReadFile, add_chunks
 from ingest.protect_paths import protect_stored_paths
-from ingest.reembed import check_vectors, embedding_fingerprint, passage_text
+from ingest.read_ahead import Outcome, ReadAhead, outcome_of
+from ingest.reembed import check_vectors, embedding_fingerprint
 from ingest.report import Failure, IngestReport, ProgressCallback
 from ingest.reprocess import check_pipeline
 from ingest.scan import FileEntry, SourceUnavailable, plan_scan, walk
@@ -27,7 +34,7 @@ from ingest.sources import add_source
 from rag.config import Settings
 from rag.conversation_access import purge_citations
 from rag.db.chunk_writes import delete_chunks
-from rag.db.models import Chunk, Document, IndexLog, Source, utcnow
+from rag.db.models import Chunk, Document, Source, utcnow
 from rag.db.session import lock_index_log, transaction
 from rag.embed import Embedder
 from rag.privacy.anonymizer import Anonymizer
@@ -37,35 +44,10 @@ from rag.privacy.secret import load_or_create_secret
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class _Prepared:
-    title: str
-    pages: int
-    chunks: list[TextChunk]
-    contexts: list[str]  # each chunk's header (ingest/chunk.py: chunk_context)
-    pii_counts: Counter
-    vectors: object = None  # set by _embed_and_record
-
-    def passages(self) -> list[str]:
-        return [
-            passage_text(context, chunk.text)
-            for chunk, context in zip(self.chunks, self.contexts, strict=True)
-        ]
-
-
-@dataclass
-class _Read:
-    """A file read and prepared, waiting for its vectors."""
-
-    entry: FileEntry
-    shown: str
-    sha256: str
-    prepared: _Prepared
-
-
-class FileChangedWhileReading(OSError):
-    pass
+# Read-ahead (ingest/read_ahead.py): the file workers prepare the next files while a batch is
+# embedded, up to this many files, or about two batches of text, ahead of the embedding.
+READ_AHEAD_FILES = 64
+CHARS_PER_TOKEN = 4  # rough, for prose: only sizes the read-ahead
 
 
 class IngestPipeline:
@@ -172,24 +154,35 @@ class IngestPipeline:
             report.deleted += 1
 
         work = plan.new + [entry for entry, _ in plan.changed]
-        waiting: list[_Read] = []
+        waiting: list[ReadFile] = []
         batch_chunks = self.settings.ingest.embed_batch_chunks
-        for done, entry in enumerate(work):
-            if should_stop and should_stop():
-                report.stopped = True
-                break
-            shown = anonymize_path(self.anonymizer, entry.relative_path)
-            if on_progress:
-                on_progress(done, len(work), shown, report)
-            read = self._read_file(source, entry, shown, report)
-            if read is not None:
-                waiting.append(read)
-            # One length-sorted call for several files pads less and makes fewer small batches
-            # than one call per file (bench/RESULTS.md, issue 19); each file is still written
-            # in a transaction of its own.
-            if sum(len(r.prepared.chunks) for r in waiting) >= batch_chunks:
-                self._embed_and_record(source, waiting, report)
-                waiting = []
+        text_ahead = 2 * batch_chunks * self.settings.chunking.chunk_tokens * CHARS_PER_TOKEN
+        with ReadAhead(
+            work,
+            partial(self._load, Path(source.path)),
+            threads=self.file_workers.size,
+            max_items=READ_AHEAD_FILES,
+            max_weight=text_ahead,
+            weight=LoadedFile.chars,
+        ) as ahead:
+            for done, entry in enumerate(work):
+                # Asked before each file, as before read-ahead: a stop writes the files reached
+                # so far; those only read ahead are dropped, and the next scan reads them.
+                if should_stop and should_stop():
+                    report.stopped = True
+                    break
+                shown = anonymize_path(self.anonymizer, entry.relative_path)
+                if on_progress:
+                    on_progress(done, len(work), shown, report)
+                read = self._settle(source, entry, shown, ahead.take(done), report)
+                if read is not None:
+                    waiting.append(read)
+                # One length-sorted call for several files pads less and makes fewer small
+                # batches than one call per file (bench/RESULTS.md, issue 19); each file is
+                # still written in a transaction of its own. Meanwhile the file workers read on.
+                if sum(len(r.prepared.chunks) for r in waiting) >= batch_chunks:
+                    self._embed_and_record(source, waiting, report)
+                    waiting = []
         # Files already read are written even when stopping: their work is done.
         self._embed_and_record(source, waiting, report)
         if on_progress and not report.stopped:
@@ -244,45 +237,73 @@ class IngestPipeline:
     def process_file(
         self, source: Source, entry: FileEntry, shown: str, report: IngestReport
     ) -> None:
-        """Make one file's document again, as a scan would (the reprocess job)."""
-        self._ingest_file(source, entry, shown, report)
-
-    def _ingest_file(
-        self, source: Source, entry: FileEntry, shown: str, report: IngestReport
-    ) -> None:
-        """`shown` is the path as logs, jobs and readers see it (names anonymized)."""
+        """Make one file's document again, as a scan would (the reprocess job). `shown` is the
+        path as logs, jobs and readers see it (names anonymized)."""
         read = self._read_file(source, entry, shown, report)
         if read is not None:
             self._embed_and_record(source, [read], report)
 
     def _read_file(
         self, source: Source, entry: FileEntry, shown: str, report: IngestReport
-    ) -> _Read | None:
+    ) -> ReadFile | None:
         """Read, parse, anonymize and chunk one file; a file that cannot be is recorded with
         its reason now (None)."""
+        outcome = outcome_of(partial(self._load, Path(source.path)), entry)
+        return self._settle(source, entry, shown, outcome, report)
+
+    def _load(self, root: Path, entry: FileEntry) -> LoadedFile:
+        """Read one file from inside its source folder (ingest/contained.py) and have a file
+        worker parse and anonymize it, making sure it did not change meanwhile (one retry).
+        Runs in read-ahead threads: it touches neither the database nor the report."""
         limit_mb = self.settings.ingest.max_file_mb
+        if entry.refused:
+            raise OutsideRoot
+        if entry.size_bytes > limit_mb * 1024 * 1024:
+            raise LoaderError(f"file is larger than the {limit_mb:g} MB limit (ingest.max_file_mb)")
+        path = entry.absolute_path
+        for attempt in range(2):
+            try:
+                contents = read_inside(root, path)
+            except FileChanged:
+                continue
+            signature = (contents.size_bytes, contents.mtime_ns)
+            sha256 = hashlib.sha256(contents.data).hexdigest()  # of exactly what is indexed
+            text = self._prepare(path, contents.data)
+            if _signature(path) == signature:
+                return LoadedFile(sha256, text, reread=attempt > 0)
+        raise FileChangedWhileReading("file changed while being read (it is being written?)")
+
+    def _settle(
+        self,
+        source: Source,
+        entry: FileEntry,
+        shown: str,
+        outcome: Outcome[LoadedFile],
+        report: IngestReport,
+    ) -> ReadFile | None:
+        """Chunk a file read (in this thread: the tokenizer is not shared with the readers),
+        or record why it could not be read (None)."""
         try:
-            if entry.refused:
-                raise OutsideRoot
-            if entry.size_bytes > limit_mb * 1024 * 1024:
-                raise LoaderError(
-                    f"file is larger than the {limit_mb:g} MB limit (ingest.max_file_mb)"
-                )
-            sha256, prepared = self._read_stable(Path(source.path), entry, shown)
+            loaded = outcome.get()
+            if loaded.reread:
+                log.info("document %s changed while being read; it was read again", shown)
+            prepared = self._chunk(loaded.text)
         except UnsupportedFormat as exc:
             doc_id = self._record(source, entry, shown, None, status="skipped", error=str(exc))
             report.skipped.append(Failure(shown, str(exc), doc_id))
             return None
         except (LoaderError, OSError) as exc:
-            reason = str(exc) if isinstance(exc, LoaderError) else _os_reason(exc)
+            reason = str(exc) if isinstance(exc, LoaderError) else read_failure_reason(exc)
             self._record_failure(source, entry, shown, reason, report)
             return None
         except Exception as exc:  # one bad file must never stop the folder
             self._record_internal_error(source, entry, shown, exc, report)
             return None
-        return _Read(entry, shown, sha256, prepared)
+        return ReadFile(entry, shown, loaded.sha256, prepared)
 
-    def _embed_and_record(self, source: Source, reads: list[_Read], report: IngestReport) -> None:
+    def _embed_and_record(
+        self, source: Source, reads: list[ReadFile], report: IngestReport
+    ) -> None:
         """Embed the chunks of `reads` in one call, then write each file in its own
         transaction. If the joint call fails, each file is embedded alone, so a failure stays
         with the file that caused it."""
@@ -325,26 +346,11 @@ class IngestPipeline:
         log.error("document %s: %s", shown, reason)
         self._record_failure(source, entry, shown, reason, report)
 
-    def _read_stable(self, root: Path, entry: FileEntry, shown: str) -> tuple[str, _Prepared]:
-        """Read and prepare a file from inside its source folder (ingest/contained.py), making
-        sure it did not change meanwhile (one retry). `shown`: the path as logs see it."""
-        path = entry.absolute_path
-        for _attempt in range(2):
-            try:
-                contents = read_inside(root, path)
-            except FileChanged:
-                continue
-            signature = (contents.size_bytes, contents.mtime_ns)
-            sha256 = hashlib.sha256(contents.data).hexdigest()  # of exactly what is indexed
-            prepared = self._prepare(path, contents.data)
-            if _signature(path) == signature:
-                return sha256, prepared
-            log.info("document %s changed while being read; reading it again", shown)
-        raise FileChangedWhileReading("file changed while being read (it is being written?)")
-
-    def _prepare(self, path: Path, data: bytes) -> _Prepared:
+    def _prepare(self, path: Path, data: bytes) -> PreparedText:
         # Parsed and anonymized in a worker process, within the file's time and memory limits.
-        text = self.file_workers.prepare(path, data)
+        return self.file_workers.prepare(path, data)
+
+    def _chunk(self, text: PreparedText) -> PreparedFile:
         chunks = chunk_pages(
             text.pages,
             self.embedder.tokenizer,
@@ -352,14 +358,14 @@ class IngestPipeline:
             self.settings.chunking.overlap_tokens,
         )
         contexts = [chunk_context(text.title, chunk) for chunk in chunks]
-        return _Prepared(text.title, len(text.pages), chunks, contexts, text.pii_counts)
+        return PreparedFile(text.title, len(text.pages), chunks, contexts, text.pii_counts)
 
     def _record(
         self,
         source: Source,
         entry: FileEntry,
         shown: str,
-        prepared: _Prepared | None,
+        prepared: PreparedFile | None,
         status: str,
         error: str | None = None,
         sha256: str = "",
@@ -396,7 +402,7 @@ class IngestPipeline:
             doc.pipeline_version = self.version
             session.flush()
             if prepared:
-                _add_chunks(session, doc.id, prepared)
+                add_chunks(session, doc.id, prepared)
             return doc.id
 
     def remove_document(self, document_id: int) -> None:
@@ -407,39 +413,6 @@ class IngestPipeline:
             doc.status, doc.chunk_count, doc.error = "deleted", 0, None
 
 
-def _add_chunks(session: Session, document_id: int, prepared: _Prepared) -> None:
-    rows = [
-        Chunk(
-            document_id=document_id,
-            ordinal=chunk.ordinal,
-            page_start=chunk.page_start,
-            page_end=chunk.page_end,
-            text=chunk.text,
-            context=context,
-            token_count=chunk.token_count,
-            embedding=vector.tobytes(),
-        )
-        for chunk, context, vector in zip(
-            prepared.chunks, prepared.contexts, prepared.vectors, strict=True
-        )
-    ]
-    session.add_all(rows)
-    session.flush()
-    session.add_all(IndexLog(op="add", chunk_id=row.id) for row in rows)
-
-
 def _signature(path: Path) -> tuple[int, int]:
     stat = path.stat()
     return stat.st_size, stat.st_mtime_ns
-
-
-def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, OutsideRoot | NotARegularFile):
-        return str(exc)
-    if isinstance(exc, FileChangedWhileReading):
-        return f"{exc}; the next scan will try again"
-    if isinstance(exc, PermissionError):
-        return "permission denied: the service cannot read this file"
-    if isinstance(exc, FileNotFoundError):
-        return "file disappeared while being read"
-    return f"could not read file ({exc.strerror or type(exc).__name__})"

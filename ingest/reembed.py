@@ -29,6 +29,7 @@ FINGERPRINT_KEY = "embedding_fingerprint"
 PROGRESS_KEY = "reembed_progress"
 BATCH_CHUNKS = 256
 
+
 def passage_text(header: str, chunk_text: str) -> str:
     """What a chunk is embedded from: its context header (title, section, page; the document's
     title alone for chunks stored before headers) travels with it, as the ingest pipeline does,

