@@ -42,12 +42,19 @@ _META_WORDS = (
     "answer source sources document documents passage according state states mention "
     "mentions say says provide provides information question find found"
 )
-_META = frozenset(stem(w)[:ROOT_CHARS] for w in _META_WORDS.split())
+_ENDING = re.compile(r"(?:ion|ment|e|y)$")
+_META = frozenset(_ENDING.sub("", stem(w))[:ROOT_CHARS] for w in _META_WORDS.split())
 
 
 def roots(text: str) -> set[str]:
-    """Content stems cut to ROOT_CHARS letters: "ruled" meets "rule", "located" "location"."""
-    return {s if s.startswith("<") else s[:ROOT_CHARS] for s in content_stems(text)} - _META
+    """Content stems, endings off, cut to ROOT_CHARS letters: "ruled" meets "rule", "located"
+    "location", "Petrela's" "Petrela"."""
+    found = set()
+    for word in content_stems(text):
+        if not word.startswith("<"):
+            word = _ENDING.sub("", word.rstrip("'’"))[:ROOT_CHARS]
+        found.add(word)
+    return found - _META
 
 
 def refuses(text: str) -> bool:
@@ -95,7 +102,7 @@ class QuestionTopic:
             new -= roots(fact.shown)
         if not stated and not new:
             return None if self.kind is None and not _WH.search(self.question) else _NOTHING
-        needed = max(1, math.ceil(WORD_SHARE * len(new))) if new else 0
+        needed = math.ceil(WORD_SHARE * len(new))
         on_topic = [
             (unit, unit_roots)
             for unit, unit_roots, on in zip(
@@ -111,7 +118,7 @@ class QuestionTopic:
             and not any(all(f.parts <= u.tokens for f in stated) for u, _ in on_topic)
         ):
             alone = [f.shown for f in stated]
-        if new and not any(len(new & r) >= needed for _, r in on_topic):
+        if needed and not any(len(new & r) >= needed for _, r in on_topic):
             alone += sorted(new)[:3]
         if not alone:
             return None
