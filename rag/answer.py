@@ -257,11 +257,15 @@ def start_answer(
     `find_quotes` picks the quotes from the packed passages' texts (rag/quotes.py), and with
     `quotes_in_prompt` they open the prompt, in QUOTE_RESERVE_TOKENS kept for them; without
     `sources_in_prompt` (and with quotes found) the quotes are all the prompt holds: the packed
-    passages still give the quotes, the citations and the grounding check."""
+    passages still give the quotes, the citations and the grounding check, and are packed
+    without `source_tokens`."""
     limits = limits or GenerationLimits()
     reserved = QUOTE_RESERVE_TOKENS if find_quotes and quotes_in_prompt else 0
+    # The cap keeps the prompt short; sources left out of the prompt cost it nothing, and more
+    # of them give the quotes more sentences to choose from.
+    cap = source_tokens if sources_in_prompt else None
     turns, packed = choose_sources(
-        question, hits, generator, max_answer_tokens, history, source_tokens, reserved
+        question, hits, generator, max_answer_tokens, history, cap, reserved
     )
     if not packed:
         return Answer(citations=[], found=False, tokens=iter([NOT_FOUND]))

@@ -379,3 +379,27 @@ def test_without_quotes_the_sources_stay_in_the_prompt_all_the_same():
         sources_in_prompt=False,
     )
     assert generator.calls[0][0][-1]["content"].startswith("Sources:\n\n[1] Doc 1")
+
+
+def test_without_sources_in_the_prompt_their_cap_does_not_apply():
+    # The cap is there to keep the prompt short: sources outside the prompt all give quotes.
+    generator = FakeGenerator(context_tokens=2000)
+    seen = []
+
+    def find_quotes(passages):
+        seen.append(passages)
+        return [_quote(1, "w1_3")]
+
+    hits = [hit(n, 60) for n in (1, 2, 3)]
+    started = start_answer(
+        "When?",
+        hits,
+        generator,
+        50,
+        source_tokens=70,
+        find_quotes=find_quotes,
+        quotes_in_prompt=True,
+        sources_in_prompt=False,
+    )
+    assert seen == [[h.text for h in hits]]
+    assert [c.n for c in started.citations] == [1, 2, 3]
