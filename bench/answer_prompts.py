@@ -50,6 +50,12 @@ PLAIN_PROMPT = (
     "Answer the question in one short sentence, using only the sources. "
     "If the sources do not contain the answer, say that you could not find it in the documents."
 )
+# The words of the source, copied: a 135M model paraphrases into a wrong name or figure.
+COPY_PROMPT = (
+    "Answer the question with the exact words of the source that answer it, in one short "
+    "sentence. If the source does not contain the answer, say that you could not find it in "
+    "the documents."
+)
 BASE = {
     "prompt": OLD_PROMPT,
     "source_tokens": None,
@@ -57,6 +63,9 @@ BASE = {
     "max_tokens": 256,
     "repeat_penalty": 1.1,
     "temperature": 0.0,
+    "sources_in_prompt": True,
+    "quotes_shown": None,  # the quotes found, all (None) or the best N
+    "quote_bias": 0.0,  # logit bias toward the tokens of the quotes shown (llama.cpp)
 }
 VARIANTS = {
     "before": {},
@@ -113,18 +122,105 @@ VARIANTS = {
         "quotes_in_prompt": True,
         "temperature": 0.2,
     },
+    "quote-only": {
+        "prompt": PLAIN_PROMPT,
+        "max_tokens": 64,
+        "quotes_in_prompt": True,
+        "sources_in_prompt": False,
+    },
+    "copy-quote-only": {
+        "prompt": COPY_PROMPT,
+        "max_tokens": 64,
+        "quotes_in_prompt": True,
+        "sources_in_prompt": False,
+    },
+    "copy-top-quote": {
+        "prompt": COPY_PROMPT,
+        "max_tokens": 64,
+        "quotes_in_prompt": True,
+        "sources_in_prompt": False,
+        "quotes_shown": 1,
+    },
+    "copy-quote-only-bias2": {
+        "prompt": COPY_PROMPT,
+        "max_tokens": 64,
+        "quotes_in_prompt": True,
+        "sources_in_prompt": False,
+        "quote_bias": 2.0,
+    },
+    "copy-quote-only-bias4": {
+        "prompt": COPY_PROMPT,
+        "max_tokens": 64,
+        "quotes_in_prompt": True,
+        "sources_in_prompt": False,
+        "quote_bias": 4.0,
+    },
+    "quote-only-bias4": {
+        "prompt": PLAIN_PROMPT,
+        "max_tokens": 64,
+        "quotes_in_prompt": True,
+        "sources_in_prompt": False,
+        "quote_bias": 4.0,
+    },
+    "copy-quote-only-bias8": {
+        "prompt": COPY_PROMPT,
+        "max_tokens": 64,
+        "quotes_in_prompt": True,
+        "sources_in_prompt": False,
+        "quote_bias": 8.0,
+    },
+    "copy-200-quotes": {
+        "prompt": COPY_PROMPT,
+        "max_tokens": 64,
+        "source_tokens": 200,
+        "quotes_in_prompt": True,
+    },
 }
+_CHOSEN: dict = dict(BASE)  # the variant in force (read by the wrappers below)
+_LAST_QUOTES: list = []
+
+
+def hook(service) -> None:
+    """Wrap the service's quote finder (to keep the best N, and to know the quotes) and the
+    llama.cpp call (to add the logit bias toward the quotes' tokens): bench-only levers."""
+    finder = service.quotes
+    find = finder.find
+
+    def find_kept(question, passages):
+        quotes = find(question, passages)
+        if _CHOSEN["quotes_shown"]:
+            quotes = quotes[: _CHOSEN["quotes_shown"]]
+        _LAST_QUOTES[:] = quotes
+        return quotes
+
+    finder.find = find_kept
+    llm = getattr(service.generator, "_llm", None)
+    if llm is None:
+        return
+    complete = llm.create_completion
+
+    def biased(*args, **kwargs):
+        if _CHOSEN["quote_bias"] and _LAST_QUOTES:
+            ids: set[int] = set()
+            for quote in _LAST_QUOTES:
+                for text in (quote.text, " " + quote.text):
+                    ids.update(llm.tokenize(text.encode("utf-8"), add_bos=False))
+            kwargs["logit_bias"] = {i: _CHOSEN["quote_bias"] for i in ids}
+        return complete(*args, **kwargs)
+
+    llm.create_completion = biased
 
 
 def apply(service, variant: dict) -> None:
     """Set the variant on the running service: the prompt, its settings and the decoding."""
     chosen = {**BASE, **variant}
+    _CHOSEN.update(chosen)
     rag.answer.SYSTEM_PROMPT = chosen["prompt"]
     llm = service.settings.llm.model_copy(
         update={k: chosen[k] for k in ("max_tokens", "repeat_penalty", "temperature")}
     )
     answer = service.settings.answer.model_copy(
-        update={k: chosen[k] for k in ("source_tokens", "quotes_in_prompt")}
+        update={k: chosen[k] for k in ("source_tokens", "quotes_in_prompt", "sources_in_prompt")}
     )
     service.settings = service.settings.model_copy(update={"llm": llm, "answer": answer})
     service.generator.settings = llm  # the backend reads its decoding settings per request
@@ -172,6 +268,7 @@ def main() -> int:
     started_load = load_average()
     with store_for(documents, Settings(), False) as store:
         store.service.load_all()
+        hook(store.service)
         apply(store.service, VARIANTS[names[-1]])  # the last variant: the shortest prompt
         store.service.ask(answer_set.questions[asked[0]])  # warm-up, not counted
         for number, qid in enumerate(asked, start=1):
@@ -184,6 +281,7 @@ def main() -> int:
                         answer_set.questions[qid],
                         answer_set.answers[qid],
                         answer_set.judged,
+                        keep_texts=True,
                     )
                 )
             line = " ".join(f"{n}={int(rows[n][-1]['answered'])}" for n in names)

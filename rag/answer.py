@@ -119,7 +119,8 @@ def prompt_messages(
     the start of its context best), the numbered sources, the question."""
     sources = "\n\n".join(source_block(n, hit) for n, hit in enumerate(packed, start=1))
     lead = quote_block(quotes)
-    user = f"{lead}Sources:\n\n{sources}\n\nQuestion: {question}\nAnswer:"
+    body = f"Sources:\n\n{sources}\n\n" if packed else ""
+    user = f"{lead}{body}Question: {question}\nAnswer:"
     return [{"role": "system", "content": SYSTEM_PROMPT}, *turns, {"role": "user", "content": user}]
 
 
@@ -204,6 +205,9 @@ class Answer:
     quotes: list[Quote] = field(default_factory=list)
     # answer.unsupported = quotes: an answer with an unsupported sentence is shown as its quotes.
     replace_unsupported: bool = False
+    # The question as the passages read (the asker's values restored): the grounding check
+    # asks that a fact stand in a passage sentence on it.
+    asked: str | None = None
     text: str | None = field(default=None, init=False)
 
     def read(self) -> str:
@@ -216,7 +220,7 @@ class Answer:
         """(the text to show, the grounding check of each sentence of `text`, the generated
         answer, against the cited passages: rag/grounding.py). The text is `text`, or the
         quotes when `replace_unsupported` and a sentence is not supported."""
-        sentences = check_answer(text, self.passages)
+        sentences = check_answer(text, self.passages, self.asked, [q.text for q in self.quotes])
         if self.replace_unsupported and self.quotes and not all(s.grounded for s in sentences):
             return " ".join(f"“{q.text}” [{q.citation}]" for q in self.quotes), sentences
         return text, sentences
@@ -243,6 +247,7 @@ def start_answer(
     source_tokens: int | None = None,
     find_quotes: Callable[[list[str]], list[Quote]] | None = None,
     quotes_in_prompt: bool = False,
+    sources_in_prompt: bool = True,
 ) -> Answer:
     """With no relevant hit the LLM is not called: the answer says so plainly.
 
@@ -250,18 +255,25 @@ def start_answer(
     is packed for `max_answer_tokens` all the same, so the sources an answer gets do not
     depend on how long the client lets it be. `source_tokens` caps the sources' tokens;
     `find_quotes` picks the quotes from the packed passages' texts (rag/quotes.py), and with
-    `quotes_in_prompt` they open the prompt, in QUOTE_RESERVE_TOKENS kept for them."""
+    `quotes_in_prompt` they open the prompt, in QUOTE_RESERVE_TOKENS kept for them; without
+    `sources_in_prompt` (and with quotes found) the quotes are all the prompt holds: the packed
+    passages still give the quotes, the citations and the grounding check, and are packed
+    without `source_tokens`."""
     limits = limits or GenerationLimits()
     reserved = QUOTE_RESERVE_TOKENS if find_quotes and quotes_in_prompt else 0
+    # The cap keeps the prompt short; sources left out of the prompt cost it nothing, and more
+    # of them give the quotes more sentences to choose from.
+    cap = source_tokens if sources_in_prompt else None
     turns, packed = choose_sources(
-        question, hits, generator, max_answer_tokens, history, source_tokens, reserved
+        question, hits, generator, max_answer_tokens, history, cap, reserved
     )
     if not packed:
         return Answer(citations=[], found=False, tokens=iter([NOT_FOUND]))
     passages = [hit.text for hit in packed]
     quotes = find_quotes(passages) if find_quotes else []
     shown = _fitting(quotes, generator, reserved) if quotes_in_prompt else []
-    messages = prompt_messages(question, packed, turns, shown)
+    in_prompt = packed if sources_in_prompt or not shown else []
+    messages = prompt_messages(question, in_prompt, turns, shown)
     max_tokens = min(max_answer_tokens, limits.max_tokens or max_answer_tokens)
     tokens = generator.stream(messages, max_tokens=max_tokens, stop=list(limits.stop) or None)
     return Answer(

@@ -280,6 +280,9 @@ class AnswerSettings(BaseModel):
     source_tokens: int | None = Field(default=None, ge=1)
     # Put the best quotes (rag/quotes.py) at the start of the prompt, before the sources.
     quotes_in_prompt: bool = False
+    # With quotes_in_prompt: also the sources themselves (false: the quotes alone, a prompt of
+    # ~100 tokens; the sources still give the quotes, the citations and the grounding check).
+    sources_in_prompt: bool = True
 
 
 class ApiSettings(BaseModel):

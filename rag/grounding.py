@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.db.fulltext.base import PSEUDONYM, STOPWORDS
+from rag.grounding_question import QuestionTopic
 from rag.text_units import content_stems, stem, units
 
 NEAR_WORDS = 6  # content words this close to a figure are what it measures
@@ -81,26 +82,49 @@ class _Fact:
     last_word: int
 
 
-def check_answer(answer: str, passages: Sequence[str]) -> list[SentenceCheck]:
-    """Each sentence of `answer`, grounded or not, and why."""
+def check_answer(
+    answer: str, passages: Sequence[str], question: str | None = None, quotes: Sequence[str] = ()
+) -> list[SentenceCheck]:
+    """Each sentence of `answer`, grounded or not, and why. With the `question` (and the
+    `quotes` chosen for it) a sentence's facts and new words must also stand in a passage
+    sentence on the question (rag/grounding_question.py)."""
     evidence = [_Evidence(text) for passage in passages for text in _evidence_texts(passage)]
     words = set().union(*(e.words for e in evidence)) if evidence else set()
+    topic = QuestionTopic(question, evidence, quotes) if question else None
+    asked = _tokens(question) if question else set()
     checks = []
     for unit in units(answer):
         sentence = answer[unit.start : unit.end]
-        checks.append(_check(sentence, evidence, words))
+        checks.append(_check(sentence, evidence, words, topic, asked))
+    plain = _CITATION_MARK.sub(" ", answer)
+    missing = topic.missing_kind(plain) if topic and checks else None
+    if missing:
+        checks = [
+            SentenceCheck(c.text, False, c.reason if not c.grounded else missing) for c in checks
+        ]
     return checks
 
 
-def _check(sentence: str, evidence: list[_Evidence], words: set[str]) -> SentenceCheck:
+def _check(
+    sentence: str,
+    evidence: list[_Evidence],
+    words: set[str],
+    topic: QuestionTopic | None = None,
+    asked: set[str] | frozenset[str] = frozenset(),
+) -> SentenceCheck:
     plain = _CITATION_MARK.sub(lambda m: " " * len(m.group(0)), sentence)
     facts = _facts(plain)
+    off_topic = topic.unsupported(plain, facts, asked) if topic else None
     if not facts:
+        if off_topic:
+            return SentenceCheck(sentence, False, off_topic)
         return SentenceCheck(sentence, True, "states no figure, date or name to check")
     spans = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", plain)]
     for fact in facts:
+        if fact.parts <= asked:
+            continue  # the asker's own words: the question gave them, the answer repeats them
         if fact.kind == "name":
-            if not fact.parts <= words:
+            if not all(_known_word(part, words) for part in fact.parts):
                 return SentenceCheck(sentence, False, f"{fact.shown} is not in the sources")
             continue
         if not any(fact.parts <= e.tokens for e in evidence):
@@ -120,7 +144,19 @@ def _check(sentence: str, evidence: list[_Evidence], words: set[str]) -> Sentenc
             return SentenceCheck(
                 sentence, False, f"{fact.shown} is in the sources, but not with {with_what}"
             )
+    if off_topic:
+        return SentenceCheck(sentence, False, off_topic)
     return SentenceCheck(sentence, True, "its figures, dates and names are in the sources")
+
+
+def _known_word(word: str, words: set[str]) -> bool:
+    """`word` is in the sources, or is one of their words with a short ending added
+    ("Protestantism" for "Protestant")."""
+    if word in words:
+        return True
+    if word.startswith("<") or len(word) < 8:
+        return False
+    return any(word.startswith(known) for known in words if len(known) >= len(word) - 3)
 
 
 def _facts(text: str) -> list[_Fact]:
@@ -148,7 +184,8 @@ def _facts(text: str) -> list[_Fact]:
         if match.start() == len(rest) - len(rest.lstrip()):
             names = names[1:] if match.group(0).split()[0] in names else names
         if names:
-            facts.append(fact("name", match, {w.lower().strip("'’-") for w in names}))
+            parts = {w for name in names for w in re.findall(r"[^\W\d_]+", name.lower())}
+            facts.append(fact("name", match, parts))
     return facts
 
 
@@ -197,6 +234,7 @@ class _Evidence:
     """One passage sentence, table row or table cell: its tokens and content stems."""
 
     def __init__(self, text: str) -> None:
+        self.text = text
         self.tokens = _tokens(text)
         self.stems = content_stems(text)
         self.words = {t for t in self.tokens if not t[:1].isdigit()}

@@ -298,6 +298,7 @@ class RagService:
             source_tokens=self.settings.answer.source_tokens,
             find_quotes=lambda passages: self.quotes.find(pseudonymized.text, passages),
             quotes_in_prompt=self.settings.answer.quotes_in_prompt,
+            sources_in_prompt=self.settings.answer.sources_in_prompt,
         )
         quotes = answer.quotes
         return replace(
@@ -311,6 +312,7 @@ class RagService:
             passages=[restore_pseudonyms(p, originals) for p in answer.passages],
             quotes=restore_quotes(quotes, answer.passages, originals),
             replace_unsupported=self.settings.answer.unsupported == "quotes",
+            asked=restore_pseudonyms(pseudonymized.text, originals),
         )
 
     def ask(self, question: str, top_k: int | None = None, caller: Caller | None = None) -> Answer:

@@ -47,7 +47,6 @@ from sqlalchemy import select
 from rag.config import Settings
 from rag.evaluation.retrieval import load_beir, pii_state
 from rag.evaluation.store import eval_folder_store, eval_store
-from rag.grounding import check_answer
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
@@ -218,8 +217,12 @@ def run_answers_eval(
     }
 
 
-def ask_one(store, qid: str, question: str, references: list[str], judged: dict) -> dict:
-    """One question through the service, as a user asks it, with its measures."""
+def ask_one(
+    store, qid: str, question: str, references: list[str], judged: dict, keep_texts: bool = False
+) -> dict:
+    """One question through the service, as a user asks it, with its measures; with
+    `keep_texts` also the passages the grounding check read and the quotes (to tune the check
+    offline: bench/grounding_tuning.py)."""
     service = store.service
     started = time.perf_counter()
     answer = service.ask_stream(question)
@@ -234,8 +237,16 @@ def ask_one(store, qid: str, question: str, references: list[str], judged: dict)
     cited_docs = [store.document_of(c.path) for c in answer.citations]
     pages = _page_texts(service, answer.citations)
     right = contains_answer(text, references)
-    sentences = check_answer(text, answer.passages) if answer.found else []
+    sentences = answer.checked(text)[1] if answer.found else []
     unsupported = [s for s in sentences if not s.grounded]
+    texts = (
+        {
+            "passages": answer.passages,
+            "quotes": [{"citation": q.citation, "text": q.text} for q in answer.quotes],
+        }
+        if keep_texts
+        else {}
+    )
     return {
         "id": qid,
         "question": question,
@@ -256,6 +267,7 @@ def ask_one(store, qid: str, question: str, references: list[str], judged: dict)
         "completion_tokens": answer.usage().completion_tokens,
         "first_token_seconds": None if first_token is None else round(first_token, 3),
         "seconds": round(seconds, 3),
+        **texts,
     }
 
 

@@ -346,3 +346,60 @@ def test_quotes_in_the_prompt_stay_within_the_context():
     assert prompt_tokens(generator, messages) + TEMPLATE_OVERHEAD_TOKENS <= context - 50 + 1
     assert messages[-1]["content"].count(long_quote) == 1  # the second did not fit
     assert len(started.quotes) == 2
+
+
+def test_the_quotes_alone_make_the_prompt_without_sources_in_it():
+    generator = FakeGenerator(context_tokens=2000)
+    hits = [hit(1, 60), hit(2, 60)]
+    started = start_answer(
+        "When?",
+        hits,
+        generator,
+        50,
+        find_quotes=lambda passages: [_quote(2, "w2_3 w2_4")],
+        quotes_in_prompt=True,
+        sources_in_prompt=False,
+    )
+    user = generator.calls[0][0][-1]["content"]
+    assert user == "Most relevant:\n[2] w2_3 w2_4\n\nQuestion: When?\nAnswer:"
+    # The sources still give the citations and the passages the grounding check reads.
+    assert [c.n for c in started.citations] == [1, 2]
+    assert started.passages == [h.text for h in hits]
+
+
+def test_without_quotes_the_sources_stay_in_the_prompt_all_the_same():
+    generator = FakeGenerator(context_tokens=2000)
+    start_answer(
+        "When?",
+        [hit(1, 60)],
+        generator,
+        50,
+        find_quotes=lambda passages: [],
+        quotes_in_prompt=True,
+        sources_in_prompt=False,
+    )
+    assert generator.calls[0][0][-1]["content"].startswith("Sources:\n\n[1] Doc 1")
+
+
+def test_without_sources_in_the_prompt_their_cap_does_not_apply():
+    # The cap is there to keep the prompt short: sources outside the prompt all give quotes.
+    generator = FakeGenerator(context_tokens=2000)
+    seen = []
+
+    def find_quotes(passages):
+        seen.append(passages)
+        return [_quote(1, "w1_3")]
+
+    hits = [hit(n, 60) for n in (1, 2, 3)]
+    started = start_answer(
+        "When?",
+        hits,
+        generator,
+        50,
+        source_tokens=70,
+        find_quotes=find_quotes,
+        quotes_in_prompt=True,
+        sources_in_prompt=False,
+    )
+    assert seen == [[h.text for h in hits]]
+    assert [c.n for c in started.citations] == [1, 2, 3]

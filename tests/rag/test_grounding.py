@@ -97,6 +97,59 @@ def test_citation_marks_are_not_figures():
     assert _one("Leave is paid [3].").grounded
 
 
+NORMANS = (
+    "Richard I ruled the duchy of Normandy from 1002 until his death. "
+    "William of Jumieges wrote a history of the Normans in 1070. "
+    "Richard planned to invade England. A storm destroyed his fleet."
+)
+
+
+def _asked(answer: str, question: str, quotes: tuple[str, ...] = ()):
+    checks = check_answer(answer, [NORMANS], question, quotes)
+    assert len(checks) == 1
+    return checks[0]
+
+
+def test_a_name_from_a_sentence_about_something_else_is_not_support():
+    # Every name is in the passage, but the sentence that holds it is not on the question.
+    question = "Who ruled the duchy of Normandy?"
+    wrong = "William of Jumieges ruled the duchy of Normandy."
+    assert check_answer(wrong, [NORMANS])[0].grounded  # without the question: names only
+    check = _asked(wrong, question)
+    assert not check.grounded and "Jumieges" in check.reason
+    assert _asked("Richard I ruled the duchy of Normandy.", question).grounded
+
+
+def test_a_figure_from_a_sentence_about_something_else_is_not_support():
+    question = "When did Richard I start to rule the duchy of Normandy?"
+    assert _asked("He ruled it from 1002.", question).grounded
+    assert not _asked("He ruled it from 1070.", question).grounded
+
+
+def test_a_place_from_a_sentence_about_something_else_is_not_support():
+    # "England" is in the passage, where Richard planned to invade it; "Normandy" comes from
+    # the question and needs no support.
+    check = _asked("Normandy is in England.", "In what country is Normandy?")
+    assert not check.grounded and "England" in check.reason
+
+
+def test_a_quoted_sentence_is_on_the_question_even_in_other_words():
+    question = "What ruined Richard's plans?"
+    answer = "A storm destroyed his fleet."
+    assert not _asked(answer, question).grounded  # no question word in that sentence
+    assert _asked(answer, question, ("A storm destroyed his fleet.",)).grounded
+
+
+def test_an_answer_without_the_kind_the_question_asks_for_is_marked():
+    check = _asked("Richard ruled the duchy.", "How many years did Richard rule?")
+    assert not check.grounded and "states no number" in check.reason
+
+
+def test_an_answer_that_found_nothing_is_not_marked():
+    answer = "I could not find this in the documents."
+    assert _asked(answer, "How many ships did Richard lose?").grounded
+
+
 def _answer(replace_unsupported: bool):
     from rag.answer import Answer
     from rag.quotes import Quote
