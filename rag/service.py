@@ -287,7 +287,9 @@ class RagService:
             [pseudonymized.originals, *reversed(typed), *(earlier_values or [])],
             self.settings.anonymize.max_restored_values,
         )
-        hits = self.search(pseudonymized.text, top_k, caller, turns)
+        # A follow-up is searched, and its quotes chosen, with the question it follows.
+        searched = self.searched_text(pseudonymized.text, turns)
+        hits = self.retriever.search(searched, top_k, caller=caller)
         answer = start_answer(
             pseudonymized.text,
             hits,
@@ -296,7 +298,7 @@ class RagService:
             history=turns,
             limits=limits,
             source_tokens=self.settings.answer.source_tokens,
-            find_quotes=lambda passages: self.quotes.find(pseudonymized.text, passages),
+            find_quotes=lambda passages: self.quotes.find(searched, passages),
             quotes_in_prompt=self.settings.answer.quotes_in_prompt,
             sources_in_prompt=self.settings.answer.sources_in_prompt,
         )
@@ -358,11 +360,16 @@ class RagService:
         """The passages to answer from. A follow-up ("and for managers?") is searched with the
         asker's previous question (rag/follow_up.py); `history` is pseudonymized, as
         everything searched is."""
-        text = pseudonymized_question
-        earlier = earlier_question(pseudonymized_question, history)
-        if earlier is not None:
-            text = f"{earlier}\n{text}"
+        text = self.searched_text(pseudonymized_question, history)
         return self.retriever.search(text, top_k, caller=caller)
+
+    @staticmethod
+    def searched_text(pseudonymized_question: str, history: list[ChatMessage] | None) -> str:
+        """What a question is searched with: a follow-up with the question it follows."""
+        earlier = earlier_question(pseudonymized_question, history)
+        if earlier is None:
+            return pseudonymized_question
+        return f"{earlier}\n{pseudonymized_question}"
 
     def close(self) -> None:
         if self._index is not None:
