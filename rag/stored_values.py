@@ -96,18 +96,19 @@ def hide_stored_values(
     held = stored(sorted(set(tokens.values())))
     if not held:
         return question
-    chosen: list[tuple[tuple[int, int], str]] = []
+    chosen: list[tuple[tuple[int, int], str]] = []  # (span, entity type)
     for span in spans:
         if any(span[0] < end and start < span[1] for (start, end), _ in chosen):
             continue
-        token = next((tokens[span, kind] for kind in types if tokens[span, kind] in held), None)
-        if token is not None:
-            chosen.append((span, token))
+        kind = next((kind for kind in types if tokens[span, kind] in held), None)
+        if kind is not None:
+            chosen.append((span, kind))
     text, originals = question.text, dict(question.originals)
     counts = question.counts.copy()
-    for (start, end), token in sorted(chosen, reverse=True):
+    for (start, end), kind in sorted(chosen, reverse=True):
+        token = tokens[(start, end), kind]
         originals.setdefault(token, text[start:end])
-        counts[token[1 : token.rindex("_")]] += 1
+        counts[kind] += 1
         text = text[:start] + token + text[end:]
     return AnonymizedText(text, counts, originals)
 
