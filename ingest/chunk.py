@@ -7,9 +7,11 @@ Pages are chunked one by one (short ones grouped), so a citation's page is where
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.loaders.base import Page
+from rag.embed.pseudonym_words import StandInOffsets
 
 PAGE_SEPARATOR = "\n\n"
 SENTENCE_ENDS = (".", "?", "!", ":", ";")
@@ -27,10 +29,11 @@ class TextChunk:
     heading: str | None = None  # the section heading of the page the chunk starts on
 
 
-def chunk_context(title: str, chunk: TextChunk) -> str:
+def chunk_context(title: str, chunk: TextChunk, name_parts: Sequence[str] = ()) -> str:
     """The short header a chunk is embedded and full-text indexed with (never shown as its
     text): document title, section heading, page. A figure in a table row is then found with
-    the company and section it belongs to."""
+    the company and section it belongs to. `name_parts`: the tokens of the words of the
+    hidden multi-word names in the chunk (rag/privacy/name_parts.py), last."""
     pages = (
         f"page {chunk.page_start}"
         if chunk.page_start == chunk.page_end
@@ -38,7 +41,12 @@ def chunk_context(title: str, chunk: TextChunk) -> str:
     )
     title = " ".join(title.split())
     heading = " ".join((chunk.heading or "").split())[:_MAX_HEADING_CHARS].strip()
-    parts = [title, heading if heading.casefold() != title.casefold() else "", pages]
+    parts = [
+        title,
+        heading if heading.casefold() != title.casefold() else "",
+        pages,
+        " ".join(name_parts),
+    ]
     return CONTEXT_SEPARATOR.join(part for part in parts if part)
 
 
@@ -55,14 +63,21 @@ def chunk_pages(
     chunk_tokens: int = 200,
     overlap_tokens: int = 40,
     min_tokens: int = 24,
+    pseudonym_stand_ins: bool = False,
 ) -> list[TextChunk]:
     """Chunk each page on its own so a citation's page is where its text is; a page shorter
-    than `min_tokens` joins the pages after it instead of making a scrap of a chunk."""
+    than `min_tokens` joins the pages after it instead of making a scrap of a chunk.
+    `pseudonym_stand_ins`: a pseudonym counts as the tokens of the words the embedder reads
+    for it (rag/embed/pseudonym_words.py), not of its hex digits."""
     if overlap_tokens >= chunk_tokens:
         raise ValueError("overlap_tokens must be smaller than chunk_tokens")
     chunks: list[TextChunk] = []
     headings = {page.number: page.heading for page in pages}
-    encoded = [(page, _offsets(page, tokenizer)) for page in pages if page.text.strip()]
+    encoded = [
+        (page, _offsets(page, tokenizer, pseudonym_stand_ins))
+        for page in pages
+        if page.text.strip()
+    ]
     for group in _page_groups(encoded, min_tokens):
         text, tokens = _join(group)
         for piece_start, piece_end in _windows(text, tokens, chunk_tokens, overlap_tokens):
@@ -83,12 +98,20 @@ def chunk_pages(
 _Encoded = tuple[Page, list[tuple[int, int]]]
 
 
-def _offsets(page: Page, tokenizer) -> list[tuple[int, int]]:
-    """Each token's character span in the page; every page is tokenized once."""
+def _offsets(page: Page, tokenizer, pseudonym_stand_ins: bool) -> list[tuple[int, int]]:
+    """Each token's character span in the page; every page is tokenized once. With stand-ins,
+    the tokens of the text the embedder reads, each spanning its pseudonym where it is one."""
+    read = StandInOffsets(page.text) if pseudonym_stand_ins else None
     encoded = tokenizer(
-        page.text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        read.text if read else page.text,
+        add_special_tokens=False,
+        return_offsets_mapping=True,
+        verbose=False,
     )
-    return [tuple(span) for span in encoded["offset_mapping"]]
+    spans = [tuple(span) for span in encoded["offset_mapping"]]
+    if read is None:
+        return spans
+    return [(read.original(start), read.original(end, end=True)) for start, end in spans]
 
 
 def _page_groups(pages: list[_Encoded], min_tokens: int) -> list[list[_Encoded]]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ingest.file_workers import PreparedText, WorkerConfig
 from ingest.loaders import LoaderError, Page, load_document
+from rag.privacy.name_parts import name_parts
 
 log = logging.getLogger(__name__)
 # Run once before the limit is measured, so lazily made thread pools and caches count as
@@ -84,6 +85,10 @@ def _prepare(path: Path, data: bytes | None, anonymizer, config: WorkerConfig, c
                 heading = next(anonymized_headings) if page.heading else None
                 pages.append(Page(page.number, result.text, heading))
             title = results[-1].text
+            parts = {}
+            if config.anonymize.name_parts_in_headers:
+                for result in results:
+                    parts.update(name_parts(result.originals, anonymizer.pseudonymize))
             del loaded, texts, results
     except MemoryError:
         return ("memory", None)
@@ -98,7 +103,7 @@ def _prepare(path: Path, data: bytes | None, anonymizer, config: WorkerConfig, c
         # No file name either: it may be a person's (the parent records the anonymized path).
         log.warning("unexpected %s while anonymizing a file", type(exc).__name__)
         return ("error", LoaderError(f"internal error while anonymizing ({type(exc).__name__})"))
-    return ("done", PreparedText(title, pages, counts))
+    return ("done", PreparedText(title, pages, counts, parts))
 
 
 class _memory_limit:  # noqa: N801 - used as a context manager

@@ -20,7 +20,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -44,6 +44,9 @@ class PreparedText:
     title: str
     pages: list[Page]
     pii_counts: Counter
+    # token of a multi-word name -> the tokens of its words (rag/privacy/name_parts.py): tokens
+    # only, never a value.
+    name_parts: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from rag.db.models import Chunk, Document, Source, utcnow
 from rag.db.session import lock_index_log, transaction
 from rag.embed import Embedder
 from rag.privacy.anonymizer import Anonymizer
+from rag.privacy.name_parts import parts_in
 from rag.privacy.path_names import anonymize_path
 from rag.privacy.path_vault import PathVault
 from rag.privacy.secret import load_or_create_secret
@@ -356,8 +357,12 @@ class IngestPipeline:
             self.embedder.tokenizer,
             self.settings.chunking.chunk_tokens,
             self.settings.chunking.overlap_tokens,
+            pseudonym_stand_ins=self.settings.chunking.pseudonym_stand_ins,
         )
-        contexts = [chunk_context(text.title, chunk) for chunk in chunks]
+        contexts = [
+            chunk_context(text.title, chunk, parts_in(chunk.text, text.name_parts))
+            for chunk in chunks
+        ]
         return PreparedFile(text.title, len(text.pages), chunks, contexts, text.pii_counts)
 
     def _record(

@@ -46,6 +46,9 @@ class EmbeddingSettings(BaseModel):
     passage_prefix: str = ""
     # L2-normalize vectors so inner product = cosine (the index and min_score assume it).
     normalize: bool = True
+    # The model reads a pseudonym as two name-like words its digest chooses, not as a dozen
+    # hex word pieces (rag/embed/pseudonym_words.py; bench/RESULTS.md, issue 17).
+    pseudonym_stand_ins: bool = True
 
     @model_validator(mode="after")
     def _backend_fits_device(self) -> EmbeddingSettings:
@@ -59,6 +62,10 @@ class EmbeddingSettings(BaseModel):
 class ChunkingSettings(BaseModel):
     chunk_tokens: int = 200
     overlap_tokens: int = 40
+    # A pseudonym counts as the tokens of the words the embedder reads for it (its stand-in),
+    # not as its hex digits' word pieces, so anonymized text is cut as the same text is
+    # without anonymization (ingest/chunk.py).
+    pseudonym_stand_ins: bool = True
 
 
 class PatternSettings(BaseModel):
@@ -138,6 +145,10 @@ class AnonymizeSettings(BaseModel):
     # A question's capitalized words that the store holds only as a pseudonym are searched as
     # that pseudonym, where the anonymizer left them in the question (rag/stored_values.py).
     stored_values_in_questions: bool = True
+    # Each chunk's header also carries the token of each word of a hidden multi-word name, so
+    # a question naming one word of it ("Newton" for "Isaac Newton") meets it
+    # (rag/privacy/name_parts.py).
+    name_parts_in_headers: bool = True
     # HMAC key for pseudonyms. Unset: generated on first start, kept in data_dir (mode 0600).
     secret_key: str | None = None
     # The longest one recognizer pattern may scan one window of text; past it the window is

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rag.embed.pseudonym_words import readable
+
 if TYPE_CHECKING:
     from rag.config import EmbeddingSettings
 
@@ -18,18 +20,25 @@ def check_texts(texts: Sequence[str]) -> None:
 
 
 class PrefixedEmbedding:
-    """`embed` and `embed_query` of every backend: the settings' prefix for passages or
-    questions, then the backend's own `_encode`."""
+    """`embed` and `embed_query` of every backend: each pseudonym as its stand-in words
+    (rag/embed/pseudonym_words.py), the settings' prefix for passages or questions, then the
+    backend's own `_encode`."""
 
     settings: EmbeddingSettings
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Passages (chunks), with the passage prefix: one row per text."""
-        return self._encode(texts, self.settings.passage_prefix)
+        return self._encode(self._readable(texts), self.settings.passage_prefix)
 
     def embed_query(self, texts: Sequence[str]) -> np.ndarray:
         """Questions, with the query prefix: one row per text."""
-        return self._encode(texts, self.settings.query_prefix)
+        return self._encode(self._readable(texts), self.settings.query_prefix)
+
+    def _readable(self, texts: Sequence[str]) -> Sequence[str]:
+        check_texts(texts)
+        if not self.settings.pseudonym_stand_ins:
+            return texts
+        return [readable(text) for text in texts]
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         raise NotImplementedError

@@ -78,7 +78,9 @@ def run_retrieval_eval(
         retriever = Retriever(service.session_factory, service.index, service.embedder, retrieval)
         retriever.rank("warm-up", 1)  # load the index and models before timing
         results = {}
+        per_query: dict[str, dict[str, dict]] = {}
         for mode in modes:
+            per_query[mode] = {}
             totals = dict.fromkeys(METRICS, 0.0)
             seconds = 0.0
             for qid in judged:
@@ -90,8 +92,16 @@ def run_retrieval_eval(
                 hits = retriever.rank(question, retrieval.candidates, mode)
                 seconds += time.perf_counter() - tick
                 ranked = documents_from_chunks([store.names[hit.path] for hit in hits])[:DEPTH]
-                for name, metric in METRICS.items():
-                    totals[name] += metric(ranked, qrels[qid])
+                scores = {name: metric(ranked, qrels[qid]) for name, metric in METRICS.items()}
+                for name, score in scores.items():
+                    totals[name] += score
+                # Question by question, so two runs (anonymization off / on) can be compared
+                # where they differ (bench/per_question_diff.py); the top documents show what
+                # won instead.
+                per_query[mode][qid] = {
+                    "nDCG@10": round(scores["nDCG@10"], 4),
+                    "top": ranked[:3],
+                }
             count = max(len(judged), 1)
             results[mode] = {name: total / count for name, total in totals.items()}
             results[mode]["ms/query"] = 1000 * seconds / count
@@ -107,6 +117,7 @@ def run_retrieval_eval(
         "retrieval": retrieval.model_dump(),
         "embedding_model": settings.embedding.model,
         "results": results,
+        "per_query": per_query,
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from itertools import pairwise
 
 import pytest
@@ -10,6 +11,7 @@ from transformers import AutoTokenizer
 
 from ingest.chunk import PAGE_SEPARATOR, SENTENCE_ENDS, chunk_pages
 from ingest.loaders.base import Page
+from rag.embed.pseudonym_words import readable
 from rag.model_paths import resolve_model_path
 
 # fmt: off
@@ -230,3 +232,32 @@ def test_a_run_on_text_still_splits_at_the_size(tokenizer):
     ends = {end for _, end in offsets["offset_mapping"]}
     for start, end in spans_in(page, chunks):
         assert start in starts and end in ends
+
+
+PERSON = "<PERSON_0123456789abcdef>"
+
+
+def test_a_pseudonym_counts_as_the_tokens_of_its_stand_in(tokenizer):
+    # A 16-hex-digit token is a dozen word pieces; the embedder reads two name words for it.
+    rng = random.Random(7)
+    text = " ".join(f"{PERSON} signed the {rng.choice(WORDS)} today." for _ in range(60))
+    page = [Page(1, text)]
+    as_hex = chunk_pages(page, tokenizer, chunk_tokens=64, overlap_tokens=8)
+    as_words = chunk_pages(
+        page, tokenizer, chunk_tokens=64, overlap_tokens=8, pseudonym_stand_ins=True
+    )
+    assert len(as_words) < len(as_hex) / 2
+    for chunk in as_words:
+        # The original text is cut, never inside a pseudonym, and the window holds what the
+        # embedder reads.
+        assert chunk.text in text
+        assert not re.search(r"[<>]|PERSON|cdef", chunk.text.replace(PERSON, " "))
+        assert n_tokens(tokenizer, readable(chunk.text)) <= 64
+    assert sum(c.text.count(PERSON) for c in as_words) >= 60
+
+
+def test_without_pseudonyms_stand_ins_change_nothing(tokenizer):
+    pages = [Page(n, page_text(n, paragraphs=4)) for n in range(1, 3)]
+    assert chunk_pages(pages, tokenizer, 64, 12) == chunk_pages(
+        pages, tokenizer, 64, 12, pseudonym_stand_ins=True
+    )

@@ -31,6 +31,9 @@ def test_the_header_names_title_section_and_pages():
     # A heading that repeats the title is said once.
     same = TextChunk(ordinal=0, text="t", page_start=1, page_end=1, token_count=1, heading="acme")
     assert chunk_context("Acme", same) == "Acme · page 1"
+    # The tokens of the words of the chunk's hidden names come last.
+    parts = ["<PERSON_00000000000000aa>", "<PERSON_00000000000000bb>"]
+    assert chunk_context("Acme", same, parts) == "Acme · page 1 · " + " ".join(parts)
 
 
 def test_chunks_are_indexed_with_their_header_and_stored_clean(make_service, tmp_path):

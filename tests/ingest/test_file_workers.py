@@ -41,6 +41,9 @@ def test_a_file_is_parsed_and_anonymized_in_a_worker(make_pool, anonymizer, tmp_
     assert prepared.pages[0].text == anonymizer.anonymize(path.read_text()).text
     assert "jane.doe@example.com" not in prepared.pages[0].text
     assert prepared.pii_counts["EMAIL_ADDRESS"] == 1
+    # The words of the hidden name, as tokens, for the chunk headers.
+    jane, doe = (anonymizer.pseudonymize("PERSON", v) for v in ("Jane", "Doe"))
+    assert prepared.name_parts == {anonymizer.pseudonymize("PERSON", "Jane Doe"): (jane, doe)}
 
 
 def test_a_file_that_never_finishes_parsing_fails_and_its_worker_is_replaced(make_pool, tmp_path):

@@ -55,6 +55,10 @@ def test_eval_retrieval_end_to_end(tmp_path):
     # Each question names its passage's words: every mode ranks it first.
     assert payload["results"]["hybrid"]["MRR@10"] == 1.0
     assert payload["results"]["fulltext"]["nDCG@10"] == 1.0
+    # Question by question, for comparing two runs.
+    assert set(payload["per_query"]["hybrid"]) == {"q1", "q2", "q3"}
+    freezer = payload["per_query"]["hybrid"]["q2"]
+    assert freezer["nDCG@10"] == 1.0 and freezer["top"][0] == "freezer" and len(freezer["top"]) == 3
 
 
 def test_eval_retrieval_modes_and_limit(tmp_path):

@@ -1,0 +1,60 @@
+"""The tokens of each word of a hidden multi-word name, so that a question naming one word of it
+meets the chunk: "Who taught Newton?" against a passage that says "Isaac Newton".
+
+The anonymizer replaces "Isaac Newton" by one keyed token and a question's "Newton" by another
+(or by the token the store holds for "Newton" alone: rag/stored_values.py), and neither search
+leg can connect two different tokens. The chunk's header (ingest/chunk.py: chunk_context,
+embedded and full-text indexed, never shown) therefore also carries the token each word of the
+name would have as a name of its own. Only tokens leave the anonymizer: keyed digests, nothing
+anyone without the key can read back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+
+from rag.db.fulltext.base import PSEUDONYM, STOPWORDS
+
+# A word of a name: capitalized, two letters or more (an initial "J." names no one alone).
+_WORD = re.compile(r"[^\W\d_][\w'’-]+")
+_POSSESSIVE = re.compile(r"['’]s?\Z")
+# Types whose values are names of several words.
+NAME_TYPES = ("PERSON",)
+
+
+def name_parts(
+    originals: Mapping[str, str],
+    pseudonymize: Callable[[str, str], str],
+    types: Iterable[str] = NAME_TYPES,
+) -> dict[str, tuple[str, ...]]:
+    """token -> the tokens of its value's words, for each token of `types` whose value has two
+    words or more (the token itself left out)."""
+    types = set(types)
+    parts: dict[str, tuple[str, ...]] = {}
+    for token, value in originals.items():
+        match = PSEUDONYM.fullmatch(token)
+        if match is None or match.group(1) not in types:
+            continue
+        words = [_POSSESSIVE.sub("", w) for w in _WORD.findall(value)]
+        words = [w for w in words if w[:1].isupper() and w.casefold() not in STOPWORDS]
+        if len(words) < 2:
+            continue
+        tokens = dict.fromkeys(pseudonymize(match.group(1), word) for word in words)
+        tokens.pop(token, None)
+        parts[token] = tuple(tokens)
+    return parts
+
+
+def parts_in(text: str, parts: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """The word tokens of the multi-word names `text` holds, each once, in order, leaving out
+    those `text` holds already."""
+    present = [m.group(0) for m in PSEUDONYM.finditer(text)]
+    seen = set(present)
+    found: list[str] = []
+    for token in dict.fromkeys(present):
+        for part in parts.get(token, ()):
+            if part not in seen:
+                seen.add(part)
+                found.append(part)
+    return found
