@@ -36,7 +36,7 @@ from rag.privacy.secret import load_or_create_secret
 from rag.private_files import make_private
 from rag.quotes import QuoteFinder, SentenceQuotes, restore_quotes
 from rag.retrieve import Hit, Retriever
-from rag.stored_values import hide_stored_values, tokens_in_store
+from rag.stored_values import add_stored_parts, hide_stored_values, tokens_in_store
 from rag.use_cases.documents import Documents
 from rag.use_cases.jobs import Jobs
 from rag.use_cases.keys import Keys
@@ -343,12 +343,10 @@ class RagService:
             self.settings.anonymize.enabled and self.settings.anonymize.stored_values_in_questions
         ):
             return pseudonymized
-        return hide_stored_values(
-            pseudonymized,
-            anonymizer.word_types,
-            anonymizer.pseudonymize,
-            tokens_in_store(self.session_factory, document_visible(caller)),
-        )
+        stored = tokens_in_store(self.session_factory, document_visible(caller))
+        types, pseudonymize = anonymizer.word_types, anonymizer.pseudonymize
+        with_parts = add_stored_parts(pseudonymized, types, pseudonymize, stored)
+        return hide_stored_values(with_parts, types, pseudonymize, stored)
 
     def search(
         self,

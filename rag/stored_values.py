@@ -113,6 +113,54 @@ def hide_stored_values(
     return AnonymizedText(text, counts, originals)
 
 
+def add_stored_parts(
+    question: AnonymizedText,
+    types: Iterable[str],
+    pseudonymize: Pseudonymize,
+    stored: StoredTokens,
+) -> AnonymizedText:
+    """`question` with each token of `types` that the store does not hold preceded by the tokens
+    of the parts of its value that it does hold: the question's anonymizer took "Ralph earl" or
+    "Emma Marry" for one name where the passage hides "Ralph" and "Emma", and "William
+    Rankine's" where it hides the words of "William John Macquorn Rankine" (rag/privacy/
+    name_parts.py). The question's own token stays: nothing it hid is shown again."""
+    types = set(types)
+    values = {
+        token: value
+        for token, value in question.originals.items()
+        if (match := PSEUDONYM.fullmatch(token))
+        and match.group(1) in types
+        and token in question.text
+    }
+    if not values:
+        return question
+    parts = {
+        token: [
+            ((start, end), kind, pseudonymize(kind, value[start:end]))
+            for start, end in candidates(value)
+            for kind in sorted(types)
+        ]
+        for token, value in values.items()
+    }
+    asked = {*values, *(part for found in parts.values() for _, _, part in found)}
+    held = stored(sorted(asked))
+    text, originals, counts = question.text, dict(question.originals), question.counts.copy()
+    for token, found in parts.items():
+        if token in held:
+            continue
+        chosen: list[tuple[tuple[int, int], str]] = []  # (span in the value, token)
+        for (start, end), kind, part in found:  # longest first
+            if part not in held or any(s < end and start < e for (s, e), _ in chosen):
+                continue
+            chosen.append(((start, end), part))
+            originals.setdefault(part, values[token][start:end])
+            counts[kind] += 1
+        if chosen:
+            in_order = [part for _, part in sorted(chosen)]
+            text = text.replace(token, " ".join([*in_order, token]))
+    return AnonymizedText(text, counts, originals)
+
+
 def tokens_in_store(
     session_factory: sessionmaker[Session], visible: ColumnElement[bool] | None
 ) -> StoredTokens:

@@ -27,10 +27,16 @@ def name_parts(
     originals: Mapping[str, str],
     pseudonymize: Callable[[str, str], str],
     types: Iterable[str] = NAME_TYPES,
+    said_plainly: Iterable[str] = (),
 ) -> dict[str, tuple[str, ...]]:
     """token -> the tokens of its value's words, for each token of `types` whose value has two
-    words or more (the token itself left out)."""
+    words or more (the token itself left out). A word in `said_plainly` (case folded: the
+    document's words outside its pseudonyms) is left out: the document uses it as a word of
+    its own ("Huguenot" in a passage on the Huguenots that also hides "Huguenot Street"), and
+    a question's word that the store holds as a token is searched as that token
+    (rag/stored_values.py), so a plain word made a token would hide it from every question."""
     types = set(types)
+    plain = set(said_plainly)
     parts: dict[str, tuple[str, ...]] = {}
     for token, value in originals.items():
         match = PSEUDONYM.fullmatch(token)
@@ -40,10 +46,18 @@ def name_parts(
         words = [w for w in words if w[:1].isupper() and w.casefold() not in STOPWORDS]
         if len(words) < 2:
             continue
-        tokens = dict.fromkeys(pseudonymize(match.group(1), word) for word in words)
+        tokens = dict.fromkeys(
+            pseudonymize(match.group(1), word) for word in words if word.casefold() not in plain
+        )
         tokens.pop(token, None)
-        parts[token] = tuple(tokens)
+        if tokens:
+            parts[token] = tuple(tokens)
     return parts
+
+
+def plain_words(text: str) -> set[str]:
+    """The words of an anonymized `text` outside its pseudonyms, case folded."""
+    return {w.casefold() for w in _WORD.findall(PSEUDONYM.sub(" ", text))}
 
 
 def parts_in(text: str, parts: Mapping[str, tuple[str, ...]]) -> list[str]:

@@ -128,3 +128,17 @@ def test_the_question_s_values_come_before_earlier_turns(make_service, tmp_path)
     answer = "".join(stream.tokens)
     assert {"security.md", "payroll.md"} <= {c.path for c in stream.citations}
     assert "Hannah Lindqvist" in answer and "Kenji" not in answer
+
+
+def test_a_question_naming_one_word_of_a_name_finds_its_chunk(make_service, tmp_path):
+    # "Lindqvist" alone is another token than "Hannah Lindqvist": the chunk's header carries
+    # the token of each word of the name (rag/privacy/name_parts.py), so the question meets it.
+    service = _ingest(make_service, tmp_path)
+    with service.session_factory() as session:
+        service.index.catch_up(session)
+    question = service.pseudonymize_question("What is Lindqvist responsible for?").text
+    assert "Lindqvist" not in question
+    lindqvist = service.anonymizer.pseudonymize("PERSON", "Lindqvist")
+    assert lindqvist in question
+    hits = service.retriever.search(question, 3)
+    assert hits and hits[0].path == "security.md"

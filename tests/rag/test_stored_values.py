@@ -6,7 +6,8 @@ import pytest
 
 from rag.access import Caller
 from rag.privacy.anonymizer import AnonymizedText, Anonymizer
-from rag.stored_values import candidates, hide_stored_values
+from rag.privacy.operators.pseudonymize import PseudonymizeOperator
+from rag.stored_values import add_stored_parts, candidates, hide_stored_values
 
 
 def _spans(text: str) -> list[str]:
@@ -40,6 +41,36 @@ def test_the_longest_stored_value_wins_and_replacements_never_overlap():
 def test_a_question_is_left_as_it_is_when_the_store_holds_none_of_its_values():
     question = AnonymizedText("Where is Porto?")
     assert hide_stored_values(question, ["PERSON"], _fake_token, lambda t: set()) is question
+
+
+def test_a_name_the_store_lacks_is_searched_with_the_parts_it_holds():
+    # The question's anonymizer took "Ralph earl" for a name; the passage hides "Ralph" (and the
+    # words of "William John Macquorn Rankine" in its header: rag/privacy/name_parts.py).
+    token = PseudonymizeOperator(b"k" * 32).operate
+    ralph_earl, rankine_s = token("PERSON", "Ralph earl"), token("PERSON", "William Rankine's")
+    ralph, william, rankine = (token("PERSON", v) for v in ("Ralph", "William", "Rankine"))
+    question = AnonymizedText(
+        f"Who made {ralph_earl} and {rankine_s} friends?",
+        originals={ralph_earl: "Ralph earl", rankine_s: "William Rankine's"},
+    )
+    stored = {ralph, william, rankine}
+    asked: list[str] = []
+
+    def lookup(tokens):
+        asked.extend(tokens)
+        return stored & set(tokens)
+
+    added = add_stored_parts(question, ["PERSON"], token, lookup)
+    # The question's own tokens stay (nothing hidden is shown again); the held parts join them.
+    assert added.text == (
+        f"Who made {ralph} {ralph_earl} and {william} {rankine} {rankine_s} friends?"
+    )
+    assert added.originals[rankine] == "Rankine" and added.originals[ralph] == "Ralph"
+    assert added.counts["PERSON"] == 3
+    assert token("PERSON", "William Rankine") in asked  # the longest part is tried first
+    # A token the store holds is left alone.
+    held = AnonymizedText(f"Who is {ralph_earl}?", originals={ralph_earl: "Ralph earl"})
+    assert add_stored_parts(held, ["PERSON"], token, lambda t: {ralph_earl, ralph}) == held
 
 
 # -- on a real store ---------------------------------------------------------------------------
