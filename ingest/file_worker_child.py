@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ingest.file_workers import PreparedText, WorkerConfig
 from ingest.loaders import LoaderError, Page, load_document
-from rag.privacy.name_parts import NAME_TYPES, name_parts, plain_words
+from rag.privacy.name_parts import NAME_TYPES, lowercase_words, name_parts
 
 log = logging.getLogger(__name__)
 # Run once before the limit is measured, so lazily made thread pools and caches count as
@@ -87,7 +87,7 @@ def _prepare(path: Path, data: bytes | None, anonymizer, config: WorkerConfig, c
             title = results[-1].text
             parts = {}
             if config.anonymize.name_parts_in_headers:
-                plain = set().union(*(plain_words(result.text) for result in results))
+                plain = set().union(*(lowercase_words(result.text) for result in results))
                 for result in results:
                     parts.update(
                         name_parts(result.originals, anonymizer.pseudonymize, NAME_TYPES, plain)

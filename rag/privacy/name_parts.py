@@ -15,28 +15,35 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 
 from rag.db.fulltext.base import PSEUDONYM, STOPWORDS
+from rag.privacy.recognizers.word_lists import peoples
 
 # A word of a name: capitalized, two letters or more (an initial "J." names no one alone).
 _WORD = re.compile(r"[^\W\d_][\w'’-]+")
 _POSSESSIVE = re.compile(r"['’]s?\Z")
 # Types whose values are names of several words.
 NAME_TYPES = ("PERSON",)
+# Titles and ranks before a name ("King Charles", "Saint Nicolas"): alone they name no one.
+TITLES = frozenset(
+    """king queen prince princess duke duchess earl count countess baron baroness lord lady sir
+    dame saint st pope emperor empress tsar czar sultan caliph archbishop bishop cardinal
+    general admiral captain colonel president governor mr mrs ms miss dr professor""".split()  # noqa: SIM905
+)
 
 
 def name_parts(
     originals: Mapping[str, str],
     pseudonymize: Callable[[str, str], str],
     types: Iterable[str] = NAME_TYPES,
-    said_plainly: Iterable[str] = (),
+    common_nouns: Iterable[str] = (),
 ) -> dict[str, tuple[str, ...]]:
     """token -> the tokens of its value's words, for each token of `types` whose value has two
-    words or more (the token itself left out). A word in `said_plainly` (case folded: the
-    document's words outside its pseudonyms) is left out: the document uses it as a word of
-    its own ("Huguenot" in a passage on the Huguenots that also hides "Huguenot Street"), and
-    a question's word that the store holds as a token is searched as that token
-    (rag/stored_values.py), so a plain word made a token would hide it from every question."""
+    words or more (the token itself left out). Left out too: a title ("King", "Saint"), a
+    people ("Huguenot Street": peoples.txt) and a word in `common_nouns` (the document's words
+    written in lower case: rag/privacy/name_parts.lowercase_words). A question's word that the
+    store holds as a token is searched as that token (rag/stored_values.py): a plain word made
+    a token would hide it from every question that says it ("the Huguenot refugees")."""
     types = set(types)
-    plain = set(said_plainly)
+    plain = set(common_nouns) | TITLES | peoples()
     parts: dict[str, tuple[str, ...]] = {}
     for token, value in originals.items():
         match = PSEUDONYM.fullmatch(token)
@@ -55,9 +62,12 @@ def name_parts(
     return parts
 
 
-def plain_words(text: str) -> set[str]:
-    """The words of an anonymized `text` outside its pseudonyms, case folded."""
-    return {w.casefold() for w in _WORD.findall(PSEUDONYM.sub(" ", text))}
+def lowercase_words(text: str) -> set[str]:
+    """The words of an anonymized `text` written in lower case outside its pseudonyms: a word
+    the document also uses as a common noun ("the king", "a saint") names no one alone. A
+    capitalized word is not one of them: "Rankine cycle" and "Watt" of a unit still name
+    Rankine and Watt."""
+    return {w for w in _WORD.findall(PSEUDONYM.sub(" ", text)) if w.islower()}
 
 
 def parts_in(text: str, parts: Mapping[str, tuple[str, ...]]) -> list[str]:

@@ -48,3 +48,10 @@ def distinctive_given_names() -> frozenset[str]:
 def distinctive_surnames() -> frozenset[str]:
     common, capitalized = common_words(), capitalized_words()
     return frozenset(n for n in surnames() if n.lower() not in common and n not in capitalized)
+
+
+@lru_cache(maxsize=1)
+def peoples() -> frozenset[str]:
+    """Each word of lists/peoples.txt ("Normans", "Huguenot", "Anglo-Norman"), case folded."""
+    lines = (LISTS / "peoples.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w.casefold() for line in lines for w in line.split("#", 1)[0].split() if w)
