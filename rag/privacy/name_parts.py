@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 
 from rag.db.fulltext.base import PSEUDONYM, STOPWORDS
-from rag.privacy.recognizers.word_lists import peoples
+from rag.privacy.recognizers.word_lists import capitalized_words, peoples
 
 # A word of a name: capitalized, two letters or more (an initial "J." names no one alone).
 _WORD = re.compile(r"[^\W\d_][\w'’-]+")
@@ -38,12 +39,13 @@ def name_parts(
 ) -> dict[str, tuple[str, ...]]:
     """token -> the tokens of its value's words, for each token of `types` whose value has two
     words or more (the token itself left out). Left out too: a title ("King", "Saint"), a
-    people ("Huguenot Street": peoples.txt) and a word in `common_nouns` (the document's words
+    people ("Huguenot Street": peoples.txt), a country, region or month ("Marie de France":
+    word_lists.capitalized_words) and a word in `common_nouns` (the document's words
     written in lower case: rag/privacy/name_parts.lowercase_words). A question's word that the
     store holds as a token is searched as that token (rag/stored_values.py): a plain word made
     a token would hide it from every question that says it ("the Huguenot refugees")."""
     types = set(types)
-    plain = set(common_nouns) | TITLES | peoples()
+    plain = set(common_nouns) | TITLES | peoples() | _capitalized_words()
     parts: dict[str, tuple[str, ...]] = {}
     for token, value in originals.items():
         match = PSEUDONYM.fullmatch(token)
@@ -60,6 +62,11 @@ def name_parts(
         if tokens:
             parts[token] = tuple(tokens)
     return parts
+
+
+@lru_cache(maxsize=1)
+def _capitalized_words() -> frozenset[str]:
+    return frozenset(w.casefold() for w in capitalized_words())
 
 
 def lowercase_words(text: str) -> set[str]:

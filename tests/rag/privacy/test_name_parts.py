@@ -48,6 +48,10 @@ def test_titles_peoples_and_the_documents_common_nouns_are_no_parts():
     street = token("PERSON", "Huguenot Street Smith")
     parts = name_parts({street: "Huguenot Street Smith"}, TOKENS.operate, NAME_TYPES)
     assert parts == {street: (token("PERSON", "Street"), token("PERSON", "Smith"))}
+    marie = token("PERSON", "Marie de France")
+    assert name_parts({marie: "Marie de France"}, TOKENS.operate) == {
+        marie: (token("PERSON", "Marie"),)
+    }
     king = token("PERSON", "King Charles")
     assert name_parts({king: "King Charles"}, TOKENS.operate) == {
         king: (token("PERSON", "Charles"),)
@@ -57,12 +61,12 @@ def test_titles_peoples_and_the_documents_common_nouns_are_no_parts():
     text = f"The {king} of the smiths and the Rankine cycle."
     assert lowercase_words(text) == {"of", "the", "smiths", "and", "cycle"}
     rankine = token("PERSON", "William Rankine")
-    smith = token("PERSON", "John Smiths")
+    smith = token("PERSON", "Jack Smiths")
     found = name_parts(
-        {rankine: "William Rankine", smith: "John Smiths"},
+        {rankine: "William Rankine", smith: "Jack Smiths"},
         TOKENS.operate,
         NAME_TYPES,
         lowercase_words(text),
     )
     assert found[rankine] == (token("PERSON", "William"), token("PERSON", "Rankine"))
-    assert found[smith] == (token("PERSON", "John"),)
+    assert found[smith] == (token("PERSON", "Jack"),)
