@@ -3,9 +3,12 @@ token is, and a way back from the readable text to the original for the chunker.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from rag.config import EmbeddingSettings
 from rag.db.fulltext.base import PSEUDONYM
+from rag.embed.inputs import PrefixedEmbedding
 from rag.embed.pseudonym_words import (
     GIVEN_NAMES,
     SURNAMES,
@@ -58,3 +61,28 @@ def test_positions_in_the_readable_text_map_back(text):
         assert text[start:end] == char or PSEUDONYM.fullmatch(text[start:end]), position
     hidden = [read.original(p) for p in range(len(read.text))]
     assert hidden == sorted(hidden)
+
+
+class _Recording(PrefixedEmbedding):
+    """A backend that records what it was given to encode."""
+
+    def __init__(self, **update) -> None:
+        self.settings = EmbeddingSettings().model_copy(update=update)
+        self.seen: list[str] = []
+
+    def _encode(self, texts, prefix):
+        self.seen.extend(prefix + text for text in texts)
+        return np.zeros((len(texts), 2), dtype=np.float32)
+
+
+def test_passages_and_questions_are_embedded_with_stand_ins_and_the_switch_turns_it_off():
+    on = _Recording(query_prefix="query: ")
+    on.embed([f"{ADA} signed."])
+    on.embed_query([f"Who is {ADA}?"])
+    name = stand_in("PERSON", "0123456789abcdef")
+    assert on.seen == [f"{name} signed.", f"query: Who is {name}?"]
+    off = _Recording(pseudonym_stand_ins=False)
+    off.embed([f"{ADA} signed."])
+    assert off.seen == [f"{ADA} signed."]
+    with pytest.raises(TypeError):
+        on.embed("a str")
