@@ -47,8 +47,9 @@ class EmbeddingSettings(BaseModel):
     # L2-normalize vectors so inner product = cosine (the index and min_score assume it).
     normalize: bool = True
     # The model reads a pseudonym as two name-like words its digest chooses, not as a dozen
-    # hex word pieces (rag/embed/pseudonym_words.py; bench/RESULTS.md, issue 17).
-    pseudonym_stand_ins: bool = True
+    # hex word pieces (rag/embed/pseudonym_words.py). Off: on squad-dev it gave +0.002 alone
+    # and nothing beside the name parts (bench/RESULTS.md, issue 17), for a re-embed.
+    pseudonym_stand_ins: bool = False
 
     @model_validator(mode="after")
     def _backend_fits_device(self) -> EmbeddingSettings:
@@ -64,8 +65,8 @@ class ChunkingSettings(BaseModel):
     overlap_tokens: int = 40
     # A pseudonym counts as the tokens of the words the embedder reads for it (its stand-in),
     # not as its hex digits' word pieces, so anonymized text is cut as the same text is
-    # without anonymization (ingest/chunk.py).
-    pseudonym_stand_ins: bool = True
+    # without anonymization (ingest/chunk.py). Off: see embedding.pseudonym_stand_ins.
+    pseudonym_stand_ins: bool = False
 
 
 class PatternSettings(BaseModel):

@@ -111,10 +111,7 @@ def test_a_pasted_list_of_names_restores_only_the_first_few(make_service, tmp_pa
         "Which audits are Kenji Watanabe, Hannah Lindqvist and Margaret Okafor responsible for?"
     )
     assert "travel.md" in [c.path for c in answer.citations]  # Margaret Okafor's passage
-    # The model reads two quotes of the three equally good passages (rag/quotes.py), which two
-    # is the embedding's choice: the names it echoes are shown only if among the first two.
-    restored = [name for name in ("Kenji Watanabe", "Hannah Lindqvist") if name in answer.text]
-    assert restored and len(re.findall(r"<PERSON_[0-9a-f]+>", answer.text)) == 2 - len(restored)
+    assert "Kenji Watanabe" in answer.text and "Hannah Lindqvist" in answer.text
     assert "Margaret" not in answer.text and "Okafor" not in answer.text
     assert all("Okafor" not in c.snippet for c in answer.citations)
 

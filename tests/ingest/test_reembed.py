@@ -79,10 +79,11 @@ def test_the_fingerprint_changes_with_what_changes_the_stored_vectors(embedder, 
     # Stores made before backends existed (torch) keep their fingerprint: no "backend" fact.
     torch = embedder.settings.model_copy(update={"backend": "torch"})
     assert "backend" not in json.loads(embedding_fingerprint(torch, embedder))
-    # Pseudonyms read as stand-in words: stores embedded before (or with them off) re-embed.
+    # Pseudonyms read as stand-in words change the vectors; off, the fingerprint is as before.
     plain = embedder.settings.model_copy(update={"pseudonym_stand_ins": False})
     assert "pseudonym_stand_ins" not in json.loads(embedding_fingerprint(plain, embedder))
-    assert embedding_fingerprint(plain, embedder) != base
+    stand_ins = embedder.settings.model_copy(update={"pseudonym_stand_ins": True})
+    assert embedding_fingerprint(stand_ins, embedder) != embedding_fingerprint(plain, embedder)
     # The query prefix changes question vectors only: nothing stored needs re-embedding.
     query_only = embedder.settings.model_copy(update={"query_prefix": "query: "})
     assert embedding_fingerprint(query_only, embedder) == base

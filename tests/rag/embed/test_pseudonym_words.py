@@ -76,12 +76,12 @@ class _Recording(PrefixedEmbedding):
 
 
 def test_passages_and_questions_are_embedded_with_stand_ins_and_the_switch_turns_it_off():
-    on = _Recording(query_prefix="query: ")
+    on = _Recording(query_prefix="query: ", pseudonym_stand_ins=True)
     on.embed([f"{ADA} signed."])
     on.embed_query([f"Who is {ADA}?"])
     name = stand_in("PERSON", "0123456789abcdef")
     assert on.seen == [f"{name} signed.", f"query: Who is {name}?"]
-    off = _Recording(pseudonym_stand_ins=False)
+    off = _Recording()  # the default
     off.embed([f"{ADA} signed."])
     assert off.seen == [f"{ADA} signed."]
     with pytest.raises(TypeError):
