@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rag.config import LlmSettings
 from rag.llm.base import ChatMessage, FinishReason, GeneratorError, StreamControl, Usage
+from rag.llm.fact_grammar import fact_grammar
 from rag.llm.streaming import GenerationRequest, ModelLock, StreamingGenerator
 from rag.model_paths import resolve_model_path
 
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 
 
 class LlamaCppGenerator(StreamingGenerator):
+    constrains_facts = True  # through a grammar: rag/llm/fact_grammar.py
+
     def __init__(self, settings: LlmSettings) -> None:
         from llama_cpp import Llama
 
@@ -81,6 +84,15 @@ class LlamaCppGenerator(StreamingGenerator):
         stops = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop]
         return tokens, [s for s in stops if s], list(rendered.stopping_criteria or [])
 
+    @staticmethod
+    def _grammar(facts: tuple[str, ...] | None):
+        """The grammar that keeps the answer's names and numbers to `facts` (None: free)."""
+        if facts is None:
+            return None
+        from llama_cpp import LlamaGrammar
+
+        return LlamaGrammar.from_string(fact_grammar(facts), verbose=False)
+
     def _generate(self, control: StreamControl, request: GenerationRequest) -> Iterator[str]:
         from llama_cpp import StoppingCriteriaList
 
@@ -99,6 +111,7 @@ class LlamaCppGenerator(StreamingGenerator):
                 return control.cancelled.is_set() or timed_out.is_set()
 
             criteria = StoppingCriteriaList([should_stop, *template_criteria])
+            grammar = self._grammar(request.facts)
             reason: FinishReason = "length"
             chunks = None
             try:
@@ -110,6 +123,7 @@ class LlamaCppGenerator(StreamingGenerator):
                     stop=[*(request.stop or []), *template_stops],
                     seed=self.settings.seed,
                     stopping_criteria=criteria,
+                    grammar=grammar,
                     stream=True,
                 )
                 for chunk in chunks:
