@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from rag.grounding import SentenceCheck, check_answer
 from rag.llm.base import ChatMessage, Generator, Usage
-from rag.llm.fact_grammar import facts_in
+from rag.llm.facts import facts_in
 from rag.quotes import Quote
 from rag.retrieve import Hit
 
@@ -262,7 +262,7 @@ def start_answer(
     passages still give the quotes, the citations and the grounding check, and are packed
     without `source_tokens`. With `facts_from_prompt`, a backend that can (`constrains_facts`)
     states no name or number the prompt's question, history, quotes and sources do not hold
-    (rag/llm/fact_grammar.py)."""
+    (rag/llm/facts.py)."""
     limits = limits or GenerationLimits()
     reserved = QUOTE_RESERVE_TOKENS if find_quotes and quotes_in_prompt else 0
     # The cap keeps the prompt short; sources left out of the prompt cost it nothing, and more

@@ -284,7 +284,7 @@ class AnswerSettings(BaseModel):
     # ~100 tokens; the sources still give the quotes, the citations and the grounding check).
     sources_in_prompt: bool = True
     # The answer states no name or number its prompt does not print: constrained decoding
-    # (rag/llm/fact_grammar.py), where the backend can (llama.cpp). A small model then cannot
+    # (rag/llm/facts.py), where the backend can (llama.cpp). A small model then cannot
     # invent a figure or a name; it still chooses its words.
     facts_from_sources: bool = True
 

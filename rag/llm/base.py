@@ -162,7 +162,7 @@ class Generator(Protocol):
 
         `timeout_s` overrides the configured `llm.request_timeout_s` for this request. With
         `facts`, a backend whose `constrains_facts` is true states no name or number but
-        those (rag/llm/fact_grammar.py); callers pass it only to such a backend.
+        those (rag/llm/facts.py); callers pass it only to such a backend.
         """
         ...
 

@@ -30,7 +30,7 @@ from rag.llm.base import (
 class GenerationRequest:
     """What one generation is asked: the chat, at most `max_tokens`, ending before any of
     `stop`, within `deadline`; with `facts`, stating no name or number but those
-    (rag/llm/fact_grammar.py; honoured where the backend's `constrains_facts`)."""
+    (rag/llm/facts.py; honoured where the backend's `constrains_facts`)."""
 
     messages: list[ChatMessage]
     max_tokens: int

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from rag.llm import GeneratorTimeout, TokenStream
-from rag.llm.fact_grammar import SENTENCE_OPENERS, facts_in
+from rag.llm.facts import SENTENCE_OPENERS, facts_in
 from rag.llm.streaming import StreamingGenerator
 
 pytestmark = pytest.mark.slow
