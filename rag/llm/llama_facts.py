@@ -27,9 +27,7 @@ class TokenTexts:
     def __init__(self, llm) -> None:
         self.eos = llm.token_eos()
         self._llm = llm
-        self._texts = [
-            llm.detokenize([token]).decode("utf-8", errors="ignore") for token in range(llm.n_vocab())
-        ]
+        self._texts = [self.text([token]) for token in range(llm.n_vocab())]
 
     def __getitem__(self, token: int) -> str:
         return self._texts[token]
