@@ -30,8 +30,14 @@ def test_each_fact_once_in_the_order_first_seen():
     assert facts_in(["Lyon 27", "27 Lyon Paris"]) == ["Lyon", "27", "Paris"]
 
 
-RULE = StatedFacts(facts_in(["Rollo's men, 30,000 of them, left Saint-Clair-sur-Epte in 911 "
-                               "for the U.S. with <PERSON_00ff> and AT&T; 12.5% paid $5."]))
+RULE = StatedFacts(
+    facts_in(
+        [
+            "Rollo's men, 30,000 of them, left Saint-Clair-sur-Epte in 911 "
+            "for the U.S. with <PERSON_00ff> and AT&T; 12.5% paid $5."
+        ]
+    )
+)
 
 
 @pytest.mark.parametrize(
@@ -40,7 +46,7 @@ RULE = StatedFacts(facts_in(["Rollo's men, 30,000 of them, left Saint-Clair-sur-
         "Rollo's men left in 911.",
         "The answer is 30,000 [2].",
         "They left Saint-Clair for the U.S. with <PERSON_00ff>.",
-        "In 911, 12.5% of them paid $5 to AT&T (\"the fee\").",
+        'In 911, 12.5% of them paid $5 to AT&T ("the fee").',
         "Rollo led them, e.g. the well-known men; they didn't stay.",
         "I could not find this in the documents.",
     ],
