@@ -66,6 +66,7 @@ BASE = {
     "sources_in_prompt": True,
     "quotes_shown": None,  # the quotes found, all (None) or the best N
     "quote_bias": 0.0,  # logit bias toward the tokens of the quotes shown (llama.cpp)
+    "facts_from_sources": False,  # names and numbers only as the prompt prints them
 }
 VARIANTS = {
     "before": {},
@@ -127,6 +128,13 @@ VARIANTS = {
         "max_tokens": 64,
         "quotes_in_prompt": True,
         "sources_in_prompt": False,
+    },
+    "quote-only-facts": {
+        "prompt": PLAIN_PROMPT,
+        "max_tokens": 64,
+        "quotes_in_prompt": True,
+        "sources_in_prompt": False,
+        "facts_from_sources": True,
     },
     "copy-quote-only": {
         "prompt": COPY_PROMPT,
@@ -211,6 +219,9 @@ def hook(service) -> None:
     llm.create_completion = biased
 
 
+ANSWER_SETTINGS = ("source_tokens", "quotes_in_prompt", "sources_in_prompt", "facts_from_sources")
+
+
 def apply(service, variant: dict) -> None:
     """Set the variant on the running service: the prompt, its settings and the decoding."""
     chosen = {**BASE, **variant}
@@ -219,9 +230,7 @@ def apply(service, variant: dict) -> None:
     llm = service.settings.llm.model_copy(
         update={k: chosen[k] for k in ("max_tokens", "repeat_penalty", "temperature")}
     )
-    answer = service.settings.answer.model_copy(
-        update={k: chosen[k] for k in ("source_tokens", "quotes_in_prompt", "sources_in_prompt")}
-    )
+    answer = service.settings.answer.model_copy(update={k: chosen[k] for k in ANSWER_SETTINGS})
     service.settings = service.settings.model_copy(update={"llm": llm, "answer": answer})
     service.generator.settings = llm  # the backend reads its decoding settings per request
 

@@ -30,6 +30,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere
 
 from rag.config import Settings  # noqa: E402
+from rag.llm.facts import facts_in  # noqa: E402
 from rag.model_paths import resolve_model_path  # noqa: E402
 
 SAMPLE = REPO_ROOT.parent / "shared" / "eval" / "handbook-18f" / "travel-and-leave" / "leave.md"
@@ -51,6 +52,9 @@ def main() -> int:
     parser.add_argument("--prompt-tokens", type=int, default=1000)
     parser.add_argument("--generate", type=int, default=128, help="tokens to generate")
     parser.add_argument("--repeat", type=int, default=3, help="protocol runs (median taken)")
+    parser.add_argument(
+        "--facts", action="store_true", help="generate held to the prompt's facts (llama_cpp)"
+    )
     parser.add_argument("--base-url", help="openai_compatible: a running server's /v1 URL")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
     args = parser.parse_args()
@@ -111,7 +115,10 @@ def through_protocol(args, settings, backend: str, text: str) -> dict:
         messages = [{"role": "user", "content": content}]
         started = time.perf_counter()
         first = None
-        stream = generator.stream(messages, max_tokens=args.generate, timeout_s=None)
+        # --facts: held to the prompt's names and numbers as answer.facts_from_sources holds
+        # an answer (rag/llm/facts.py).
+        options = {"facts": facts_in([content])} if args.facts else {}
+        stream = generator.stream(messages, max_tokens=args.generate, timeout_s=None, **options)
         for _piece in stream:
             if first is None:
                 first = time.perf_counter() - started

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from rag.grounding import SentenceCheck, check_answer
 from rag.llm.base import ChatMessage, Generator, Usage
+from rag.llm.facts import facts_in
 from rag.quotes import Quote
 from rag.retrieve import Hit
 
@@ -248,6 +249,7 @@ def start_answer(
     find_quotes: Callable[[list[str]], list[Quote]] | None = None,
     quotes_in_prompt: bool = False,
     sources_in_prompt: bool = True,
+    facts_from_prompt: bool = False,
 ) -> Answer:
     """With no relevant hit the LLM is not called: the answer says so plainly.
 
@@ -258,7 +260,9 @@ def start_answer(
     `quotes_in_prompt` they open the prompt, in QUOTE_RESERVE_TOKENS kept for them; without
     `sources_in_prompt` (and with quotes found) the quotes are all the prompt holds: the packed
     passages still give the quotes, the citations and the grounding check, and are packed
-    without `source_tokens`."""
+    without `source_tokens`. With `facts_from_prompt`, a backend that can (`constrains_facts`)
+    states no name or number the prompt's question, history, quotes and sources do not hold
+    (rag/llm/facts.py)."""
     limits = limits or GenerationLimits()
     reserved = QUOTE_RESERVE_TOKENS if find_quotes and quotes_in_prompt else 0
     # The cap keeps the prompt short; sources left out of the prompt cost it nothing, and more
@@ -275,7 +279,15 @@ def start_answer(
     in_prompt = packed if sources_in_prompt or not shown else []
     messages = prompt_messages(question, in_prompt, turns, shown)
     max_tokens = min(max_answer_tokens, limits.max_tokens or max_answer_tokens)
-    tokens = generator.stream(messages, max_tokens=max_tokens, stop=list(limits.stop) or None)
+    options = {}
+    if facts_from_prompt and getattr(generator, "constrains_facts", False):
+        # What the prompt quotes, not how it lays it out: "(page 3)" is no figure to state.
+        said = [question, *(turn["content"] for turn in turns), *(q.text for q in shown)]
+        said += [f"{hit.title}\n{hit.text}" for hit in in_prompt]
+        options["facts"] = facts_in(said)
+    tokens = generator.stream(
+        messages, max_tokens=max_tokens, stop=list(limits.stop) or None, **options
+    )
     return Answer(
         citations=citations_for(packed),
         found=True,

@@ -295,6 +295,10 @@ class AnswerSettings(BaseModel):
     # With quotes_in_prompt: also the sources themselves (false: the quotes alone, a prompt of
     # ~100 tokens; the sources still give the quotes, the citations and the grounding check).
     sources_in_prompt: bool = True
+    # The answer states no name or number its prompt does not print: constrained decoding
+    # (rag/llm/facts.py), where the backend can (llama.cpp). A small model then cannot
+    # invent a figure or a name; it still chooses its words.
+    facts_from_sources: bool = True
 
 
 class ApiSettings(BaseModel):

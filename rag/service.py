@@ -301,6 +301,7 @@ class RagService:
             find_quotes=lambda passages: self.quotes.find(searched, passages),
             quotes_in_prompt=self.settings.answer.quotes_in_prompt,
             sources_in_prompt=self.settings.answer.sources_in_prompt,
+            facts_from_prompt=self.settings.answer.facts_from_sources,
         )
         quotes = answer.quotes
         return replace(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypedDict
 
@@ -156,10 +156,13 @@ class Generator(Protocol):
         *,
         cancel: threading.Event | None = None,
         timeout_s: float | None = None,
+        facts: Sequence[str] | None = None,
     ) -> Iterator[str]:
         """Yield the answer's text as it is generated. Backends return a TokenStream.
 
-        `timeout_s` overrides the configured `llm.request_timeout_s` for this request.
+        `timeout_s` overrides the configured `llm.request_timeout_s` for this request. With
+        `facts`, a backend whose `constrains_facts` is true states no name or number but
+        those (rag/llm/facts.py); callers pass it only to such a backend.
         """
         ...
 
@@ -170,6 +173,7 @@ class Generator(Protocol):
         stop: list[str] | None = None,
         *,
         timeout_s: float | None = None,
+        facts: Sequence[str] | None = None,
     ) -> Completion:
         """The whole answer at once, without streaming."""
         ...

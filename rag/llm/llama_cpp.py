@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rag.config import LlmSettings
 from rag.llm.base import ChatMessage, FinishReason, GeneratorError, StreamControl, Usage
+from rag.llm.llama_facts import FactsProcessor, TokenTexts
 from rag.llm.streaming import GenerationRequest, ModelLock, StreamingGenerator
 from rag.model_paths import resolve_model_path
 
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 
 
 class LlamaCppGenerator(StreamingGenerator):
+    constrains_facts = True  # rag/llm/llama_facts.py
+
     def __init__(self, settings: LlmSettings) -> None:
         from llama_cpp import Llama
 
@@ -42,6 +45,7 @@ class LlamaCppGenerator(StreamingGenerator):
         self._formatter = self._chat_formatter(path)
         # One llama context serves one generation at a time.
         self._model_lock = ModelLock()
+        self._token_texts: TokenTexts | None = None  # read on the first answer held to facts
         log.info("LLM %s loaded (context %d tokens)", self.name, settings.n_ctx)
 
     def _chat_formatter(self, path: Path):
@@ -81,6 +85,16 @@ class LlamaCppGenerator(StreamingGenerator):
         stops = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop]
         return tokens, [s for s in stops if s], list(rendered.stopping_criteria or [])
 
+    def _held_to(self, facts: tuple[str, ...] | None):
+        """The logits processors that keep the answer's names and numbers to `facts`."""
+        if facts is None:
+            return None
+        from llama_cpp import LogitsProcessorList
+
+        if self._token_texts is None:
+            self._token_texts = TokenTexts(self._llm)
+        return LogitsProcessorList([FactsProcessor(self._token_texts, facts)])
+
     def _generate(self, control: StreamControl, request: GenerationRequest) -> Iterator[str]:
         from llama_cpp import StoppingCriteriaList
 
@@ -99,6 +113,7 @@ class LlamaCppGenerator(StreamingGenerator):
                 return control.cancelled.is_set() or timed_out.is_set()
 
             criteria = StoppingCriteriaList([should_stop, *template_criteria])
+            held_to = self._held_to(request.facts)
             reason: FinishReason = "length"
             chunks = None
             try:
@@ -110,6 +125,7 @@ class LlamaCppGenerator(StreamingGenerator):
                     stop=[*(request.stop or []), *template_stops],
                     seed=self.settings.seed,
                     stopping_criteria=criteria,
+                    logits_processor=held_to,
                     stream=True,
                 )
                 for chunk in chunks:

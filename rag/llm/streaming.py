@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -29,12 +29,14 @@ from rag.llm.base import (
 @dataclass(frozen=True)
 class GenerationRequest:
     """What one generation is asked: the chat, at most `max_tokens`, ending before any of
-    `stop`, within `deadline`."""
+    `stop`, within `deadline`; with `facts`, stating no name or number but those
+    (rag/llm/facts.py; honoured where the backend's `constrains_facts`)."""
 
     messages: list[ChatMessage]
     max_tokens: int
     stop: list[str] | None
     deadline: Deadline
+    facts: tuple[str, ...] | None = None
 
 
 class ModelLock:
@@ -61,6 +63,8 @@ class StreamingGenerator(ABC):
     name: str
     context_tokens: int
     settings: LlmSettings
+    # Whether `facts=` constrains this backend's output (else it is accepted and ignored).
+    constrains_facts: bool = False
 
     @abstractmethod
     def count_tokens(self, text: str) -> int: ...
@@ -77,8 +81,9 @@ class StreamingGenerator(ABC):
         *,
         cancel: threading.Event | None = None,
         timeout_s: float | None = None,
+        facts: Sequence[str] | None = None,
     ) -> TokenStream:
-        request = self._generation_request(messages, max_tokens, stop, timeout_s)
+        request = self._generation_request(messages, max_tokens, stop, timeout_s, facts)
         return TokenStream(lambda control: self._generate(control, request), cancel)
 
     def complete(
@@ -88,8 +93,10 @@ class StreamingGenerator(ABC):
         stop: list[str] | None = None,
         *,
         timeout_s: float | None = None,
+        facts: Sequence[str] | None = None,
     ) -> Completion:
-        return self._complete(self._generation_request(messages, max_tokens, stop, timeout_s))
+        request = self._generation_request(messages, max_tokens, stop, timeout_s, facts)
+        return self._complete(request)
 
     def _complete(self, request: GenerationRequest) -> Completion:
         """The whole answer at once: by default the stream, read to its end."""
@@ -104,7 +111,9 @@ class StreamingGenerator(ABC):
         max_tokens: int,
         stop: list[str] | None,
         timeout_s: float | None,
+        facts: Sequence[str] | None = None,
     ) -> GenerationRequest:
         """The request's own timeout when it gives one, else `llm.request_timeout_s`."""
         deadline = Deadline.for_request(timeout_s, self.settings.request_timeout_s)
-        return GenerationRequest(messages, max_tokens, stop, deadline)
+        kept = None if facts is None else tuple(facts)
+        return GenerationRequest(messages, max_tokens, stop, deadline, kept)

@@ -403,3 +403,61 @@ def test_without_sources_in_the_prompt_their_cap_does_not_apply():
     )
     assert seen == [[h.text for h in hits]]
     assert [c.n for c in started.citations] == [1, 2, 3]
+
+
+class FactConstrainedGenerator(FakeGenerator):
+    """A backend that can keep its answer to given names and numbers: records them."""
+
+    constrains_facts = True
+
+    def stream(self, messages, max_tokens: int, stop=None, facts=None) -> Iterator[str]:
+        self.facts = facts
+        return super().stream(messages, max_tokens, stop)
+
+
+def _facts_hit() -> Hit:
+    return Hit(1, 0.9, "Staff get 27 days of leave. Ask Ana Silva.", 3, 3, 1, "Leave 2024", "p.pdf")
+
+
+def test_the_answer_may_state_the_names_and_numbers_of_its_question_and_sources():
+    generator = FactConstrainedGenerator()
+    start_answer(
+        "How many days in Lyon?",
+        [_facts_hit()],
+        generator,
+        50,
+        history=[{"role": "user", "content": "Is it for Paris staff?"}],
+        facts_from_prompt=True,
+    )
+    assert set(generator.facts) == {"How", "Lyon", "Is", "Paris", "Leave", "2024", "Staff"} | {
+        "27",
+        "Ask",
+        "Ana",
+        "Silva",
+    }
+    # The page ("(page 3)") and the source's number ("[1]") are layout, not figures to state.
+    assert "3" not in generator.facts and "1" not in generator.facts
+
+
+def test_with_the_quotes_alone_their_facts_are_what_the_answer_may_state():
+    generator = FactConstrainedGenerator()
+    start_answer(
+        "How many days?",
+        [_facts_hit()],
+        generator,
+        50,
+        find_quotes=lambda passages: [_quote(1, "Staff get 27 days of leave.")],
+        quotes_in_prompt=True,
+        sources_in_prompt=False,
+        facts_from_prompt=True,
+    )
+    assert set(generator.facts) == {"How", "Staff", "27"}  # not the unquoted name
+
+
+def test_facts_go_only_to_a_backend_that_constrains_them_and_only_when_asked():
+    off = FactConstrainedGenerator()
+    start_answer("How many days?", [_facts_hit()], off, 50)
+    assert off.facts is None
+    plain = FakeGenerator()  # its stream() takes no facts: passing them would raise
+    start_answer("How many days?", [_facts_hit()], plain, 50, facts_from_prompt=True)
+    assert plain.calls

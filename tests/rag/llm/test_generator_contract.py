@@ -4,12 +4,14 @@ llama.cpp's OpenAI-compatible server on loopback reached over HTTP."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
 import pytest
 
 from rag.llm import GeneratorTimeout, TokenStream
+from rag.llm.facts import SENTENCE_OPENERS, facts_in
 from rag.llm.streaming import StreamingGenerator
 
 pytestmark = pytest.mark.slow
@@ -23,6 +25,17 @@ QUESTION = [
         "content": "Sources:\n\n[1] Leave policy (page 1)\n"
         "Employees get 25 days of annual leave per year.\n\n"
         "Question: How many days of annual leave do employees get?\nAnswer:",
+    },
+]
+# A question its source cannot answer: SmolLM2-135M answers it with a number all the same.
+UNANSWERED_SOURCE = "Employees get annual leave every year."
+UNANSWERED_QUESTION = "How many days of annual leave do employees get?"
+UNANSWERED = [
+    {"role": "system", "content": SYSTEM},
+    {
+        "role": "user",
+        "content": f"Sources:\n\n[1] Leave policy (page 1)\n{UNANSWERED_SOURCE}\n\n"
+        f"Question: {UNANSWERED_QUESTION}\nAnswer:",
     },
 ]
 # An answer that goes on for longer than the tests read.
@@ -105,6 +118,19 @@ class GeneratorContract:
         assert 1 <= usage.completion_tokens <= 48
         completed = backend.complete(QUESTION, max_tokens=48).usage
         assert abs(completed.completion_tokens - usage.completion_tokens) <= 1
+
+    def test_facts_hold_the_answer_to_the_given_names_and_numbers(self, backend):
+        """A backend that `constrains_facts` states no name or number but the given ones (the
+        unconstrained model answers "1" here); one that does not accepts them all the same."""
+        facts = facts_in(["Leave policy", UNANSWERED_SOURCE, UNANSWERED_QUESTION])
+        text = backend.complete(UNANSWERED, max_tokens=32, facts=facts).text
+        assert text.strip()
+        if backend.constrains_facts:
+            stated = facts_in([text])
+            assert not re.search(r"\d", text)
+            assert set(stated) <= {*facts, *SENTENCE_OPENERS}, stated
+            streamed = backend.stream(UNANSWERED, max_tokens=32, facts=facts)
+            assert streamed.text() == text
 
     def test_a_request_past_its_time_raises_generator_timeout(self, backend):
         with pytest.raises(GeneratorTimeout):
