@@ -29,7 +29,9 @@ from rag.privacy.recognizers.word_lists import LISTS as WORD_LISTS
 # (ingest/loaders/pdf_tables.py, from pypdf's layout-mode text); business words are no longer
 # PERSON (rag/privacy/recognizers/business_terms.py); names shown by the names around them.
 # 6: PDF page text from PDFium (pypdfium2) instead of pypdf's plain text (ingest/loaders/pdf.py).
-PIPELINE_CODE_VERSION = 6
+# 7: spaCy's entities bounded by its sentence segmenter instead of the parser
+# (rag/privacy/nlp_engine.py): a few names may differ.
+PIPELINE_CODE_VERSION = 7
 # Settings that do not change what is stored (the key is in the facts as its id).
 _NOT_STORED = {"secret_key", "max_restored_values"}
 
