@@ -3,11 +3,12 @@
 It has python-phonenumbers parse every run of figures once per region (8 regions): on the SEC
 filings that was 13 % of the anonymizer's time (bench/RESULTS.md, issue 19), nearly all of it
 on years and amounts. The anonymizer keeps no phone number of fewer than MIN_PHONE_DIGITS
-digits (phone_numbers.too_short_for_a_phone), and every number the matcher finds lies inside
-one candidate of its own pattern (`_PATTERN`: digit blocks joined by its punctuation, an
-optional extension). So text where no candidate holds that many digits is skipped: what is
-found and kept is the same; only the cost of finding nothing goes (31 of the filings' 273
-texts still run it).
+digits (phone_numbers.too_short_for_a_phone), and the matcher only ever returns part of a
+match of its own candidate pattern (`_PATTERN`: digit blocks joined by its punctuation, an
+optional extension; matched greedily, so a run of digit blocks is one candidate). So text
+where no candidate holds that many digits is skipped: what is kept is the same (the same
+spans on the filings, the handbook and the PII set); only the cost of finding nothing goes
+(31 of the filings' 273 texts still run it).
 """
 
 from __future__ import annotations
