@@ -131,9 +131,11 @@ def _instrument(anonymizer, totals: dict[str, float]) -> None:
     for index, (name, component) in enumerate(nlp._components):
         nlp._components[index] = (name, _TimedComponent(component, totals, f"spacy/{name}"))
     nlp.tokenizer = _TimedComponent(nlp.tokenizer, totals, "spacy/tokenizer")
-    for language, components in getattr(engine, "_deferred", {}).items():
-        engine._deferred[language] = [
-            _TimedComponent(c, totals, f"spacy/{c.name} (deferred)") for c in components
+    # On demand: `_on_demand` since issue 19's senter step, `_deferred` before it.
+    on_demand = getattr(engine, "_on_demand", None) or getattr(engine, "_deferred", {})
+    for components in on_demand.values():
+        components[:] = [
+            _TimedComponent(c, totals, f"spacy/{c.name} (on demand)") for c in components
         ]
     engine.process_text = _timed(totals, "spacy (all but deferred)", engine.process_text)
     if hasattr(engine, "process_many"):

@@ -87,6 +87,9 @@ def run_measured(command: list[str], env: dict[str, str], cwd: Path) -> dict:
         "wall_s": wall,
         "peak_rss_mib": usage.ru_maxrss / 1024,
         "peak_tree_rss_mib": sampler.peak_mib,
+        # User + system CPU of the process and the children it waited for (file workers):
+        # steadier than wall time on a shared machine.
+        "cpu_s": usage.ru_utime + usage.ru_stime,
     }
 
 
@@ -136,6 +139,7 @@ def run_peer(peer_python: str, folder: Path, scratch: Path) -> dict:
         "process_s": round(result["wall_s"], 2),
         "peak_rss_mib": round(result["peak_rss_mib"]),
         "peak_tree_rss_mib": round(result["peak_tree_rss_mib"]),
+        "cpu_s": round(result["cpu_s"], 1),
     }
 
 
@@ -161,6 +165,7 @@ def run_rag(python: str, code: Path, folder: Path, scratch: Path, settings: dict
         "process_s": round(result["wall_s"], 2),
         "peak_rss_mib": round(result["peak_rss_mib"]),
         "peak_tree_rss_mib": round(result["peak_tree_rss_mib"]),
+        "cpu_s": round(result["cpu_s"], 1),
         "stages_s": stages["stages"],
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -157,15 +157,7 @@ class IngestPipeline:
         work = plan.new + [entry for entry, _ in plan.changed]
         waiting: list[ReadFile] = []
         batch_chunks = self.settings.ingest.embed_batch_chunks
-        text_ahead = 2 * batch_chunks * self.settings.chunking.chunk_tokens * CHARS_PER_TOKEN
-        with ReadAhead(
-            work,
-            partial(self._load, Path(source.path)),
-            threads=self.file_workers.size,
-            max_items=READ_AHEAD_FILES,
-            max_weight=text_ahead,
-            weight=LoadedFile.chars,
-        ) as ahead:
+        with self.read_ahead([(root, entry) for entry in work]) as ahead:
             for done, entry in enumerate(work):
                 # Asked before each file, as before read-ahead: a stop writes the files reached
                 # so far; those only read ahead are dropped, and the next scan reads them.
@@ -191,6 +183,21 @@ class IngestPipeline:
         self._set_source_state(source_id, "active", None, scanned=True)
         report.seconds = time.perf_counter() - started
         return report
+
+    def read_ahead(self, files: Sequence[tuple[Path, FileEntry]]) -> ReadAhead:
+        """The file workers parsing and anonymizing `files` (source folder, file) in order,
+        ahead of the embedding (ingest/read_ahead.py): up to READ_AHEAD_FILES files, or about
+        two embedding batches of text, ahead. Taken in order with `take(i)`: an Outcome."""
+        batch_chunks = self.settings.ingest.embed_batch_chunks
+        text_ahead = 2 * batch_chunks * self.settings.chunking.chunk_tokens * CHARS_PER_TOKEN
+        return ReadAhead(
+            files,
+            lambda file: self._load(*file),
+            threads=self.file_workers.size,
+            max_items=READ_AHEAD_FILES,
+            max_weight=text_ahead,
+            weight=LoadedFile.chars,
+        )
 
     def _set_source_state(
         self, source_id: int, status: str, error: str | None, scanned: bool = False
@@ -236,21 +243,21 @@ class IngestPipeline:
     # -- one file --------------------------------------------------------------------------
 
     def process_file(
-        self, source: Source, entry: FileEntry, shown: str, report: IngestReport
+        self,
+        source: Source,
+        entry: FileEntry,
+        shown: str,
+        report: IngestReport,
+        loaded: Outcome[LoadedFile] | None = None,
     ) -> None:
         """Make one file's document again, as a scan would (the reprocess job). `shown` is the
-        path as logs, jobs and readers see it (names anonymized)."""
-        read = self._read_file(source, entry, shown, report)
+        path as logs, jobs and readers see it (names anonymized); `loaded`: the file already
+        read (`read_ahead`), else it is read now."""
+        if loaded is None:
+            loaded = outcome_of(partial(self._load, Path(source.path)), entry)
+        read = self._settle(source, entry, shown, loaded, report)
         if read is not None:
             self._embed_and_record(source, [read], report)
-
-    def _read_file(
-        self, source: Source, entry: FileEntry, shown: str, report: IngestReport
-    ) -> ReadFile | None:
-        """Read, parse, anonymize and chunk one file; a file that cannot be is recorded with
-        its reason now (None)."""
-        outcome = outcome_of(partial(self._load, Path(source.path)), entry)
-        return self._settle(source, entry, shown, outcome, report)
 
     def _load(self, root: Path, entry: FileEntry) -> LoadedFile:
         """Read one file from inside its source folder (ingest/contained.py) and have a file

@@ -30,7 +30,8 @@ from rag.privacy.recognizers.word_lists import LISTS as WORD_LISTS
 # PERSON (rag/privacy/recognizers/business_terms.py); names shown by the names around them.
 # 6: PDF page text from PDFium (pypdfium2) instead of pypdf's plain text (ingest/loaders/pdf.py).
 # 7: chunk headers carry the tokens of the words of hidden multi-word names
-# (anonymize.name_parts_in_headers); chunking.pseudonym_stand_ins.
+# (anonymize.name_parts_in_headers); chunking.pseudonym_stand_ins; spaCy's entities bounded by
+# its sentence segmenter instead of the parser (rag/privacy/nlp_engine.py): a few names may differ.
 PIPELINE_CODE_VERSION = 7
 # Settings that do not change what is stored (the key is in the facts as its id).
 _NOT_STORED = {"secret_key", "max_restored_values"}

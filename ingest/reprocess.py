@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ingest.prepared import LoadedFile
+from ingest.read_ahead import Outcome
 from ingest.report import Failure, IngestReport, ProgressCallback
 from ingest.scan import FileEntry
 from rag.db.chunk_writes import delete_chunks
@@ -91,6 +94,18 @@ def stored_pseudonym_chars(session: Session) -> int | None:
     return LEGACY_PSEUDONYM_CHARS if legacy else None
 
 
+@dataclass(frozen=True)
+class _Planned:
+    """A stale document and its file, as found when the run starts: `entry` when the file is
+    there to read, else `reason` (its folder is unavailable, or the file is gone)."""
+
+    document_id: int
+    source: Source
+    shown: str
+    entry: FileEntry | None = None
+    reason: str | None = None
+
+
 def reprocess_all(
     pipeline: IngestPipeline,
     on_progress: ProgressCallback | None = None,
@@ -98,31 +113,36 @@ def reprocess_all(
 ) -> IngestReport:
     """Run every document of another pipeline version through `pipeline` again, one
     transaction per document. `on_progress` as for a scan (documents done, to do, current
-    path, report); `should_stop` is asked before each document (report.stopped then True)."""
+    path, report); `should_stop` is asked before each document (report.stopped then True).
+    The file workers read the next files while one is embedded, as in a scan
+    (`pipeline.read_ahead`); a stop drops what was read ahead."""
     version = pipeline.version
     factory = pipeline.session_factory
-    with factory() as session:
-        ids = list(session.scalars(select(Document.id).where(*_stale(version)).order_by("id")))
+    plans = _plan(pipeline, version)
+    readable = [plan for plan in plans if plan.entry is not None]
     report = IngestReport(source_id=0)  # 0: documents of every source
-    for done, document_id in enumerate(ids):
-        if should_stop and should_stop():
-            report.stopped = True
-            log.info("re-processing stopped after %d of %d documents", done, len(ids))
-            return report
-        with factory() as session:
-            doc = session.get(Document, document_id)
-            if doc is None or doc.status != "indexed" or doc.pipeline_version == version:
-                continue  # deleted, or made again by a scan meanwhile
-            source = session.get(Source, doc.source_id)
-            # The file is found by its real path; jobs and logs see the anonymized one.
-            relative, shown = pipeline.vault.open(doc.path_encrypted), doc.path
-        if on_progress:
-            on_progress(done, len(ids), shown, report)
-        outcome = _reprocess_one(pipeline, source, document_id, relative, shown, report)
-        if outcome is not None:
-            report.failed.append(Failure(shown, outcome, document_id))
+    with pipeline.read_ahead([(Path(p.source.path), p.entry) for p in readable]) as ahead:
+        taken = 0
+        for done, plan in enumerate(plans):
+            if should_stop and should_stop():
+                report.stopped = True
+                log.info("re-processing stopped after %d of %d documents", done, len(plans))
+                return report
+            loaded = None
+            if plan.entry is not None:
+                loaded = ahead.take(taken)  # taken even when no longer needed: in order
+                taken += 1
+            with factory() as session:
+                doc = session.get(Document, plan.document_id)
+                if doc is None or doc.status != "indexed" or doc.pipeline_version == version:
+                    continue  # deleted, or made again by a scan meanwhile
+            if on_progress:
+                on_progress(done, len(plans), plan.shown, report)
+            outcome = _reprocess_one(pipeline, plan, loaded, report)
+            if outcome is not None:
+                report.failed.append(Failure(plan.shown, outcome, plan.document_id))
     if on_progress:
-        on_progress(len(ids), len(ids), "", report)
+        on_progress(len(plans), len(plans), "", report)
     check_pipeline(factory, version, pipeline.anonymizer.pseudonym_chars)
     with factory() as session:
         engine = session.get_bind()
@@ -131,36 +151,52 @@ def reprocess_all(
     return report
 
 
-def _reprocess_one(
-    pipeline: IngestPipeline,
-    source: Source,
-    document_id: int,
-    relative: str | None,
-    shown: str,
-    report: IngestReport,
-) -> str | None:
-    """Make one document again; the reason it could not be, or None."""
+def _plan(pipeline: IngestPipeline, version: str) -> list[_Planned]:
+    """Every stale document, with its file (found by its real path; jobs and logs see the
+    anonymized one) or the reason it cannot be read."""
+    with pipeline.session_factory() as session:
+        docs = list(session.scalars(select(Document).where(*_stale(version)).order_by("id")))
+        sources = {doc.source_id: session.get(Source, doc.source_id) for doc in docs}
+        session.expunge_all()
+    return [_planned(pipeline, doc, sources[doc.source_id]) for doc in docs]
+
+
+def _planned(pipeline: IngestPipeline, doc: Document, source: Source) -> _Planned:
     root = Path(source.path)
     if not root.is_dir():
-        _mark_source_unavailable(pipeline.session_factory, source.id)
-        return SOURCE_UNAVAILABLE
+        return _Planned(doc.id, source, doc.path, reason=SOURCE_UNAVAILABLE)
+    relative = pipeline.vault.open(doc.path_encrypted)
     if relative is None:  # no readable path was kept (another service secret)
-        _fail_gone(pipeline, document_id)
-        return FILE_GONE
+        return _Planned(doc.id, source, doc.path, reason=FILE_GONE)
     path = root / relative
     try:
         stat = path.stat()
     except FileNotFoundError:
-        _fail_gone(pipeline, document_id)
-        return FILE_GONE
+        return _Planned(doc.id, source, doc.path, reason=FILE_GONE)
     except OSError:
         stat = None  # unreadable: the pipeline records why, as a scan would
     entry = FileEntry(relative, path, stat.st_size if stat else 0, stat.st_mtime_ns if stat else 0)
+    return _Planned(doc.id, source, doc.path, entry=entry)
+
+
+def _reprocess_one(
+    pipeline: IngestPipeline,
+    plan: _Planned,
+    loaded: Outcome[LoadedFile] | None,
+    report: IngestReport,
+) -> str | None:
+    """Make one document again; the reason it could not be, or None."""
+    if plan.reason == SOURCE_UNAVAILABLE:
+        _mark_source_unavailable(pipeline.session_factory, plan.source.id)
+        return SOURCE_UNAVAILABLE
+    if plan.reason == FILE_GONE:
+        _fail_gone(pipeline, plan.document_id)
+        return FILE_GONE
     failures = len(report.failed) + len(report.skipped)
-    pipeline.process_file(source, entry, shown, report)
+    pipeline.process_file(plan.source, plan.entry, plan.shown, report, loaded)
     if len(report.failed) + len(report.skipped) > failures:
         # Failed now: no chunk is left, but the title was made by the old pipeline.
-        _reanonymize_title(pipeline, document_id)
+        _reanonymize_title(pipeline, plan.document_id)
     return None
 
 

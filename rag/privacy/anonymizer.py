@@ -323,13 +323,14 @@ def build_analyzer(settings: AnonymizeSettings):
     numbers, street addresses and names, and the recognizers and deny lists declared in YAML;
     every pattern under the time limit (timed_regex.py)."""
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.predefined_recognizers import EmailRecognizer
+    from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer
 
     from rag.privacy.recognizers.card_numbers import CardNumberRecognizer
     from rag.privacy.recognizers.offline_email import OfflineEmailRecognizer
     from rag.privacy.recognizers.person_cues import PersonCueRecognizer
     from rag.privacy.recognizers.person_names import PersonNameRecognizer
     from rag.privacy.recognizers.phone_numbers import PhoneNumberShapeRecognizer
+    from rag.privacy.recognizers.presidio_phone import GatedPhoneRecognizer
     from rag.privacy.recognizers.timed_regex import guard, set_limit
     from rag.privacy.recognizers.world_address import WorldAddressRecognizer
     from rag.privacy.recognizers.yaml_recognizers import yaml_recognizers
@@ -339,6 +340,10 @@ def build_analyzer(settings: AnonymizeSettings):
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
     registry.remove_recognizer(EmailRecognizer().name)
     registry.add_recognizer(OfflineEmailRecognizer())
+    # Presidio's phone numbers, skipped on text that holds no run of figures long enough.
+    for phones in [r for r in registry.recognizers if type(r) is PhoneRecognizer]:
+        registry.recognizers.remove(phones)
+        registry.add_recognizer(GatedPhoneRecognizer.replacing(phones))
     # Beside Presidio's: phone numbers of any country, cards of 12-19 digits (Luhn).
     registry.add_recognizer(PhoneNumberShapeRecognizer())
     registry.add_recognizer(CardNumberRecognizer())

@@ -1,14 +1,18 @@
-"""spaCy for Presidio, paying for part-of-speech and lemmas only where a text needs them.
+"""spaCy for Presidio: the named-entity recognizer on every text, the rest only where read.
 
 spaCy's small English pipeline runs tok2vec, tagger, parser, attribute_ruler, lemmatizer, ner.
-The attribute ruler (part-of-speech from the tags) and the lemmatizer are a sixth of its time
-(bench/RESULTS.md, issue 19), and their output is read for few texts: lemmas by Presidio's
-context enhancer only when a recognizer with context words found something, and part of
-speech by `person_spans.expand` only for a one-word PERSON span. So they run after the rest,
-on the first read (`complete`). Nothing before the named-entity recognizer reads what they
-write, so every annotation is the one the full pipeline gives (tests/rag/privacy/
-test_nlp_engine.py compares them). The parser stays in the pipeline: its sentence boundaries
-bound the named entities ("10. Rights as" is no entity across two sentences).
+Of those, only the entity recognizer (with its own tok2vec) is read for every text: Presidio's
+PERSON, and the places the name recognizers check. The rest is read for few texts: lemmas by
+Presidio's context enhancer when a recognizer with context words found something, part of
+speech by `person_spans.expand` beside a one-word PERSON, the parse by
+`person_mentions._names_a_thing` for a repeated part of a name (bench/RESULTS.md, issue 19). So
+they run on first read (`complete`), on the document as the tokenizer made it: every token
+annotation is the one the full pipeline gives (tests/rag/privacy/test_nlp_engine.py).
+
+The entity recognizer needs sentence boundaries ("10. Rights as" is no entity across two
+sentences). The parser gave them; here the model's own sentence segmenter (`senter`, a tagger
+with a tok2vec of width 16, a few per cent of the parser's cost) does. Its boundaries are
+forgotten before an on-demand parse, which then is the full pipeline's.
 
 Texts go through `nlp.pipe` in batches (`process_many`): the short headings and titles of a
 document cost a fraction of one call each.
@@ -21,14 +25,16 @@ from collections.abc import Iterable, Iterator
 from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 from spacy.tokens import Doc
 
-# Run on first read, in this order (the pipeline's).
-DEFERRED = ("attribute_ruler", "lemmatizer")
+# Run on first read, in this order (the pipeline's): what the entity recognizer does not need.
+ON_DEMAND = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
+SENTENCES = "senter"  # shipped disabled in the small English models
 _PENDING = "rag.pending_components"
 BATCH_SIZE = 16
 
 
 def complete(doc: Doc) -> Doc:
-    """`doc` with the deferred components run (at most once): part of speech and lemmas."""
+    """`doc` with the on-demand components run (at most once): tags, parse, part of speech and
+    lemmas."""
     pending = doc.user_data.pop(_PENDING, None)
     for component in pending or ():
         doc = component(doc)
@@ -36,16 +42,33 @@ def complete(doc: Doc) -> Doc:
 
 
 class DeferringSpacyNlpEngine(SpacyNlpEngine):
-    """Presidio's spaCy engine with the components of DEFERRED run on demand."""
+    """Presidio's spaCy engine with the components of `on_demand` run on first read.
+
+    When the parser is among them, the sentence segmenter gives the entity recognizer its
+    boundaries (a model without a segmenter keeps its parser for that). `on_demand` of only
+    the attribute ruler and lemmatizer is the engine of before issue 19's last step
+    (bench/anonymizer_ab.py compares them).
+    """
+
+    def __init__(self, *args, on_demand: tuple[str, ...] = ON_DEMAND, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_demand_names = on_demand
 
     def load(self) -> None:
         super().load()
-        self._deferred: dict[str, list] = {}
+        self._on_demand: dict[str, list] = {}
         for language, nlp in self.nlp.items():
-            names = [name for name in nlp.pipe_names if name in DEFERRED]
-            self._deferred[language] = [nlp.get_pipe(name) for name in names]
+            names = [name for name in nlp.pipe_names if name in self._on_demand_names]
+            sentences = "parser" in names and SENTENCES in nlp.component_names
+            if "parser" in names and not sentences:
+                names = [n for n in names if n not in ("tok2vec", "tagger", "parser")]
+            on_demand = [nlp.get_pipe(name) for name in names]
             for name in names:
                 nlp.disable_pipe(name)
+            if sentences:
+                nlp.enable_pipe(SENTENCES)
+                on_demand.insert(0, _forget_sentences)
+            self._on_demand[language] = on_demand
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
         return self._doc_to_nlp_artifact(self.nlp[language](text), language)
@@ -58,12 +81,20 @@ class DeferringSpacyNlpEngine(SpacyNlpEngine):
             yield self._doc_to_nlp_artifact(doc, language)
 
     def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
-        if self._deferred.get(language):
-            doc.user_data[_PENDING] = list(self._deferred[language])
+        if self._on_demand.get(language):
+            doc.user_data[_PENDING] = list(self._on_demand[language])
         entities, scores = self._get_updated_entities(
             self._get_entities(doc), self._get_scores_for_entities(doc)
         )
         return DeferredNlpArtifacts(doc, entities, scores, self, language)
+
+
+def _forget_sentences(doc: Doc) -> Doc:
+    """The segmenter's boundaries unset: the parser then parses as in the full pipeline
+    (where nothing sets them before it) instead of keeping to them."""
+    for token in doc[1:]:
+        token.is_sent_start = None
+    return doc
 
 
 class DeferredNlpArtifacts(NlpArtifacts):

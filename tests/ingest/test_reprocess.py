@@ -168,6 +168,27 @@ def test_a_stopped_run_resumes_with_what_is_left(old_store, make_service):
     assert versions == {version}
 
 
+def test_the_files_are_read_ahead_as_in_a_scan(old_store, make_service, monkeypatch):
+    """The file workers read the next documents while one is embedded: the scan's read-ahead
+    (ingest/read_ahead.py), given every stale document's file, in order."""
+    pipeline = make_service().pipeline  # a new one on each access of the property
+    read_ahead, asked = pipeline.read_ahead, []
+
+    def recording(files):
+        asked.append([entry.relative_path for _, entry in files])
+        return read_ahead(files)
+
+    monkeypatch.setattr(pipeline, "read_ahead", recording)
+    report = reprocess_all(pipeline)
+    assert report.indexed == len(DOCS) and not report.failed
+    with pipeline.session_factory() as session:
+        by_id = [
+            pipeline.vault.open(p)
+            for p in session.scalars(select(Document.path_encrypted).order_by(Document.id))
+        ]
+    assert asked == [by_id]
+
+
 def test_a_worker_told_to_stop_hands_the_job_back(old_store, make_service):
     service = make_service()
     service.pipeline.check_version()

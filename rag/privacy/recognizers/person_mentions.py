@@ -6,7 +6,7 @@ repetition is not, because the word is in no list and nothing introduces it. Eac
 full name of two words or more that is no everyday word is a name wherever else it stands
 capitalized in the text, but not after an article or "in"/"at" ("the Fab Assets" after
 "Arizona Fab", "banks in London"), nor where it qualifies a noun ("Google chat", by spaCy's
-parse). Everyday words never repeat ("Key", "North": "our North America
+parse, made for these words only). Everyday words never repeat ("Key", "North": "our North America
 segment" must stay), nor do countries, months and words always capitalized.
 
 Full names come from the list and cue recognizers and from spaCy's PERSON entities; one
@@ -121,6 +121,13 @@ def _names_a_thing(nlp_artifacts, start: int, end: int) -> bool:
     spaCy's parse makes it a compound of a lower-case word."""
     doc = getattr(nlp_artifacts, "tokens", None)
     span = doc.char_span(start, end, alignment_mode="expand") if doc is not None else None
-    return span is not None and any(
-        t.dep_ == "compound" and t.head.text.islower() and t.head.i > t.i for t in span
+    if span is None:
+        return False
+    # The parse is made on first read (nlp_engine.py), so only for a repeated name word.
+    from rag.privacy.nlp_engine import complete  # spaCy only once a doc is at hand
+
+    doc = complete(doc)
+    return any(
+        t.dep_ == "compound" and t.head.text.islower() and t.head.i > t.i
+        for t in doc[span.start : span.end]
     )

@@ -1,5 +1,6 @@
-"""spaCy with part of speech and lemmas made on first read (rag/privacy/nlp_engine.py): the same
-annotations as the full pipeline, made only where read; texts in batches."""
+"""spaCy with the entity recognizer on every text and the rest made on first read
+(rag/privacy/nlp_engine.py): the same annotations as the full pipeline, made only where read;
+texts in batches."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import spacy
 
 from rag.config import Settings
 from rag.privacy.anonymizer import Anonymizer, _nlp_engine
-from rag.privacy.nlp_engine import complete
+from rag.privacy.nlp_engine import DeferringSpacyNlpEngine, complete
 from rag.privacy.recognizers.person_spans import expand
 
 TEXTS = [
     "Ana Souza called Mr. Pearson at 212-555-0199 about the Q3 invoice.",
     "Net sales 21,213 19,604\nServices 19,604 17,486\nThe Company's results were unaudited.",
+    "Contact Ana Souza\n$ 21,213 $ 19,604\n(1,234) —\n+44 20 7946 0958\nor Mr. Pearson.",
     "My name is Willemine ten Pas and I live on 12 Baker Street, London.",
     "Souza",  # one word: a heading
     # The parser's sentence boundaries bound the entities: without it "10. Rights" is one.
@@ -48,14 +50,28 @@ def test_every_annotation_is_the_full_pipelines(engine, full_pipeline):
         assert _annotations(found.tokens) == _annotations(expected)
 
 
-def test_part_of_speech_and_lemmas_are_made_only_when_read(engine):
+def test_tags_parse_part_of_speech_and_lemmas_are_made_only_when_read(engine):
     (artifacts,) = engine.process_many(["Ana Souza called at noon."], "en")
     doc = artifacts.tokens
-    assert doc.has_annotation("TAG") and doc.has_annotation("DEP") and doc.ents
-    assert not doc.has_annotation("POS") and not doc.has_annotation("LEMMA")
+    assert doc.ents
+    for made_on_demand in ("TAG", "DEP", "POS", "LEMMA"):
+        assert not doc.has_annotation(made_on_demand)
     assert artifacts.lemmas[2] == "call"
-    assert doc.has_annotation("POS")
+    assert all(doc.has_annotation(a) for a in ("TAG", "DEP", "POS", "LEMMA"))
     assert complete(doc) is doc  # run once: nothing pending any more
+
+
+def test_the_old_engine_runs_the_parser_for_the_entities(full_pipeline):
+    """on_demand of the attribute ruler and lemmatizer only: the engine of before
+    (bench/anonymizer_ab.py's "before")."""
+    old = DeferringSpacyNlpEngine(
+        models=[{"lang_code": "en", "model_name": Settings().anonymize.spacy_model}],
+        on_demand=("attribute_ruler", "lemmatizer"),
+    )
+    old.load()
+    (artifacts,) = old.process_many([TEXTS[0]], "en")
+    assert artifacts.tokens.has_annotation("DEP") and not artifacts.tokens.has_annotation("POS")
+    assert _annotations(complete(artifacts.tokens)) == _annotations(full_pipeline(TEXTS[0]))
 
 
 def test_expand_reads_part_of_speech_only_beside_a_name_like_word(engine):

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from rag.config import Settings
 from rag.privacy.recognizers.person_mentions import PersonMentionRecognizer
 
 
@@ -94,6 +95,17 @@ def test_a_word_that_qualifies_a_noun_is_no_mention(recognizer, nlp):
     doc = nlp(text)
     artifacts = SimpleNamespace(tokens=doc, entities=[])
     assert [t.dep_ for t in doc if t.text == "Qorvashi"][1:] == ["compound", "compound"]
+    assert recognizer.analyze(text, ["PERSON"], artifacts) == []
+
+
+def test_the_parse_is_made_for_a_repeated_word_that_needs_it(recognizer):
+    """The anonymizer's engine makes the parse on demand (rag/privacy/nlp_engine.py): the
+    recognizer must ask for it, not read empty dependency labels."""
+    from rag.privacy.anonymizer import _nlp_engine
+
+    text = "Ask Siobhan Qorvashi. Put it on your Qorvashi calendar or use Qorvashi chat."
+    (artifacts,) = _nlp_engine(Settings().anonymize.spacy_model).process_many([text], "en")
+    assert not artifacts.tokens.has_annotation("DEP")
     assert recognizer.analyze(text, ["PERSON"], artifacts) == []
 
 
