@@ -53,9 +53,8 @@ def main() -> None:
         texts = sorted({p[u.start : u.end] for _, _, ps in rows for p in ps for u in units(p)})
         vectors = dict(zip(texts, embedder.embed(texts), strict=True))
         questions = [q for q, _, _ in rows]
-        vectors.update(
-            {("question", q): v for q, v in zip(questions, embedder.embed_query(questions))}
-        )
+        asked_vectors = embedder.embed_query(questions)
+        vectors.update({("question", q): v for q, v in zip(questions, asked_vectors, strict=True)})
     args.cache.write_bytes(pickle.dumps((rows, vectors)))
     print(f"{len(rows)} questions, {len(vectors)} vectors written to {args.cache}")
 

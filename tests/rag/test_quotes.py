@@ -10,7 +10,7 @@ import pytest
 
 import rag.quotes as quotes_module
 from rag.answer import _snippet
-from rag.quotes import MAX_WORDS, SentenceQuotes, restore_quotes
+from rag.quotes import MAX_WORDS, SentenceQuotes, overlap_scores, quote_words, restore_quotes
 from rag.text_units import collapsed, units
 
 LEAVE = (
@@ -166,3 +166,43 @@ def test_restored_quotes_show_the_askers_values_with_moved_offsets(originals):
     assert shown[restored.start : restored.end] == restored.text
     assert restored.text.endswith("approves leave.")
     assert ("Anna Berg" in restored.text) == bool(originals)
+
+
+def test_words_meet_without_accents_possessives_and_with_numbers():
+    assert {"rollo", "temur", "102"} <= quote_words("Did Rollo's son or Temür sign Article 102?")
+    assert {"rollo", "temur", "102"} <= quote_words("Rollo and Temur signed article 102.")
+    texts = ["Article 101 prohibits cartels.", "Article 102 prohibits the abuse of dominance."]
+    overlap = overlap_scores("What does Article 102 prohibit?", texts)
+    assert overlap[1] > overlap[0]  # only the number tells them apart
+    overlap = overlap_scores("Who was Céloron's ally?", ["Celoron had no ally.", "Nobody."])
+    assert overlap[0] > 0 and overlap[1] == 0
+
+
+class FixedEmbedder(WordsEmbedder):
+    """Every sentence as close to the question as every other: the words decide."""
+
+    def _vector(self, text: str) -> np.ndarray:
+        return np.ones(4, dtype=np.float32) / 2
+
+
+def test_a_sentence_beside_the_one_resembling_the_question_wins_a_tie():
+    # Sentences too long to pair. The two "served" sentences hold the same question words
+    # (and more of them than the canteen sentence); the one beside the canteen sentence comes
+    # first, though its passage comes second.
+    filler = " ".join(["indeed"] * 30)
+    gym = f"The gym is on the roof {filler}. Meals are served from one {filler}."
+    canteen = f"The canteen is on the ground floor {filler}. Meals are served from noon {filler}."
+    quotes = SentenceQuotes(FixedEmbedder()).find(
+        "When are meals served at the canteen?", [gym, canteen]
+    )
+    assert quotes[0].citation == 2 and quotes[0].text.startswith("Meals are served from noon")
+    assert quotes[1].citation == 1 and quotes[1].text.startswith("Meals are served from one")
+
+
+def test_a_pair_whose_second_sentence_points_back_is_quoted_together():
+    passage = (
+        "Ladner showed that if P is not NP there are problems in NP of neither kind. "
+        "Such problems are called NP-intermediate problems. Graph isomorphism may be one."
+    )
+    quote = SentenceQuotes(FixedEmbedder()).find("Ladner problems neither kind", [passage])[0]
+    assert quote.text.endswith("Such problems are called NP-intermediate problems.")

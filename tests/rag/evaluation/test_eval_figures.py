@@ -119,7 +119,8 @@ def test_answers_are_asked_and_counted(tmp_path, embedder, anonymizer):
         assert row["either_shows"] == (row["answer_shows"] or row["quote_shows"])
     summary = payload["summary"]
     assert summary["answer shows the figure"] == 1 / 3
-    assert summary["answer or top quote shows the figure"] == sum(
-        r["either_shows"] for r in rows.values()
-    ) / 3
+    assert (
+        summary["answer or top quote shows the figure"]
+        == sum(r["either_shows"] for r in rows.values()) / 3
+    )
     assert summary["llm"].startswith(settings.llm.backend)
