@@ -26,7 +26,9 @@ _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 _HEADING_WORDS = 8
 # A table row as the loaders write it (ingest/loaders/tables.py): its label, then
 # "; header: value" per cell, one line. A row of its own, though it has no end punctuation.
-_NAMED_ROW = re.compile(r"[^\n.!?;]{1,200}(?:; [^\n;:]{1,80}: [^\n;]{1,40})+")
+# A figure in one cell at least: prose with a semicolon and a colon ("conduct 1:1s; a good
+# default is: weekly") is not a row.
+_NAMED_ROW = re.compile(r"(?=.*: [$€£(-]?\d)[^\n.!?;]{1,200}(?:; [^\n;:]{1,80}: [^\n;]{1,40})+")
 _WORD = re.compile(r"[^\W_]+(?:[.,'][^\W_]+)*")
 
 
