@@ -10,6 +10,9 @@ service's 87.0 % on the first 500), so the figures are for comparing settings, n
 service's figure (that is `rag eval quotes`).
 
     python bench/quotes_tuning.py --dataset ../shared/eval/squad-dev --before f47694d
+
+With --cache pointing at the file bench/quotes_service_passages.py writes, the questions are
+quoted from the passages the service really retrieved instead (the third round's tuning).
 """
 
 from __future__ import annotations

@@ -6,13 +6,17 @@ every two neighbouring sentences that fit in MAX_WORDS together; headings and he
 left out. Each is scored by
   DENSE_WEIGHT x the question's embedding against its best sentence's (cosine)
   + (1 - DENSE_WEIGHT) x the share of the question's content words it holds, each weighed by
-    how rare it is among the candidates
-  + ANSWER_TYPE_WEIGHT if it holds what the question asks for (rag/answer_types.py).
+    how rare it is among the candidates (words compared without accents or a possessive 's,
+    numbers included: "Rollo's" meets "Rollo", "Temür" "Temur", "Article 102" "Article 102")
+  + ANSWER_TYPE_WEIGHT if it holds what the question asks for (rag/answer_types.py)
+  + NEIGHBOUR_WEIGHT x the best of those first two parts of a sentence just before or after it
+  + ANAPHOR_WEIGHT for a pair whose second sentence starts by pointing back ("He", "Such").
 A pair has its better sentence's cosine, so it wins over that sentence alone only where the
-neighbour adds question words or the answer type: the answer is often in the sentence beside
-the one that resembles the question (a pronoun's name, a figure's subject), but a neighbour
-that adds nothing is not quoted (on a tie the single sentence comes first). The weights are
-measured on squad-dev (bench/RESULTS.md, "Quotes").
+neighbour adds question words, the answer type, or goes on about the first ("Such problems are
+called ..."): the answer is often in the sentence beside the one that resembles the question
+(a pronoun's name, a figure's subject), but a neighbour that adds nothing is not quoted (on a
+tie the single sentence comes first). The weights are measured on squad-dev (bench/RESULTS.md,
+"Quotes").
 The best candidate is the first quote; the next one sharing no sentence with it the second.
 
 Offsets are in the passage's text with whitespace collapsed, as a citation's snippet shows it:
@@ -22,6 +26,8 @@ the snippet is its first characters, so `snippet[start:end] == text` when the qu
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +48,15 @@ DENSE_WEIGHT = 0.75
 # many", a year for "when", a name for "who": rag/answer_types.py). Both added weights were
 # chosen on squad-dev's even questions (bench/RESULTS.md, "Quotes").
 ANSWER_TYPE_WEIGHT = 0.1
+# A sentence beside one that resembles the question is likelier to answer it; a pair whose
+# second sentence points back at the first belongs together. Chosen on squad-dev's even
+# questions with the service's passages (bench/RESULTS.md, "Quotes, third round").
+NEIGHBOUR_WEIGHT = 0.05
+ANAPHOR_WEIGHT = 0.02
+_POINTS_BACK = re.compile(
+    r"(?:He|She|It|They|This|These|That|Those|Such|His|Her|Its|Their|There|Then"
+    r"|The latter|The former)\b"
+)
 QUOTED_PASSAGES = 3
 MAX_QUOTES = 2
 _CACHE_SIZE = 50_000
@@ -104,10 +119,14 @@ class SentenceQuotes:
         ]
         cosines = self._cosines(question, candidates)
         asked = asked_type(question)
+        resemblance = self.dense_weight * cosines + (1 - self.dense_weight) * overlap_scores(
+            question, texts
+        )
         scores = (
-            self.dense_weight * cosines
-            + (1 - self.dense_weight) * overlap_scores(question, texts)
+            resemblance
             + ANSWER_TYPE_WEIGHT * np.array([holds_type(asked, t, question) for t in texts])
+            + NEIGHBOUR_WEIGHT * _beside(candidates, resemblance)
+            + ANAPHOR_WEIGHT * np.array([_points_back(c) for c in candidates])
         )
         quotes: list[Quote] = []
         used: set[tuple[int, int]] = set()
@@ -138,8 +157,8 @@ class SentenceQuotes:
 def overlap_scores(question: str, texts: list[str]) -> np.ndarray:
     """Per text, the share of the question's content words it holds, each weighed by its
     rarity among `texts` (a word every sentence has tells none apart)."""
-    wanted = content_stems(question)
-    held = [content_stems(text) & wanted for text in texts]
+    wanted = quote_words(question)
+    held = [quote_words(text) & wanted for text in texts]
     count = len(texts)
     weight = {}
     for word in wanted:
@@ -150,6 +169,49 @@ def overlap_scores(question: str, texts: list[str]) -> np.ndarray:
     if not total:
         return np.zeros(count)
     return np.array([sum(weight.get(w, 0.0) for w in words) / total for words in held])
+
+
+def quote_words(text: str) -> set[str]:
+    """The content stems of `text` without accents or a possessive ending, and its numbers:
+    a question's "Rollo's", "Temur" and "Article 102" meet a sentence's "Rollo", "Temür" and
+    "Article 102" (content_stems alone leaves numbers out, for the grounding check)."""
+    words = {_folded(word) for word in content_stems(text)}
+    return words | {m.group(0).rstrip(".,") for m in _NUMBER.finditer(text)}
+
+
+_NUMBER = re.compile(r"(?<![\w.,])\d[\d,.]*")
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+def _folded(word: str) -> str:
+    plain = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return _POSSESSIVE.sub("", plain) or plain
+
+
+def _beside(candidates: list[tuple[int, str, list[Unit]]], scores: np.ndarray) -> np.ndarray:
+    """Per candidate, the best score of a single sentence just before or just after it."""
+    alone = {
+        (number, chosen[0].start): scores[i]
+        for i, (number, _, chosen) in enumerate(candidates)
+        if len(chosen) == 1
+    }
+    starts: dict[int, list[int]] = {}
+    for number, passage, _ in candidates:
+        if number not in starts:
+            starts[number] = [u.start for u in units(passage)]
+    found = np.zeros(len(candidates))
+    for i, (number, _, chosen) in enumerate(candidates):
+        order = starts[number]
+        first, last = order.index(chosen[0].start), order.index(chosen[-1].start)
+        near = [order[j] for j in (first - 1, last + 1) if 0 <= j < len(order)]
+        found[i] = max((alone.get((number, start), 0.0) for start in near), default=0.0)
+    return found
+
+
+def _points_back(candidate: tuple[int, str, list[Unit]]) -> bool:
+    """A pair whose second sentence starts with a word pointing back at the first."""
+    _, passage, chosen = candidate
+    return len(chosen) == 2 and bool(_POINTS_BACK.match(passage[chosen[1].start : chosen[1].end]))
 
 
 def _candidates(passages: Sequence[str]) -> list[tuple[int, str, list[Unit]]]:

@@ -1,9 +1,11 @@
 """A passage cut into what a reader quotes and a claim is checked against: sentences and table
 rows, each with its place in the text. Shared by rag/quotes.py and rag/grounding.py.
 
-A line with two or more `|` or a tab is a table row of its own; other text is cut at sentence
-ends (not after a common abbreviation or an initial), at blank lines and after a short line
-without end punctuation (a heading). Lines wrapped inside a sentence stay one sentence.
+A line with two or more `|` or a tab is a table row of its own, and so is a line the loaders
+write for a table row ("Net income; Three Months Ended June 25, 2022: $19,442; ..."); other
+text is cut at sentence ends (not after a common abbreviation or an initial), at blank lines
+and after a short line without end punctuation (a heading). Lines wrapped inside a sentence
+stay one sentence.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ _ABBREVIATION_WORDS = (
 )
 _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 _HEADING_WORDS = 8
+# A table row as the loaders write it (ingest/loaders/tables.py): its label, then
+# "; header: value" per cell, one line. A row of its own, though it has no end punctuation.
+# A figure in one cell at least: prose with a semicolon and a colon ("conduct 1:1s; a good
+# default is: weekly") is not a row.
+_NAMED_ROW = re.compile(r"(?=.*: [$€£(-]?\d)[^\n.!?;]{1,200}(?:; [^\n;:]{1,80}: [^\n;]{1,40})+")
 _WORD = re.compile(r"[^\W_]+(?:[.,'][^\W_]+)*")
 
 
@@ -54,6 +61,11 @@ def _sentences(text: str, start: int, end: int) -> list[Unit]:
     for match in _SENTENCE_END.finditer(text, start, end):
         if not _after_abbreviation(text, match.start()):
             cuts.append(match.end())
+    rows = set()  # where a loader's table row ("Net income; Q3 2022: $19,442; ...") starts
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        if _NAMED_ROW.fullmatch(line.group(0).strip()):
+            rows.add(start + line.start())
+            cuts.extend([start + line.start(), start + line.end()])
     for line_end in (m.start() for m in re.finditer(r"\n", text[start:end])):
         line_end += start
         line_start = text.rfind("\n", start, line_end) + 1
@@ -64,8 +76,8 @@ def _sentences(text: str, start: int, end: int) -> list[Unit]:
     cuts = sorted(set(cuts)) + [end]
     pieces: list[Unit] = []
     for left, right in zip(cuts, cuts[1:], strict=False):
-        pieces.extend(_trimmed(text, left, right, table_row=False))
-    return [replace(p, header=heading(text[p.start : p.end])) for p in pieces]
+        pieces.extend(_trimmed(text, left, right, table_row=left in rows))
+    return [replace(p, header=not p.table_row and heading(text[p.start : p.end])) for p in pieces]
 
 
 def heading(line: str) -> bool:

@@ -212,9 +212,17 @@ def eval_figures(
     anonymize: Annotated[
         bool, typer.Option(help="Remove personal data as production does (the default).")
     ] = True,
+    answers: Annotated[
+        bool,
+        typer.Option(
+            help="Also ask each question as a user does (the LLM answering): does the answer, "
+            "its top quote, or either show the figure?"
+        ),
+    ] = False,
 ) -> None:
     """Figures in business documents: how often a top passage of the question's document
-    shows the figure asked for (ingested with the default config); lists the misses."""
+    shows the figure asked for (ingested with the default config); lists the misses. With
+    --answers also how often the answer or its top quote shows it."""
 
     from rich.console import Console
 
@@ -222,7 +230,9 @@ def eval_figures(
     from rag.evaluation.figures import failures_table, figures_table, run_figures_eval
 
     try:
-        payload = run_figures_eval(dataset, get_settings(), documents, limit, top_k, anonymize)
+        payload = run_figures_eval(
+            dataset, get_settings(), documents, limit, top_k, anonymize, answers=answers
+        )
     except (ValueError, FileNotFoundError) as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

@@ -13,6 +13,10 @@ rag/evaluation/store.py), then each question is searched as the service searches
   loader lost or the anonymizer replaced can never be found);
 * rank: where the first passage showing it came.
 
+With `answers` each question is also asked as a user asks it, the LLM answering, and it is
+counted whether the answer, its top quote, or either shows the figure
+(rag/evaluation/figure_answers.py).
+
 Only passages of the question's own document count: "4,302" is Intel's R&D and Microsoft's
 product cost of revenue.
 """
@@ -30,6 +34,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from rag.config import Settings
+from rag.evaluation.figure_answers import ANSWER_MEASURES, answer_summary, ask_for_figure
 from rag.evaluation.figure_match import shows_figure
 from rag.evaluation.store import files_store
 
@@ -83,10 +88,12 @@ def run_figures_eval(
     top_k: int = TOP_K,
     anonymize: bool = True,
     log: Console | None = None,
+    answers: bool = False,
     **parts: Any,
 ) -> dict:
-    """Ingest the dataset's documents into a fresh store and search each question; returns
-    the payload. `parts` (embedder, anonymizer) are handed to the service (tests share them)."""
+    """Ingest the dataset's documents into a fresh store and search each question (and with
+    `answers` ask it, the LLM answering); returns the payload. `parts` (embedder, anonymizer,
+    generator) are handed to the service (tests share them)."""
     log = log or Console(stderr=True)
     if limit is not None and limit < 1:
         raise ValueError("--limit must be at least 1")
@@ -138,8 +145,23 @@ def run_figures_eval(
                     "own_document_passages": len(own),
                 }
             )
+            if answers:
+                rows[-1].update(
+                    ask_for_figure(
+                        service, question.question, question.figure, question.in_millions
+                    )
+                )
+                log.print(f"{len(rows)}/{len(questions)} answered", highlight=False)
         seconds = time.perf_counter() - started
     found = sum(r["found"] for r in rows)
+    summary = {
+        "figure in a top passage": found / max(len(rows), 1),
+        "figure stored": sum(r["stored"] for r in rows) / max(len(rows), 1),
+        "ms/question": 1000 * seconds / max(len(rows), 1),
+    }
+    if answers:
+        summary.update(answer_summary(rows))
+        summary["llm"] = f"{settings.llm.backend} {settings.llm.model}"
     return {
         "dataset": str(dataset),
         "documents": len(wanted),
@@ -150,11 +172,7 @@ def run_figures_eval(
         "questions": len(rows),
         "top_k": top_k,
         "personal_data_removal": anonymize,
-        "summary": {
-            "figure in a top passage": found / max(len(rows), 1),
-            "figure stored": sum(r["stored"] for r in rows) / max(len(rows), 1),
-            "ms/question": 1000 * seconds / max(len(rows), 1),
-        },
+        "summary": summary,
         "failed": [r["id"] for r in rows if not r["found"]],
         "per_question": rows,
     }
@@ -195,7 +213,12 @@ def figures_table(payload: dict) -> Table:
     top = f"figure in a top-{payload['top_k']} passage of its document"
     table.add_row(top, f"{100 * summary['figure in a top passage']:.1f} %")
     table.add_row("figure stored at all (ceiling)", f"{100 * summary['figure stored']:.1f} %")
+    for measure in ANSWER_MEASURES:
+        if measure in summary:
+            table.add_row(measure, f"{100 * summary[measure]:.1f} %")
     table.add_row("ms/question", f"{summary['ms/question']:.0f}")
+    if "llm" in summary:
+        table.add_row("llm", summary["llm"])
     return table
 
 

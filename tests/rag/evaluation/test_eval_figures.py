@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from rag.cli import app
 from rag.config import Settings
+from rag.evaluation.figure_match import shows_figure
 from rag.evaluation.figures import run_figures_eval
 
 
@@ -83,3 +84,43 @@ def test_cli_names_a_missing_document(tmp_path):
     (tmp_path / "tiny" / "docs" / "contoso.pdf").unlink()
     result = CliRunner().invoke(app, ["eval", "figures", "--dataset", str(dataset)])
     assert result.exit_code == 2 and "contoso.pdf" in result.output
+
+
+class _AnsweringGenerator:
+    """Answers every question with the same words (the counting is what is tested)."""
+
+    name = "fixed"
+    context_tokens = 2048
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream(self, messages, max_tokens: int, stop=None):
+        return iter(["Turbines revenue was $ 4,812 [1]."])
+
+
+def test_answers_are_asked_and_counted(tmp_path, embedder, anonymizer):
+    dataset = _dataset(tmp_path / "tiny")
+    settings = Settings(data_dir=tmp_path / "unused")
+    payload = run_figures_eval(
+        dataset,
+        settings,
+        answers=True,
+        embedder=embedder,
+        anonymizer=anonymizer,
+        generator=_AnsweringGenerator(),
+    )
+    rows = {row["id"]: row for row in payload["per_question"]}
+    assert rows["f1"]["answer"].startswith("Turbines revenue") and rows["f1"]["answer_shows"]
+    assert not rows["f2"]["answer_shows"] and not rows["f3"]["answer_shows"]
+    for row in rows.values():
+        top = row["quotes"][0] if row["quotes"] else ""
+        assert row["quote_shows"] == (bool(top) and shows_figure(top, row["figure"], False))
+        assert row["either_shows"] == (row["answer_shows"] or row["quote_shows"])
+    summary = payload["summary"]
+    assert summary["answer shows the figure"] == 1 / 3
+    assert (
+        summary["answer or top quote shows the figure"]
+        == sum(r["either_shows"] for r in rows.values()) / 3
+    )
+    assert summary["llm"].startswith(settings.llm.backend)
