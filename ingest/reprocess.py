@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.prepared import LoadedFile
@@ -67,12 +68,14 @@ def check_pipeline(
         if recorded is None:
             # Documents without a recorded version were made before 64-bit pseudonyms.
             legacy = session.scalar(select(exists().where(Document.pipeline_version.is_(None))))
-            session.add(
-                StoreMeta(
-                    key=PSEUDONYM_CHARS_KEY,
-                    value=str(LEGACY_PSEUDONYM_CHARS if legacy else pseudonym_chars),
-                )
-            )
+            value = str(LEGACY_PSEUDONYM_CHARS if legacy else pseudonym_chars)
+            try:
+                with session.begin_nested():
+                    session.add(StoreMeta(key=PSEUDONYM_CHARS_KEY, value=value))
+            except IntegrityError:
+                # Another worker starting at the same moment recorded it first: from the
+                # same documents, so the same value.
+                pass
         elif not any_stale and recorded.value != str(pseudonym_chars):
             recorded.value = str(pseudonym_chars)
         if not any_stale:

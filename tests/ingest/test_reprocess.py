@@ -145,6 +145,32 @@ def test_a_current_store_queues_nothing(make_indexed_service):
     assert service.question_anonymizer.pseudonym_chars == 16
 
 
+def test_two_workers_recording_the_pseudonym_length_at_once_both_start(
+    make_indexed_service, monkeypatch
+):
+    """Both read "not recorded yet", the other commits first: this one must not crash on the
+    duplicate key (PostgreSQL CI saw a worker exit with UniqueViolation at start)."""
+    from sqlalchemy.orm import Session
+
+    from ingest.reprocess import check_pipeline
+
+    service = make_indexed_service(DOCS)
+    assert service.pipeline.check_version() is True  # recorded now, as by the other worker
+    real_get = Session.get
+
+    def not_yet_recorded(self, entity, key, *args, **kwargs):
+        if entity is StoreMeta and key == PSEUDONYM_CHARS_KEY:
+            return None  # what this worker read before the other's commit
+        return real_get(self, entity, key, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "get", not_yet_recorded)
+    version = service.pipeline.version
+    assert check_pipeline(service.session_factory, version, 16) is True
+    monkeypatch.undo()
+    with service.session_factory() as session:
+        assert session.get(StoreMeta, PSEUDONYM_CHARS_KEY).value == "16"
+
+
 def test_a_stopped_run_resumes_with_what_is_left(old_store, make_service):
     service = make_service()
     assert service.pipeline.check_version() is False
