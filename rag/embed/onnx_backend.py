@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.config import EmbeddingSettings
-from rag.embed.inputs import PrefixedEmbedding, check_texts
+from rag.embed.inputs import PrefixedEmbedding
 from rag.embed.onnx_export import exported_model
 from rag.model_paths import resolve_model_path
 
@@ -72,7 +72,6 @@ class OnnxEmbedder(PrefixedEmbedding):
         return self._max_tokens
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
-        check_texts(texts)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return vectors

@@ -11,7 +11,7 @@ import numpy as np
 
 from rag.config import EmbeddingSettings
 from rag.devices import pick_torch_device
-from rag.embed.inputs import PrefixedEmbedding, check_texts
+from rag.embed.inputs import PrefixedEmbedding
 from rag.model_paths import resolve_model_path
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ class TorchEmbedder(PrefixedEmbedding):
         return int(self.model.max_seq_length)
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
-        check_texts(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._encode_lock:

@@ -74,6 +74,14 @@ class StatedFacts:
         last = _BETWEEN.split(text)[-1]
         return self.allows(text) and self._word(last.strip(_OPENING))
 
+    @staticmethod
+    def unfinished(text: str) -> str:
+        """`text` from its last word on: once `text` is allowed, `allows(text + more)` is
+        `allows(unfinished(text) + more)` (the words before it are finished and allowed), so a
+        generation checks each candidate token against a few characters, not the whole answer."""
+        cut = max((m.end() for m in _BETWEEN.finditer(text)), default=0)
+        return text[cut:]
+
     def _word(self, word: str) -> bool:
         word = word.rstrip(_CLOSING)  # nothing left: punctuation alone ("." after a bracket)
         if not word or word in self._words or _LOWER.fullmatch(word) or _CITE.fullmatch(word):

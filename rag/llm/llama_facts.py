@@ -48,7 +48,7 @@ class FactsProcessor:
     def __call__(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
         if self._prompt_length is None:  # the first call sees the prompt alone
             self._prompt_length = len(input_ids)
-        so_far = self._tokens.text(input_ids[self._prompt_length :])
+        so_far = self._rule.unfinished(self._tokens.text(input_ids[self._prompt_length :]))
         best = np.argpartition(scores, -CANDIDATES)[-CANDIDATES:]
         allowed = [t for t in best[np.argsort(-scores[best])] if self._allows(so_far, int(t))]
         if not allowed:

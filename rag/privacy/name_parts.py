@@ -45,7 +45,7 @@ def name_parts(
     store holds as a token is searched as that token (rag/stored_values.py): a plain word made
     a token would hide it from every question that says it ("the Huguenot refugees")."""
     types = set(types)
-    plain = set(common_nouns) | TITLES | peoples() | _capitalized_words()
+    plain = set(common_nouns)
     parts: dict[str, tuple[str, ...]] = {}
     for token, value in originals.items():
         match = PSEUDONYM.fullmatch(token)
@@ -56,7 +56,9 @@ def name_parts(
         if len(words) < 2:
             continue
         tokens = dict.fromkeys(
-            pseudonymize(match.group(1), word) for word in words if word.casefold() not in plain
+            pseudonymize(match.group(1), word)
+            for word in words
+            if word.casefold() not in plain and word.casefold() not in _never_parts()
         )
         tokens.pop(token, None)
         if tokens:
@@ -65,8 +67,10 @@ def name_parts(
 
 
 @lru_cache(maxsize=1)
-def _capitalized_words() -> frozenset[str]:
-    return frozenset(w.casefold() for w in capitalized_words())
+def _never_parts() -> frozenset[str]:
+    """Titles, peoples, countries, regions, months: built once, not per page (the worker
+    asks once per page of every document)."""
+    return TITLES | peoples() | frozenset(w.casefold() for w in capitalized_words())
 
 
 def lowercase_words(text: str) -> set[str]:

@@ -76,3 +76,13 @@ def test_a_word_still_being_written_may_end_only_once_it_is_allowed():
     assert not RULE.ends("They left Sain")
     assert RULE.allows("Rollo'") and RULE.ends("Rollo's")
     assert RULE.allows("see [") and not RULE.ends("see [")
+
+
+@pytest.mark.parametrize("cut", [3, 9, 14, 22, 30])
+@pytest.mark.parametrize("rest", ["911.", "912.", "Saint-Clair [2].", "Rollo's\nmen"])
+def test_only_the_unfinished_word_decides_what_may_follow(cut, rest):
+    start = "They left in Rollo's 30,000 men "[:cut]
+    assert RULE.allows(start)
+    tail = StatedFacts.unfinished(start)
+    assert RULE.allows(tail + rest) == RULE.allows(start + rest)
+    assert RULE.ends(tail + rest) == RULE.ends(start + rest)
