@@ -160,7 +160,7 @@ def start_llama_server(settings):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     threads = settings.n_threads or max(1, len(os.sched_getaffinity(0)) // 2)
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(path)]
+    command = [sys.executable, "-m", "rag.llm.llama_server", "--model", str(path)]
     command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(settings.n_ctx)]
     command += ["--n_threads", str(threads), "--verbose", "False"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -180,19 +180,22 @@ def raw_llama_cpp(args, settings, text: str, results: dict) -> None:
     """Prompt reading with 1 thread and all cores, then greedy generation, on llama.cpp."""
     from llama_cpp import Llama
 
+    from rag.llm.llama_weights import plain_weight_buffers
+
     path = resolve_model_path(settings.model, "LLM")
     cores = results["cores"]
     generation_threads = settings.n_threads or max(1, cores // 2)
     results["prompt"] = []
     for batch_threads in sorted({1, cores}):
-        llm = Llama(
-            model_path=str(path),
-            n_ctx=settings.n_ctx,
-            n_threads=generation_threads,
-            n_threads_batch=batch_threads,
-            n_gpu_layers=settings.n_gpu_layers,
-            verbose=False,
-        )
+        with plain_weight_buffers():  # as the service loads it (rag/llm/llama_weights.py)
+            llm = Llama(
+                model_path=str(path),
+                n_ctx=settings.n_ctx,
+                n_threads=generation_threads,
+                n_threads_batch=batch_threads,
+                n_gpu_layers=settings.n_gpu_layers,
+                verbose=False,
+            )
         tokens = (llm.tokenize(text.encode()) * 10)[: args.prompt_tokens]
         llm.reset()
         wall, cpu = timed(lambda llm=llm, tokens=tokens: llm.eval(tokens))

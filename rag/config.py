@@ -268,6 +268,9 @@ class LlmSettings(BaseModel):
     n_threads: int | None = None
     n_threads_batch: int | None = None
     n_gpu_layers: int = 0
+    # llama_cpp: let llama.cpp repack the weights for its AMX and other CPU kernels at load
+    # (off: the AMX kernels crash on some Intel Xeons; rag/llm/llama_weights.py).
+    repack_weights: bool = False
     # llama_cpp: a Jinja chat template file for a GGUF that carries none. None: the GGUF's.
     chat_template: str | None = None
     max_tokens: int = Field(default=256, ge=1)

@@ -11,11 +11,13 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 from rag.config import LlmSettings
 from rag.llm.base import ChatMessage, FinishReason, GeneratorError, StreamControl, Usage
 from rag.llm.llama_facts import FactsProcessor, TokenTexts
+from rag.llm.llama_weights import plain_weight_buffers
 from rag.llm.streaming import GenerationRequest, ModelLock, StreamingGenerator
 from rag.model_paths import resolve_model_path
 
@@ -32,15 +34,16 @@ class LlamaCppGenerator(StreamingGenerator):
         self.name = path.stem
         self.settings = settings
         cores = len(os.sched_getaffinity(0))
-        self._llm = Llama(
-            model_path=str(path),
-            n_ctx=settings.n_ctx,
-            n_threads=settings.n_threads or max(1, cores // 2),
-            n_threads_batch=settings.n_threads_batch or cores,
-            n_gpu_layers=settings.n_gpu_layers,
-            seed=settings.seed,
-            verbose=False,
-        )
+        with nullcontext() if settings.repack_weights else plain_weight_buffers():
+            self._llm = Llama(
+                model_path=str(path),
+                n_ctx=settings.n_ctx,
+                n_threads=settings.n_threads or max(1, cores // 2),
+                n_threads_batch=settings.n_threads_batch or cores,
+                n_gpu_layers=settings.n_gpu_layers,
+                seed=settings.seed,
+                verbose=False,
+            )
         self.context_tokens = settings.n_ctx
         self._formatter = self._chat_formatter(path)
         # One llama context serves one generation at a time.

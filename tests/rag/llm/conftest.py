@@ -35,7 +35,7 @@ def llama_server(tmp_path_factory) -> str:
     command = [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        "rag.llm.llama_server",
         "--model",
         str(model),
         "--host",
