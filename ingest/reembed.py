@@ -20,6 +20,7 @@ from rag.config import EmbeddingSettings
 from rag.db.models import Chunk, Document, IndexLog, StoreMeta
 from rag.db.session import lock_index_log, transaction
 from rag.embed import Embedder
+from rag.embed.onnx_export import INT8_VECTORS
 from rag.embed.pseudonym_words import STAND_IN_VERSION
 from rag.model_paths import model_files_digest
 
@@ -53,6 +54,9 @@ def embedding_fingerprint(settings: EmbeddingSettings, embedder: Embedder) -> st
         # Another runtime (and int8 weights) makes slightly different vectors. Absent for
         # torch, so stores made before backends existed keep their fingerprint.
         facts["backend"] = f"{settings.backend}-{settings.onnx_quantization}"
+        if settings.onnx_quantization == "int8":
+            # What is quantized changes the vectors (rag/embed/onnx_export.py).
+            facts["int8_vectors"] = INT8_VECTORS
     if settings.pseudonym_stand_ins:
         # Pseudonyms read as name-like words; absent when off, as before the stand-ins.
         facts["pseudonym_stand_ins"] = STAND_IN_VERSION

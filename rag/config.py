@@ -32,6 +32,9 @@ class EmbeddingSettings(BaseModel):
     backend: Literal["torch", "onnx"] = "onnx"
     # onnx only: int8 = weights quantized to 8 bits (dynamic quantization), none = float32.
     onnx_quantization: Literal["int8", "none"] = "int8"
+    # onnx only: the threads one embedding call uses; None: ONNX Runtime's default (one per
+    # core). Fewer leave cores to the file workers that anonymize beside it during an ingest.
+    onnx_threads: int | None = Field(None, ge=1)
     # Where the onnx exports are kept, shared by every data folder; None: the user's cache
     # folder ($XDG_CACHE_HOME or ~/.cache, then rag-private-docs/onnx).
     cache_dir: Path | None = None

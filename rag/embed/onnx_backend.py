@@ -41,6 +41,8 @@ class OnnxEmbedder(PrefixedEmbedding):
         model_file = exported_model(path, settings.onnx_quantization, settings.cache_dir)
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if settings.onnx_threads:
+            options.intra_op_num_threads = settings.onnx_threads
         self.session = onnxruntime.InferenceSession(
             str(model_file), options, providers=["CPUExecutionProvider"]
         )

@@ -12,8 +12,8 @@ output is the sentence vector before normalization; for BERT-like models ONNX Ru
 transformer optimizer fuses attention, layer norms and GELU (the attention is exported in its
 eager form so the fusion recognizes it); with int8, weights are quantized per channel to 7
 bits (`reduce_range`: CPUs without VNNI saturate 8-bit u8s8 products; measured, it costs no
-quality here) while activations are quantized on the fly (dynamic quantization), in the plain
-matrix products only (_quantize says why).
+quality here) while activations are quantized on the fly (dynamic quantization), in every
+matrix product, the fused attention's projections included (_quantize says why).
 """
 
 from __future__ import annotations
@@ -31,7 +31,11 @@ from rag.model_paths import model_files_digest
 log = logging.getLogger(__name__)
 
 # Bumped whenever the steps below change what file they make.
-RECIPE_VERSION = "2"
+RECIPE_VERSION = "3"
+# Which int8 vectors the recipe makes: changed with any recipe change that changes them (the
+# embedding fingerprint names it, ingest/reembed.py, so a store re-embeds). Float32 exports have
+# not changed since recipe 1. Recipe 2's int8 vectors (the first stores') had none.
+INT8_VECTORS = "recipe-3"
 MODEL_FILE = "model.onnx"
 # A long enough dummy input, with padding in one row, so tracing sees masking at work.
 _DUMMY_TOKENS = 16
@@ -166,10 +170,10 @@ def _quantize(source: Path, path: Path) -> None:
         weight_type=QuantType.QInt8,
         per_channel=True,
         reduce_range=True,
-        # The feed-forward and attention-output matrices (most of the arithmetic); the fused
-        # attention's own projections stay float32: closer to torch's vectors (mean cosine
-        # 0.9946 against 0.9928 on squad-dev passages) for the same speed.
-        op_types_to_quantize=["MatMul"],
+        # Every product, the fused attention's projections too (QAttention): on a CPU with
+        # VNNI the float32 attention was half of the embedding's time, and quantizing it saves
+        # ~17 % of the CPU (recipe 3); recipe 2 kept it float32 (mean cosine to torch's vectors
+        # 0.9946 against 0.9928) for no speed on an AVX2-only CPU. bench/RESULTS.md, issue 19.
         # The fused operators' outputs have no inferred type; they are float.
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )

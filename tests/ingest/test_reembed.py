@@ -24,6 +24,7 @@ from rag.config import Settings
 from rag.db.models import Chunk, Document, IndexLog, StoreMeta
 from rag.db.session import transaction
 from rag.embed import Embedder, load_embedder
+from rag.embed.onnx_export import INT8_VECTORS
 from rag.index import VectorIndex
 
 DOCS = {
@@ -76,6 +77,10 @@ def test_the_fingerprint_changes_with_what_changes_the_stored_vectors(embedder, 
         for q in ("int8", "none")
     )
     assert int8 != fp32
+    # Int8 vectors of another quantization recipe (recipe 3 quantizes the attention too) are
+    # other vectors: stores made with recipe 2 (no such fact) re-embed; float32 ones do not.
+    assert json.loads(int8)["int8_vectors"] == INT8_VECTORS
+    assert "int8_vectors" not in json.loads(fp32)
     # Stores made before backends existed (torch) keep their fingerprint: no "backend" fact.
     torch = embedder.settings.model_copy(update={"backend": "torch"})
     assert "backend" not in json.loads(embedding_fingerprint(torch, embedder))
