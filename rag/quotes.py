@@ -10,10 +10,12 @@ left out. Each is scored by
     numbers included: "Rollo's" meets "Rollo", "Temür" "Temur", "Article 102" "Article 102")
   + ANSWER_TYPE_WEIGHT if it holds what the question asks for (rag/answer_types.py)
   + NEIGHBOUR_WEIGHT x the best of those first two parts of a sentence just before or after it
-  + ANAPHOR_WEIGHT for a pair whose second sentence starts by pointing back ("He", "Such").
+  + ANAPHOR_WEIGHT for a pair whose second sentence starts by pointing back ("He", "Such")
+  + SHARED_WORD_WEIGHT for a pair whose two sentences share a content word (the second goes on
+    about the first's subject: "... the Kelso bridge ... . Red sandstone gave the bridge ...").
 A pair has its better sentence's cosine, so it wins over that sentence alone only where the
 neighbour adds question words, the answer type, or goes on about the first ("Such problems are
-called ..."): the answer is often in the sentence beside the one that resembles the question
+called ...", or a word of the first again): the answer is often in the sentence beside the one that resembles the question
 (a pronoun's name, a figure's subject), but a neighbour that adds nothing is not quoted (on a
 tie the single sentence comes first). The weights are measured on squad-dev (bench/RESULTS.md,
 "Quotes").
@@ -53,6 +55,11 @@ ANSWER_TYPE_WEIGHT = 0.1
 # questions with the service's passages (bench/RESULTS.md, "Quotes, third round").
 NEIGHBOUR_WEIGHT = 0.05
 ANAPHOR_WEIGHT = 0.02
+# A pair whose sentences share a content word is about one thing; one that shares none ("Office
+# hours are nine to five. The canteen serves lunch ...") is not, and gets nothing (a flat bonus
+# for every pair quoted such neighbours). Chosen on squad-dev's even questions (bench/RESULTS.md,
+# "Quotes, fourth round").
+SHARED_WORD_WEIGHT = 0.03
 _POINTS_BACK = re.compile(
     r"(?:He|She|It|They|This|These|That|Those|Such|His|Her|Its|Their|There|Then"
     r"|The latter|The former)\b"
@@ -127,6 +134,7 @@ class SentenceQuotes:
             + ANSWER_TYPE_WEIGHT * np.array([holds_type(asked, t, question) for t in texts])
             + NEIGHBOUR_WEIGHT * _beside(candidates, resemblance)
             + ANAPHOR_WEIGHT * np.array([_points_back(c) for c in candidates])
+            + SHARED_WORD_WEIGHT * np.array([_shares_a_word(c) for c in candidates])
         )
         quotes: list[Quote] = []
         used: set[tuple[int, int]] = set()
@@ -212,6 +220,15 @@ def _points_back(candidate: tuple[int, str, list[Unit]]) -> bool:
     """A pair whose second sentence starts with a word pointing back at the first."""
     _, passage, chosen = candidate
     return len(chosen) == 2 and bool(_POINTS_BACK.match(passage[chosen[1].start : chosen[1].end]))
+
+
+def _shares_a_word(candidate: tuple[int, str, list[Unit]]) -> bool:
+    """A pair whose two sentences have a content word (or a number) in common."""
+    _, passage, chosen = candidate
+    if len(chosen) != 2:
+        return False
+    first, second = (quote_words(passage[u.start : u.end]) for u in chosen)
+    return bool(first & second)
 
 
 def _candidates(passages: Sequence[str]) -> list[tuple[int, str, list[Unit]]]:
