@@ -10,12 +10,10 @@ left out. Each is scored by
     numbers included: "Rollo's" meets "Rollo", "Temür" "Temur", "Article 102" "Article 102")
   + ANSWER_TYPE_WEIGHT if it holds what the question asks for (rag/answer_types.py)
   + NEIGHBOUR_WEIGHT x the best of those first two parts of a sentence just before or after it
-  + ANAPHOR_WEIGHT for a pair whose second sentence starts by pointing back ("He", "Such")
-  + SHARED_WORD_WEIGHT for a pair whose two sentences share a content word (the second goes on
-    about the first's subject: "... the Kelso bridge ... . Red sandstone gave the bridge ...").
+  + ANAPHOR_WEIGHT for a pair whose second sentence starts by pointing back ("He", "Such").
 A pair has its better sentence's cosine, so it wins over that sentence alone only where the
 neighbour adds question words, the answer type, or goes on about the first ("Such problems are
-called ...", or a word of the first again): the answer is often in the sentence beside the one that resembles the question
+called ..."): the answer is often in the sentence beside the one that resembles the question
 (a pronoun's name, a figure's subject), but a neighbour that adds nothing is not quoted (on a
 tie the single sentence comes first). The weights are measured on squad-dev (bench/RESULTS.md,
 "Quotes").
@@ -55,11 +53,6 @@ ANSWER_TYPE_WEIGHT = 0.1
 # questions with the service's passages (bench/RESULTS.md, "Quotes, third round").
 NEIGHBOUR_WEIGHT = 0.05
 ANAPHOR_WEIGHT = 0.02
-# A pair whose sentences share a content word is about one thing; one that shares none ("Office
-# hours are nine to five. The canteen serves lunch ...") is not, and gets nothing (a flat bonus
-# for every pair quoted such neighbours). Chosen on squad-dev's even questions (bench/RESULTS.md,
-# "Quotes, fourth round").
-SHARED_WORD_WEIGHT = 0.03
 _POINTS_BACK = re.compile(
     r"(?:He|She|It|They|This|These|That|Those|Such|His|Her|Its|Their|There|Then"
     r"|The latter|The former)\b"
@@ -121,9 +114,10 @@ class SentenceQuotes:
         candidates = _candidates(passages[: self.passages])
         if not candidates:
             return []
-        texts = [
-            _cut(passage[chosen[0].start : chosen[-1].end]) for _, passage, chosen in candidates
-        ]
+        wanted = quote_words(question)
+        spans = [passage[chosen[0].start : chosen[-1].end] for _, passage, chosen in candidates]
+        skips = [_window_start(span, wanted) for span in spans]
+        texts = [" ".join(span.split()[skip : skip + MAX_WORDS]) for span, skip in zip(spans, skips)]
         cosines = self._cosines(question, candidates)
         asked = asked_type(question)
         resemblance = self.dense_weight * cosines + (1 - self.dense_weight) * overlap_scores(
@@ -134,7 +128,6 @@ class SentenceQuotes:
             + ANSWER_TYPE_WEIGHT * np.array([holds_type(asked, t, question) for t in texts])
             + NEIGHBOUR_WEIGHT * _beside(candidates, resemblance)
             + ANAPHOR_WEIGHT * np.array([_points_back(c) for c in candidates])
-            + SHARED_WORD_WEIGHT * np.array([_shares_a_word(c) for c in candidates])
         )
         quotes: list[Quote] = []
         used: set[tuple[int, int]] = set()
@@ -144,7 +137,7 @@ class SentenceQuotes:
             if any((number, u.start) in used for u in chosen):
                 continue  # a sentence is quoted once
             used.update((number, u.start) for u in chosen)
-            quotes.append(_quote(number, passage, chosen, float(scores[index])))
+            quotes.append(_quote(number, passage, chosen, float(scores[index]), skips[index]))
             if len(quotes) == self.max_quotes:
                 break
         return quotes
@@ -222,15 +215,6 @@ def _points_back(candidate: tuple[int, str, list[Unit]]) -> bool:
     return len(chosen) == 2 and bool(_POINTS_BACK.match(passage[chosen[1].start : chosen[1].end]))
 
 
-def _shares_a_word(candidate: tuple[int, str, list[Unit]]) -> bool:
-    """A pair whose two sentences have a content word (or a number) in common."""
-    _, passage, chosen = candidate
-    if len(chosen) != 2:
-        return False
-    first, second = (quote_words(passage[u.start : u.end]) for u in chosen)
-    return bool(first & second)
-
-
 def _candidates(passages: Sequence[str]) -> list[tuple[int, str, list[Unit]]]:
     """(citation number, passage, units) per candidate quote: each sentence and table row
     alone, and each sentence with the next one when both fit in MAX_WORDS. Headings and
@@ -257,14 +241,22 @@ def _candidates(passages: Sequence[str]) -> list[tuple[int, str, list[Unit]]]:
     return found
 
 
-def _cut(text: str) -> str:
-    return " ".join(text.split()[:MAX_WORDS])
+def _window_start(text: str, wanted: set[str]) -> int:
+    """Where the MAX_WORDS words of `text` holding the most of the question's words start (the
+    first such place): a sentence longer than a quote is cut around what the question asks
+    about, not after its first MAX_WORDS words (the answer may be in its tail)."""
+    words = text.split()
+    if len(words) <= MAX_WORDS:
+        return 0
+    held = np.cumsum([0] + [bool(quote_words(word) & wanted) for word in words])
+    counts = held[MAX_WORDS:] - held[: len(held) - MAX_WORDS]
+    return int(np.argmax(counts))
 
 
-def _quote(number: int, passage: str, chosen: list[Unit], score: float) -> Quote:
-    """The units as one quote in the collapsed passage, cut at MAX_WORDS."""
+def _quote(number: int, passage: str, chosen: list[Unit], score: float, skip: int = 0) -> Quote:
+    """The units as one quote in the collapsed passage: MAX_WORDS words from its word `skip`."""
     text, raw_starts, starts = collapsed(passage)
-    first = bisect_left(raw_starts, chosen[0].start)
+    first = bisect_left(raw_starts, chosen[0].start) + skip
     last = bisect_left(raw_starts, chosen[-1].end) - 1
     last = min(last, first + MAX_WORDS - 1)
     start = starts[first]

@@ -231,20 +231,6 @@ def test_a_loaders_table_row_is_a_unit_and_a_quote_of_its_own():
     assert "Accounts payable" not in quote.text  # one row, not the lines around it
 
 
-def test_a_neighbour_on_the_same_subject_is_quoted_with_the_sentence():
-    # The second sentence answers ("red sandstone") and names the bridge again, but holds none
-    # of the question's words the first lacks: only sharing "bridge" joins the two.
-    passage = (
-        "Visitors admire the Kelso bridge every summer. Red sandstone from Swinton gave the "
-        "bridge its colour. Parking is free."
-    )
-    quote = SentenceQuotes(WordsEmbedder()).find("What is the Kelso bridge made of?", [passage])[0]
-    assert quote.text == (
-        "Visitors admire the Kelso bridge every summer. Red sandstone from Swinton gave the "
-        "bridge its colour."
-    )
-
-
 def test_a_neighbour_on_another_subject_is_not_quoted():
     passage = (
         "Office hours are nine to five. The canteen serves lunch from noon until two. "
