@@ -242,15 +242,16 @@ def _candidates(passages: Sequence[str]) -> list[tuple[int, str, list[Unit]]]:
 
 
 def _window_start(text: str, wanted: set[str]) -> int:
-    """Where the MAX_WORDS words of `text` holding the most of the question's words start (the
-    first such place): a sentence longer than a quote is cut around what the question asks
-    about, not after its first MAX_WORDS words (the answer may be in its tail)."""
+    """Where the MAX_WORDS words of `text` holding the most of the question's words start, the
+    last such place (the words after what the question names are kept: "... the new treasurer
+    chosen was Mira Holt."): a sentence longer than a quote is cut around what the question
+    asks about, not after its first MAX_WORDS words (the answer may be in its tail)."""
     words = text.split()
     if len(words) <= MAX_WORDS:
         return 0
     held = np.cumsum([0] + [bool(quote_words(word) & wanted) for word in words])
     counts = held[MAX_WORDS:] - held[: len(held) - MAX_WORDS]
-    return int(np.argmax(counts))
+    return int(np.flatnonzero(counts == counts.max())[-1])
 
 
 def _quote(number: int, passage: str, chosen: list[Unit], score: float, skip: int = 0) -> Quote:
