@@ -117,7 +117,10 @@ class SentenceQuotes:
         wanted = quote_words(question)
         spans = [passage[chosen[0].start : chosen[-1].end] for _, passage, chosen in candidates]
         skips = [_window_start(span, wanted) for span in spans]
-        texts = [" ".join(span.split()[skip : skip + MAX_WORDS]) for span, skip in zip(spans, skips)]
+        texts = [
+            " ".join(span.split()[skip : skip + MAX_WORDS])
+            for span, skip in zip(spans, skips, strict=True)
+        ]
         cosines = self._cosines(question, candidates)
         asked = asked_type(question)
         resemblance = self.dense_weight * cosines + (1 - self.dense_weight) * overlap_scores(

@@ -244,7 +244,8 @@ def test_a_long_sentence_is_quoted_around_the_question_words():
     # 75 words: what the question asks about is in the last 15, past the first 60.
     filler = " ".join(f"filler{i}" for i in range(60))
     passage = f"The council met in spring, {filler}, and the new treasurer chosen was Mira Holt."
-    quote = SentenceQuotes(WordsEmbedder()).find("Who was chosen as the new treasurer?", [passage])[0]
+    question = "Who was chosen as the new treasurer?"
+    quote = SentenceQuotes(WordsEmbedder()).find(question, [passage])[0]
     assert quote.text.endswith("the new treasurer chosen was Mira Holt.")
     assert len(quote.text.split()) == MAX_WORDS
     text, _, _ = collapsed(passage)
