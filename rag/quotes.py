@@ -114,8 +114,12 @@ class SentenceQuotes:
         candidates = _candidates(passages[: self.passages])
         if not candidates:
             return []
+        wanted = quote_words(question)
+        spans = [passage[chosen[0].start : chosen[-1].end] for _, passage, chosen in candidates]
+        skips = [_window_start(span, wanted) for span in spans]
         texts = [
-            _cut(passage[chosen[0].start : chosen[-1].end]) for _, passage, chosen in candidates
+            " ".join(span.split()[skip : skip + MAX_WORDS])
+            for span, skip in zip(spans, skips, strict=True)
         ]
         cosines = self._cosines(question, candidates)
         asked = asked_type(question)
@@ -136,7 +140,7 @@ class SentenceQuotes:
             if any((number, u.start) in used for u in chosen):
                 continue  # a sentence is quoted once
             used.update((number, u.start) for u in chosen)
-            quotes.append(_quote(number, passage, chosen, float(scores[index])))
+            quotes.append(_quote(number, passage, chosen, float(scores[index]), skips[index]))
             if len(quotes) == self.max_quotes:
                 break
         return quotes
@@ -240,14 +244,23 @@ def _candidates(passages: Sequence[str]) -> list[tuple[int, str, list[Unit]]]:
     return found
 
 
-def _cut(text: str) -> str:
-    return " ".join(text.split()[:MAX_WORDS])
+def _window_start(text: str, wanted: set[str]) -> int:
+    """Where the MAX_WORDS words of `text` holding the most of the question's words start, the
+    last such place (the words after what the question names are kept: "... the new treasurer
+    chosen was Mira Holt."): a sentence longer than a quote is cut around what the question
+    asks about, not after its first MAX_WORDS words (the answer may be in its tail)."""
+    words = text.split()
+    if len(words) <= MAX_WORDS:
+        return 0
+    held = np.cumsum([0] + [bool(quote_words(word) & wanted) for word in words])
+    counts = held[MAX_WORDS:] - held[: len(held) - MAX_WORDS]
+    return int(np.flatnonzero(counts == counts.max())[-1])
 
 
-def _quote(number: int, passage: str, chosen: list[Unit], score: float) -> Quote:
-    """The units as one quote in the collapsed passage, cut at MAX_WORDS."""
+def _quote(number: int, passage: str, chosen: list[Unit], score: float, skip: int = 0) -> Quote:
+    """The units as one quote in the collapsed passage: MAX_WORDS words from its word `skip`."""
     text, raw_starts, starts = collapsed(passage)
-    first = bisect_left(raw_starts, chosen[0].start)
+    first = bisect_left(raw_starts, chosen[0].start) + skip
     last = bisect_left(raw_starts, chosen[-1].end) - 1
     last = min(last, first + MAX_WORDS - 1)
     start = starts[first]
