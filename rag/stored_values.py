@@ -171,3 +171,30 @@ def tokens_in_store(
             return {token for token in tokens if fulltext_search(session, token, 1, visible)}
 
     return stored
+
+
+def unheld_values_shown(
+    question: AnonymizedText, types: Iterable[str], stored: StoredTokens
+) -> str:
+    """The pseudonymized question with each token of `types` that the store does not hold
+    written back as the asker's words: for the dense leg's embedding only (computed in-process,
+    never sent to SQL, logged or shown). The anonymizer decides from context, so a short
+    question may hide a word ("Hastings", "Norman") that the documents left in plain text; its
+    token then matches nothing, and the embedding of the plain word can still meet them. A
+    token the store holds stays a token: the documents say that value only as it."""
+    types = set(types)
+    tokens = sorted(
+        {
+            match.group(0)
+            for match in PSEUDONYM.finditer(question.text)
+            if match.group(1) in types and match.group(0) in question.originals
+        }
+    )
+    if not tokens:
+        return question.text
+    held = stored(tokens)
+    text = question.text
+    for token in tokens:
+        if token not in held:
+            text = text.replace(token, question.originals[token])
+    return text
