@@ -12,7 +12,9 @@ Dense variants (the full-text leg always gets the production question, pseudonym
 * plain-unheld: the dense leg embeds the question with each word-valued token the store does
   not hold put back as the asker's words (the documents can only carry those words in plain
   text, if at all); computed in-process, never sent to SQL;
-* plain-unheld-person: the same, PERSON tokens only.
+* plain-unheld-person: the same, PERSON tokens only;
+* plain-all: the dense leg embeds every word-valued token of the question as typed, held or
+  not (the passages' tokens then meet only the full-text leg).
 
 Weights: "dense:fulltext" pairs for the convex fusion (default 1:1 only); the store's build is
 the slow part (minutes with --anonymize), each variant costs one pass of rankings.
@@ -148,6 +150,8 @@ def main() -> None:
                 dense_text = full_text
             elif kind == "plain-unheld":
                 dense_text = plain_unheld(asked, stored, word_types)
+            elif kind == "plain-all":
+                dense_text = plain_unheld(asked, lambda tokens: set(), word_types)
             elif kind == "plain-unheld-person":
                 dense_text = plain_unheld(asked, stored, {"PERSON"} & word_types)
             else:

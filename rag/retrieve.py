@@ -75,7 +75,7 @@ class Retriever:
     ) -> list[Hit]:
         """The best chunks for the question that are relevant enough to answer from, among
         those `caller` may see (None: everything). `embedded`: the text the dense leg embeds
-        instead of `question` (rag/stored_values.py: unheld_values_shown); it never reaches
+        instead of `question` (rag/stored_values.py: typed_values_shown); it never reaches
         SQL."""
         return self._retrieve(
             question,

@@ -40,7 +40,7 @@ from rag.stored_values import (
     add_stored_parts,
     hide_stored_values,
     tokens_in_store,
-    unheld_values_shown,
+    typed_values_shown,
 )
 from rag.use_cases.documents import Documents
 from rag.use_cases.jobs import Jobs
@@ -294,7 +294,7 @@ class RagService:
         )
         # A follow-up is searched, and its quotes chosen, with the question it follows.
         searched = self.searched_text(pseudonymized.text, turns)
-        embedded = self.embedded_question(pseudonymized, caller)
+        embedded = self.embedded_question(pseudonymized)
         if embedded is not None:
             embedded = self.searched_text(embedded, turns)
         hits = self.retriever.search(searched, top_k, caller=caller, embedded=embedded)
@@ -336,7 +336,7 @@ class RagService:
         """The passages a raw question retrieves for `caller`, with only the asker's own values
         shown as themselves (as in answers, and only a few)."""
         pseudonymized = self.pseudonymize_question(question, caller)
-        embedded = self.embedded_question(pseudonymized, caller)
+        embedded = self.embedded_question(pseudonymized)
         hits = self.retriever.search(pseudonymized.text, top_k, caller=caller, embedded=embedded)
         originals = asker_values(
             [pseudonymized.originals], self.settings.anonymize.max_restored_values
@@ -358,19 +358,14 @@ class RagService:
         with_parts = add_stored_parts(pseudonymized, types, pseudonymize, stored)
         return hide_stored_values(with_parts, types, pseudonymize, stored)
 
-    def embedded_question(
-        self, pseudonymized: AnonymizedText, caller: Caller | None = None
-    ) -> str | None:
+    def embedded_question(self, pseudonymized: AnonymizedText) -> str | None:
         """What the dense leg embeds instead of the pseudonymized question, None: the same.
-        Its hidden words whose tokens the caller's documents do not hold, as typed
-        (rag/stored_values.py: unheld_values_shown); used in-process only, never sent to SQL,
-        logged or shown."""
+        The question's hidden words as the asker typed them (rag/stored_values.py:
+        typed_values_shown); used in-process only, never sent to SQL, logged or shown."""
         settings = self.settings.anonymize
-        if not (settings.enabled and settings.unheld_words_embedded and pseudonymized.originals):
+        if not (settings.enabled and settings.typed_words_embedded and pseudonymized.originals):
             return None
-        stored = tokens_in_store(self.session_factory, document_visible(caller))
-        types = self.question_anonymizer.word_types
-        embedded = unheld_values_shown(pseudonymized, types, stored)
+        embedded = typed_values_shown(pseudonymized, self.question_anonymizer.word_types)
         return None if embedded == pseudonymized.text else embedded
 
     def search(
