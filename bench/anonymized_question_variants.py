@@ -92,9 +92,9 @@ def kept_store(corpus, settings: Settings, anonymize: bool, folder: Path):
     return service, names
 
 
-def plain_unheld(question, stored, types: set[str]) -> str:
+def plain_unheld(question, stored, types: set[str], keep_held: bool = False) -> str:
     """The pseudonymized question with each token of `types` the store does not hold written
-    back as the asker's words."""
+    back as the asker's words (keep_held: each held one as the words followed by the token)."""
     tokens = [
         m.group(0)
         for m in PSEUDONYM.finditer(question.text)
@@ -104,6 +104,9 @@ def plain_unheld(question, stored, types: set[str]) -> str:
     text = question.text
     for token in set(tokens) - held:
         text = text.replace(token, question.originals[token])
+    if keep_held:
+        for token in held:
+            text = text.replace(token, f"{question.originals[token]} {token}")
     return text
 
 
@@ -150,6 +153,8 @@ def main() -> None:
                 dense_text = full_text
             elif kind == "plain-unheld":
                 dense_text = plain_unheld(asked, stored, word_types)
+            elif kind == "plain-and-held":
+                dense_text = plain_unheld(asked, stored, word_types, keep_held=True)
             elif kind == "plain-all":
                 dense_text = plain_unheld(asked, lambda tokens: set(), word_types)
             elif kind == "plain-unheld-person":

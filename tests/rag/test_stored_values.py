@@ -90,6 +90,9 @@ def test_the_embedded_question_shows_the_askers_hidden_words_as_typed():
     embedded = typed_values_shown(question, ["PERSON"])
     assert embedded == f"Did Harold fight at Hastings? Call {phone}"
     assert question.text.startswith(f"Did {harold}")  # the searched question is unchanged
+    # A token the documents hold may be kept: the dense leg meets their passages by it.
+    kept = typed_values_shown(question, ["PERSON"], kept={harold})
+    assert kept == f"Did {harold} fight at Hastings? Call {phone}"
     plain = AnonymizedText("Who won at Hastings?")
     assert typed_values_shown(plain, ["PERSON"]) == plain.text
 
