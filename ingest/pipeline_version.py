@@ -34,7 +34,7 @@ from rag.privacy.recognizers.word_lists import LISTS as WORD_LISTS
 # its sentence segmenter instead of the parser (rag/privacy/nlp_engine.py): a few names may differ.
 PIPELINE_CODE_VERSION = 7
 # Settings that do not change what is stored (the key is in the facts as its id).
-_NOT_STORED = {"secret_key", "max_restored_values"}
+_NOT_STORED = {"secret_key", "max_restored_values", "typed_words_embedded"}
 
 
 def pipeline_facts(settings: Settings, anonymizer: Anonymizer) -> dict[str, Any]:

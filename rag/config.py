@@ -149,6 +149,12 @@ class AnonymizeSettings(BaseModel):
     # A question's capitalized words that the store holds only as a pseudonym are searched as
     # that pseudonym, where the anonymizer left them in the question (rag/stored_values.py).
     stored_values_in_questions: bool = True
+    # The dense leg embeds the question with its hidden words as the asker typed them, the
+    # full-text leg keeps the tokens: nothing hidden reaches SQL (rag/stored_values.py).
+    # unheld: only words whose token no document of the caller holds (a short question hid
+    # a word the documents left plain); all: every hidden word (more on squad-dev, but the
+    # dense leg then cannot meet a hidden name by its token: bench/RESULTS.md, issue 17).
+    typed_words_embedded: Literal["off", "unheld", "all"] = "unheld"
     # Each chunk's header also carries the token of each word of a hidden multi-word name, so
     # a question naming one word of it ("Newton" for "Isaac Newton") meets it
     # (rag/privacy/name_parts.py).

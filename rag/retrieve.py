@@ -67,19 +67,37 @@ class Retriever:
         self.dense_enabled = dense_enabled
 
     def search(
-        self, question: str, top_k: int | None = None, caller: Caller | None = None
+        self,
+        question: str,
+        top_k: int | None = None,
+        caller: Caller | None = None,
+        embedded: str | None = None,
     ) -> list[Hit]:
         """The best chunks for the question that are relevant enough to answer from, among
-        those `caller` may see (None: everything)."""
+        those `caller` may see (None: everything). `embedded`: the text the dense leg embeds
+        instead of `question` (rag/stored_values.py: typed_values_shown); it never reaches
+        SQL."""
         return self._retrieve(
-            question, top_k or self.settings.top_k, None, relevant_only=True, caller=caller
+            question,
+            top_k or self.settings.top_k,
+            None,
+            relevant_only=True,
+            caller=caller,
+            embedded=embedded,
         )
 
     def rank(
-        self, question: str, top_k: int, mode: str | None = None, caller: Caller | None = None
+        self,
+        question: str,
+        top_k: int,
+        mode: str | None = None,
+        caller: Caller | None = None,
+        embedded: str | None = None,
     ) -> list[Hit]:
         """The best chunks in fused order, relevant or not (for measuring ranking quality)."""
-        return self._retrieve(question, top_k, mode, relevant_only=False, caller=caller)
+        return self._retrieve(
+            question, top_k, mode, relevant_only=False, caller=caller, embedded=embedded
+        )
 
     def _visible_chunks(self, session: Session, caller: Caller | None) -> np.ndarray | None:
         """The caller's chunk ids, reused while neither the index log nor the documents table
@@ -108,13 +126,15 @@ class Retriever:
         mode: str | None,
         relevant_only: bool,
         caller: Caller | None = None,
+        embedded: str | None = None,
     ) -> list[Hit]:
         mode = mode or self.settings.mode
         if not self.dense_enabled and mode != "fulltext":
             _warn_dense_disabled()
             mode = "fulltext"
         depth = max(self.settings.candidates, top_k)
-        vector = self.embedder.embed_query([question])[0] if mode != "fulltext" else None
+        dense_text = question if embedded is None else embedded
+        vector = self.embedder.embed_query([dense_text])[0] if mode != "fulltext" else None
         with self.session_factory() as session:
             dense: list[tuple[int, float]] = []
             if vector is not None:

@@ -36,7 +36,12 @@ from rag.privacy.secret import load_or_create_secret
 from rag.private_files import make_private
 from rag.quotes import QuoteFinder, SentenceQuotes, restore_quotes
 from rag.retrieve import Hit, Retriever
-from rag.stored_values import add_stored_parts, hide_stored_values, tokens_in_store
+from rag.stored_values import (
+    add_stored_parts,
+    hide_stored_values,
+    tokens_in_store,
+    typed_values_shown,
+)
 from rag.use_cases.documents import Documents
 from rag.use_cases.jobs import Jobs
 from rag.use_cases.keys import Keys
@@ -289,7 +294,10 @@ class RagService:
         )
         # A follow-up is searched, and its quotes chosen, with the question it follows.
         searched = self.searched_text(pseudonymized.text, turns)
-        hits = self.retriever.search(searched, top_k, caller=caller)
+        embedded = self.embedded_question(pseudonymized, caller)
+        if embedded is not None:
+            embedded = self.searched_text(embedded, turns)
+        hits = self.retriever.search(searched, top_k, caller=caller, embedded=embedded)
         answer = start_answer(
             pseudonymized.text,
             hits,
@@ -328,7 +336,8 @@ class RagService:
         """The passages a raw question retrieves for `caller`, with only the asker's own values
         shown as themselves (as in answers, and only a few)."""
         pseudonymized = self.pseudonymize_question(question, caller)
-        hits = self.retriever.search(pseudonymized.text, top_k, caller=caller)
+        embedded = self.embedded_question(pseudonymized, caller)
+        hits = self.retriever.search(pseudonymized.text, top_k, caller=caller, embedded=embedded)
         originals = asker_values(
             [pseudonymized.originals], self.settings.anonymize.max_restored_values
         )
@@ -348,6 +357,25 @@ class RagService:
         types, pseudonymize = anonymizer.word_types, anonymizer.pseudonymize
         with_parts = add_stored_parts(pseudonymized, types, pseudonymize, stored)
         return hide_stored_values(with_parts, types, pseudonymize, stored)
+
+    def embedded_question(
+        self, pseudonymized: AnonymizedText, caller: Caller | None = None
+    ) -> str | None:
+        """What the dense leg embeds instead of the pseudonymized question, None: the same:
+        its hidden words as the asker typed them, those whose tokens the caller's documents
+        hold kept as tokens unless `anonymize.typed_words_embedded` is "all"
+        (rag/stored_values.py: typed_values_shown). In-process only: never sent to SQL,
+        logged or shown."""
+        mode = self.settings.anonymize.typed_words_embedded
+        if not (self.settings.anonymize.enabled and mode != "off" and pseudonymized.originals):
+            return None
+        types = self.question_anonymizer.word_types
+        kept: set[str] = set()
+        if mode == "unheld":
+            stored = tokens_in_store(self.session_factory, document_visible(caller))
+            kept = stored(sorted(pseudonymized.originals))
+        embedded = typed_values_shown(pseudonymized, types, kept)
+        return None if embedded == pseudonymized.text else embedded
 
     def search(
         self,

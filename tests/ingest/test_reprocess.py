@@ -246,6 +246,11 @@ def test_the_version_changes_with_what_changes_the_stored_chunks(anonymizer):
     # How many values an answer restores changes nothing stored.
     cap = base_settings.anonymize.model_copy(update={"max_restored_values": 3})
     assert pipeline_version(base_settings.model_copy(update={"anonymize": cap}), anonymizer) == base
+    # Nor does what the dense leg embeds of a question.
+    asked = base_settings.anonymize.model_copy(update={"typed_words_embedded": "off"})
+    assert (
+        pipeline_version(base_settings.model_copy(update={"anonymize": asked}), anonymizer) == base
+    )
 
 
 def test_the_version_changes_with_the_name_lists(anonymizer, monkeypatch, tmp_path):

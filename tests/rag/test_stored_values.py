@@ -7,7 +7,12 @@ import pytest
 from rag.access import Caller
 from rag.privacy.anonymizer import AnonymizedText, Anonymizer
 from rag.privacy.operators.pseudonymize import PseudonymizeOperator
-from rag.stored_values import add_stored_parts, candidates, hide_stored_values
+from rag.stored_values import (
+    add_stored_parts,
+    candidates,
+    hide_stored_values,
+    typed_values_shown,
+)
 
 
 def _spans(text: str) -> list[str]:
@@ -73,6 +78,25 @@ def test_a_name_the_store_lacks_is_searched_with_the_parts_it_holds():
     assert add_stored_parts(held, ["PERSON"], token, lambda t: {ralph_earl, ralph}) == held
 
 
+def test_the_embedded_question_shows_the_askers_hidden_words_as_typed():
+    token = PseudonymizeOperator(b"k" * 32).operate
+    hastings, harold = token("PERSON", "Hastings"), token("PERSON", "Harold")
+    phone = token("PHONE_NUMBER", "555 0100")
+    question = AnonymizedText(
+        f"Did {harold} fight at {hastings}? Call {phone}",
+        originals={hastings: "Hastings", harold: "Harold", phone: "555 0100"},
+    )
+    # A type that is not a word (a phone number) is never written back.
+    embedded = typed_values_shown(question, ["PERSON"])
+    assert embedded == f"Did Harold fight at Hastings? Call {phone}"
+    assert question.text.startswith(f"Did {harold}")  # the searched question is unchanged
+    # A token the documents hold may be kept: the dense leg meets their passages by it.
+    kept = typed_values_shown(question, ["PERSON"], kept={harold})
+    assert kept == f"Did {harold} fight at Hastings? Call {phone}"
+    plain = AnonymizedText("Who won at Hastings?")
+    assert typed_values_shown(plain, ["PERSON"]) == plain.text
+
+
 # -- on a real store ---------------------------------------------------------------------------
 
 DOC = "The Lighthouse project is run by the data team in Lisbon.\n"
@@ -122,3 +146,63 @@ def test_the_setting_turns_the_lookup_off(stored_as_pseudonym, settings):
     anonymize = settings.anonymize.model_copy(update={"stored_values_in_questions": False})
     service = stored_as_pseudonym(anonymize=anonymize)
     assert service.pseudonymize_question(QUESTION).text == QUESTION
+
+
+PROJECTS = {
+    "lighthouse.txt": "The Lighthouse project is run by the data team in Lisbon.\n",
+    "harbour.txt": "The Harbour project is run by the finance team in Porto.\n",
+    "beacon.txt": "The Beacon project is run by the sales team in Madrid.\n",
+    "compass.txt": "The Compass project is run by the legal team in Braga.\n",
+}
+ASKED = "Which team runs the Lighthouse project?"
+
+
+@pytest.fixture
+def hidden_only_in_questions(make_service, tmp_path, settings, embedder):
+    """A store whose documents left "Lighthouse" in plain text, asked through an anonymizer
+    that hides it in questions (a short question's context reads it as a name), and the SQL
+    that service sends."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, text in PROJECTS.items():
+        (folder / name).write_text(text)
+    writer = make_service()
+    assert writer.pipeline.ingest_folder(folder).indexed == len(PROJECTS)
+    strict = Anonymizer(
+        settings.anonymize.model_copy(update={"deny_list": {"PERSON": ["Lighthouse"]}}),
+        secret=b"test-secret-key",
+    )
+    from sqlalchemy import event
+
+    from rag.service import RagService
+
+    def make(**overrides):
+        asking = RagService(
+            settings.model_copy(update=overrides) if overrides else settings,
+            embedder=embedder,
+            anonymizer=strict,
+        )
+        sent: list[str] = []
+        event.listen(
+            asking.engine,
+            "before_cursor_execute",
+            lambda conn, cursor, statement, parameters, *rest: sent.append(
+                f"{statement} {parameters}"
+            ),
+        )
+        return asking, sent
+
+    return make
+
+
+def test_a_word_hidden_only_in_the_question_is_embedded_as_typed(hidden_only_in_questions):
+    service, sent = hidden_only_in_questions()
+    token = service.anonymizer.pseudonymize("PERSON", "Lighthouse")
+    question = service.pseudonymize_question(ASKED)
+    assert question.text == f"Which team runs the {token} project?"
+    hits = service.search_for(ASKED, 3, None)
+    # The documents say "Lighthouse" in plain text, so only the dense leg can connect it.
+    assert hits and hits[0].path == "lighthouse.txt"
+    # The hidden word reaches SQL only as its token, never as typed.
+    assert sent and not any("lighthouse" in statement.casefold() for statement in sent)
+    service.engine.dispose()
