@@ -135,6 +135,12 @@ class Retriever:
         depth = max(self.settings.candidates, top_k)
         dense_text = question if embedded is None else embedded
         vector = self.embedder.embed_query([dense_text])[0] if mode != "fulltext" else None
+        # Relevant enough to answer from: its cosine to either text. The typed words rank the
+        # passages; but a passage that hid a name meets the question by its token, which a
+        # question with two names (each in another passage) dilutes below min_score.
+        token_vector = None
+        if relevant_only and vector is not None and dense_text != question:
+            token_vector = self.embedder.embed_query([question])[0]
         with self.session_factory() as session:
             dense: list[tuple[int, float]] = []
             if vector is not None:
@@ -207,6 +213,9 @@ class Retriever:
                 score = cosine[cid]
             else:
                 score = float(np.frombuffer(chunk.embedding, dtype="<f4") @ vector)
+            if token_vector is not None:
+                stored = np.frombuffer(chunk.embedding, dtype="<f4")
+                score = max(score, float(stored @ token_vector))
             if (
                 relevant_only
                 and text_key not in strong

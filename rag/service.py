@@ -363,18 +363,21 @@ class RagService:
     ) -> str | None:
         """What the dense leg embeds instead of the pseudonymized question, None: the same:
         its hidden words as the asker typed them, those whose tokens the caller's documents
-        hold kept as tokens unless `anonymize.typed_words_embedded` is "all"
-        (rag/stored_values.py: typed_values_shown). In-process only: never sent to SQL,
-        logged or shown."""
+        hold kept as tokens ("unheld"), written and kept ("typed_and_held") or not kept ("all";
+        `anonymize.typed_words_embedded`, rag/stored_values.py: typed_values_shown).
+        In-process only: never sent to SQL, logged or shown."""
         mode = self.settings.anonymize.typed_words_embedded
         if not (self.settings.anonymize.enabled and mode != "off" and pseudonymized.originals):
             return None
         types = self.question_anonymizer.word_types
-        kept: set[str] = set()
-        if mode == "unheld":
+        held: set[str] = set()
+        if mode in ("unheld", "typed_and_held"):
             stored = tokens_in_store(self.session_factory, document_visible(caller))
-            kept = stored(sorted(pseudonymized.originals))
-        embedded = typed_values_shown(pseudonymized, types, kept)
+            held = stored(sorted(pseudonymized.originals))
+        if mode == "typed_and_held":
+            embedded = typed_values_shown(pseudonymized, types, typed_and_kept=held)
+        else:
+            embedded = typed_values_shown(pseudonymized, types, kept=held)
         return None if embedded == pseudonymized.text else embedded
 
     def search(

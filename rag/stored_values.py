@@ -174,21 +174,27 @@ def tokens_in_store(
 
 
 def typed_values_shown(
-    question: AnonymizedText, types: Iterable[str], kept: set[str] | None = None
+    question: AnonymizedText,
+    types: Iterable[str],
+    kept: set[str] | None = None,
+    typed_and_kept: set[str] | None = None,
 ) -> str:
-    """The pseudonymized question with each of its tokens of `types` (but those in `kept`)
-    written back as the asker's words: for the dense leg's embedding only (computed
-    in-process, never sent to SQL, logged or shown). The passages' vectors were made from
-    pseudonymized text, so a plain word meets only passages that say it plainly: a word the
-    question's anonymizer hid but the documents left ("Hastings", "Norman" after "the"),
-    which a token cannot meet in either leg. A token the documents hold is best `kept`: its
-    word pieces are what the dense leg matches the passages that hid the value by."""
-    types, kept = set(types), kept or set()
-    return PSEUDONYM.sub(
-        lambda match: (
-            question.originals.get(match.group(0), match.group(0))
-            if match.group(1) in types and match.group(0) not in kept
-            else match.group(0)
-        ),
-        question.text,
-    )
+    """The pseudonymized question with each of its tokens of `types` written back as the
+    asker's words: for the dense leg's embedding only (computed in-process, never sent to SQL,
+    logged or shown). The passages' vectors were made from pseudonymized text, so a plain word
+    meets only passages that say it plainly: a word the question's anonymizer hid but the
+    documents left ("Hastings", "Norman" after "the"), which a token cannot meet in either leg.
+    A token the documents hold is best kept too: its word pieces are what the dense leg
+    matches the passages that hid the value by. Tokens in `kept` stay as they are; those in
+    `typed_and_kept` are written as the words followed by the token (a passage may say the
+    word or hide it)."""
+    types, kept, both = set(types), kept or set(), typed_and_kept or set()
+
+    def shown(match: re.Match) -> str:
+        token = match.group(0)
+        if match.group(1) not in types or token in kept or token not in question.originals:
+            return token
+        typed = question.originals[token]
+        return f"{typed} {token}" if token in both else typed
+
+    return PSEUDONYM.sub(shown, question.text)

@@ -93,6 +93,10 @@ def test_the_embedded_question_shows_the_askers_hidden_words_as_typed():
     # A token the documents hold may be kept: the dense leg meets their passages by it.
     kept = typed_values_shown(question, ["PERSON"], kept={harold})
     assert kept == f"Did {harold} fight at Hastings? Call {phone}"
+    # ... or follow the words: the dense leg meets passages that say the word and those that
+    # hid it.
+    both = typed_values_shown(question, ["PERSON"], typed_and_kept={harold})
+    assert both == f"Did Harold {harold} fight at Hastings? Call {phone}"
     plain = AnonymizedText("Who won at Hastings?")
     assert typed_values_shown(plain, ["PERSON"]) == plain.text
 
