@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rag.db.models import Document, Job, StoreMeta
@@ -35,7 +36,11 @@ def protect_stored_paths(
         converted = _protect_documents(session, vault, anonymizer)
         if not jobs_done:
             _protect_jobs(session, vault, anonymizer)
-            session.merge(StoreMeta(key=JOBS_DONE_KEY, value="1"))
+            try:
+                with session.begin_nested():
+                    session.merge(StoreMeta(key=JOBS_DONE_KEY, value="1"))
+            except IntegrityError:
+                pass  # another worker starting at the same moment recorded it first
     if converted:
         log.info("%d stored document paths encrypted and anonymized", converted)
     return converted

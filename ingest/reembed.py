@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rag.config import EmbeddingSettings
@@ -113,7 +114,12 @@ def vectors_match_config(session_factory: sessionmaker[Session], fingerprint: st
                 "retrieval is full-text only until a re-embed finishes"
             )
             return False
-        record_fingerprint(session, fingerprint)
+        try:
+            with session.begin_nested():
+                record_fingerprint(session, fingerprint)
+        except IntegrityError:
+            # Another worker starting at the same moment recorded its fingerprint first.
+            return stored_fingerprint(session) == fingerprint
         return True
 
 

@@ -216,6 +216,39 @@ def test_record_fingerprint_overwrites(database_url):
     engine.dispose()
 
 
+def test_two_workers_adopting_the_fingerprint_at_once_both_start(database_url, monkeypatch):
+    """Both read "none recorded", the other commits first: this one must not fail its job on
+    the duplicate key (PostgreSQL CI saw a scan job fail with IntegrityError at start)."""
+    from sqlalchemy.orm import Session
+
+    from rag.db.session import make_engine, make_session_factory
+
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    configured = json.dumps({"model": "configured", "dimension": 384})
+    another = json.dumps({"model": "another", "dimension": 384})
+    with transaction(factory) as session:
+        record_fingerprint(session, configured)  # the other worker's commit
+    real_get = Session.get
+    unseen = {"reads": 0}
+
+    def not_yet_recorded(self, entity, key, *args, **kwargs):
+        if entity is StoreMeta and unseen["reads"]:
+            unseen["reads"] -= 1
+            return None  # what this worker read before the other's commit
+        return real_get(self, entity, key, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "get", not_yet_recorded)
+    unseen["reads"] = 2  # the check, then the write
+    assert vectors_match_config(factory, configured) is True
+    unseen["reads"] = 2
+    assert vectors_match_config(factory, another) is False
+    monkeypatch.undo()
+    with factory() as session:
+        assert stored_fingerprint(session) == configured
+    engine.dispose()
+
+
 def test_bad_batch_size_is_refused(service, prefixed):
     with pytest.raises(ValueError, match="batch_size"):
         reembed_all(service.session_factory, prefixed, batch_size=0)
