@@ -9,11 +9,10 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rag.db.models import Document, Job, StoreMeta
-from rag.db.session import transaction
+from rag.db.session import insert_unless_present, transaction
 from rag.privacy.anonymizer import Anonymizer
 from rag.privacy.path_names import anonymize_path
 from rag.privacy.path_vault import PathVault
@@ -36,11 +35,7 @@ def protect_stored_paths(
         converted = _protect_documents(session, vault, anonymizer)
         if not jobs_done:
             _protect_jobs(session, vault, anonymizer)
-            try:
-                with session.begin_nested():
-                    session.merge(StoreMeta(key=JOBS_DONE_KEY, value="1"))
-            except IntegrityError:
-                pass  # another worker starting at the same moment recorded it first
+            insert_unless_present(session, StoreMeta(key=JOBS_DONE_KEY, value="1"))
     if converted:
         log.info("%d stored document paths encrypted and anonymized", converted)
     return converted

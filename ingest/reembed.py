@@ -14,12 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rag.config import EmbeddingSettings
 from rag.db.models import Chunk, Document, IndexLog, StoreMeta
-from rag.db.session import lock_index_log, transaction
+from rag.db.session import insert_unless_present, lock_index_log, transaction
 from rag.embed import Embedder
 from rag.embed.onnx_export import INT8_VECTORS
 from rag.embed.pseudonym_words import STAND_IN_VERSION
@@ -114,12 +113,8 @@ def vectors_match_config(session_factory: sessionmaker[Session], fingerprint: st
                 "retrieval is full-text only until a re-embed finishes"
             )
             return False
-        try:
-            with session.begin_nested():
-                record_fingerprint(session, fingerprint)
-        except IntegrityError:
-            # Another worker starting at the same moment recorded its fingerprint first.
-            return stored_fingerprint(session) == fingerprint
+        if not insert_unless_present(session, StoreMeta(key=FINGERPRINT_KEY, value=fingerprint)):
+            return stored_fingerprint(session) == fingerprint  # another worker recorded first
         return True
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.prepared import LoadedFile
@@ -24,7 +23,7 @@ from ingest.scan import FileEntry
 from rag.db.chunk_writes import delete_chunks
 from rag.db.models import Chunk, Document, Source, StoreMeta
 from rag.db.scrub import purge_deleted_text
-from rag.db.session import transaction
+from rag.db.session import insert_unless_present, transaction
 from rag.privacy.operators.pseudonymize import LEGACY_PSEUDONYM_CHARS
 
 if TYPE_CHECKING:
@@ -69,13 +68,9 @@ def check_pipeline(
             # Documents without a recorded version were made before 64-bit pseudonyms.
             legacy = session.scalar(select(exists().where(Document.pipeline_version.is_(None))))
             value = str(LEGACY_PSEUDONYM_CHARS if legacy else pseudonym_chars)
-            try:
-                with session.begin_nested():
-                    session.add(StoreMeta(key=PSEUDONYM_CHARS_KEY, value=value))
-            except IntegrityError:
-                # Another worker starting at the same moment recorded it first: from the
-                # same documents, so the same value.
-                pass
+            # A worker starting at the same moment may record it first: from the same
+            # documents, so the same value.
+            insert_unless_present(session, StoreMeta(key=PSEUDONYM_CHARS_KEY, value=value))
         elif not any_stale and recorded.value != str(pseudonym_chars):
             recorded.value = str(pseudonym_chars)
         if not any_stale:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Every engine: an error's text never carries the values bound to its statement (chunk text,
@@ -60,3 +61,15 @@ def lock_index_log(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INDEX_LOG_LOCK})
+
+
+def insert_unless_present(session: Session, row: object) -> bool:
+    """Insert `row` in a savepoint; False when its key is there already: another process
+    (a second worker starting at the same moment) wrote it first, and the caller's
+    transaction goes on."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
