@@ -5,7 +5,8 @@ worse than the service's). This builds the store of `rag eval quotes` (squad-dev
 passages), asks every question with reference answers through `RagService.ask_stream` up to
 the packed prompt (the LLM never runs), and writes what the service would quote from, in
 bench/quotes_tuning.py's cache format: ([(question, references, passages)], {sentence:
-vector, ("question", question): vector}). Then
+vector, ("question", question): vector, ("tokens", passage): TokenVectors, ("question tokens",
+question): TokenVectors}), token vectors in float16. Then
 
     python bench/quotes_service_passages.py --dataset ../shared/eval/squad-dev \
         --cache /tmp/quotes-service.pkl
@@ -19,10 +20,13 @@ import pickle
 import sys
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from rag.config import get_settings  # noqa: E402
+from rag.embed.inputs import TokenVectors  # noqa: E402
 from rag.evaluation.answers import load_answers  # noqa: E402
 from rag.evaluation.retrieval import load_beir  # noqa: E402
 from rag.evaluation.store import eval_store  # noqa: E402
@@ -55,6 +59,14 @@ def main() -> None:
         questions = [q for q, _, _ in rows]
         asked_vectors = embedder.embed_query(questions)
         vectors.update({("question", q): v for q, v in zip(questions, asked_vectors, strict=True)})
+        passages = sorted({p for _, _, ps in rows for p in ps})
+        for kind, texts, read in (
+            ("tokens", passages, embedder.embed_tokens),
+            ("question tokens", questions, embedder.embed_query_tokens),
+        ):
+            for text, tokens in zip(texts, read(texts), strict=True):
+                small = tokens.vectors.astype(np.float16)
+                vectors[(kind, text)] = TokenVectors(tokens.spans, small)
     args.cache.write_bytes(pickle.dumps((rows, vectors)))
     print(f"{len(rows)} questions, {len(vectors)} vectors written to {args.cache}")
 

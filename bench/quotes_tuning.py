@@ -56,6 +56,15 @@ def stand_in(dataset: Path, cache: Path) -> tuple[list, dict]:
     top = np.argsort(-(questions @ means.T), axis=1)[:, :3]
     rows = [(queries[q], answers[q], [docs[j] for j in top[i]]) for i, q in enumerate(asked)]
     vectors.update({("question", queries[q]): questions[i] for i, q in enumerate(asked)})
+    vectors.update(zip([("tokens", d) for d in docs], embedder.embed_tokens(docs), strict=True))
+    asked_texts = [queries[q] for q in asked]
+    vectors.update(
+        zip(
+            [("question tokens", q) for q in asked_texts],
+            embedder.embed_query_tokens(asked_texts),
+            strict=True,
+        )
+    )
     cache.write_bytes(pickle.dumps((rows, vectors)))
     return rows, vectors
 
@@ -69,6 +78,13 @@ class CachedEmbedder:
 
     def embed_query(self, texts):
         return np.array([self.vectors[("question", t)] for t in texts])
+
+    def embed_tokens(self, texts):
+        """Saved by bench/quotes_service_passages.py (a passage past the window is not)."""
+        return [self.vectors[("tokens", t)] for t in texts]
+
+    def embed_query_tokens(self, texts):
+        return [self.vectors[("question tokens", t)] for t in texts]
 
 
 def quotes_of(revision: str):
@@ -94,6 +110,14 @@ def top_contains(finder, rows, indices) -> float:
     return hits / len(indices)
 
 
+def top_shape(finder, rows) -> str:
+    """How long the top quotes are: the share of two sentences, the mean words."""
+    tops = [q[0] for q in (finder.find(question, passages) for question, _, passages in rows) if q]
+    pairs = sum(len(units(top.text)) > 1 for top in tops) / len(tops)
+    words = sum(len(top.text.split()) for top in tops) / len(tops)
+    return f"top quote 2+ sentences {100 * pairs:.1f} %, {words:.1f} words"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", type=Path, required=True)
@@ -116,9 +140,9 @@ def main() -> None:
     }
     for name, finder in finders.items():
         figures = ", ".join(
-            f"{label} {100 * top_contains(finder, rows, ids):.1f} %" for label, ids in sets.items()
+            f"{label} {100 * top_contains(finder, rows, ids):.2f} %" for label, ids in sets.items()
         )
-        print(f"{name}: top quote contains a reference: {figures}")
+        print(f"{name}: top quote contains a reference: {figures}; {top_shape(finder, rows)}")
 
 
 if __name__ == "__main__":

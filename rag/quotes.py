@@ -8,15 +8,21 @@ left out. Each is scored by
   + (1 - DENSE_WEIGHT) x the share of the question's content words it holds, each weighed by
     how rare it is among the candidates (words compared without accents or a possessive 's,
     numbers included: "Rollo's" meets "Rollo", "Temür" "Temur", "Article 102" "Article 102")
+  + LATE_WEIGHT x late interaction (as ColBERT scores, with the same model): each content token
+    of the question against every token of the sentence, read in the context of its whole
+    passage (the model's last layer before pooling); the best cosine per question token,
+    averaged. It sees what one vector per sentence blurs and exact words miss: a word form or
+    a near synonym in context ("supplanted" / "replaced"), which of the question's words a
+    sentence is about, a pronoun read with the sentence before it
   + ANSWER_TYPE_WEIGHT if it holds what the question asks for (rag/answer_types.py)
-  + NEIGHBOUR_WEIGHT x the best of those first two parts of a sentence just before or after it
+  + NEIGHBOUR_WEIGHT x the best of those first three parts of a sentence just before or after it
   + ANAPHOR_WEIGHT for a pair whose second sentence starts by pointing back ("He", "Such").
-A pair has its better sentence's cosine, so it wins over that sentence alone only where the
-neighbour adds question words, the answer type, or goes on about the first ("Such problems are
-called ..."): the answer is often in the sentence beside the one that resembles the question
-(a pronoun's name, a figure's subject), but a neighbour that adds nothing is not quoted (on a
-tie the single sentence comes first). The weights are measured on squad-dev (bench/RESULTS.md,
-"Quotes").
+A pair has its better sentence's cosine and late interaction, so it wins over that sentence
+alone only where the neighbour adds question words, the answer type, or goes on about the first
+("Such problems are called ..."): the answer is often in the sentence beside the one that
+resembles the question (a pronoun's name, a figure's subject), but a neighbour that adds
+nothing is not quoted (on a tie the single sentence comes first). The weights are measured on
+squad-dev (bench/RESULTS.md, "Quotes").
 The best candidate is the first quote; the next one sharing no sentence with it the second.
 
 Offsets are in the passage's text with whitespace collapsed, as a citation's snippet shows it:
@@ -36,6 +42,7 @@ from typing import Protocol
 import numpy as np
 
 from rag.answer_types import asked_type, holds_type
+from rag.embed.inputs import TokenVectors
 from rag.privacy.pseudonyms import restore_pseudonyms
 from rag.text_units import Unit, collapsed, content_stems, units
 
@@ -53,6 +60,9 @@ ANSWER_TYPE_WEIGHT = 0.1
 # questions with the service's passages (bench/RESULTS.md, "Quotes, third round").
 NEIGHBOUR_WEIGHT = 0.05
 ANAPHOR_WEIGHT = 0.02
+# Chosen on squad-dev's even questions with the service's passages (0.5-3 all within 0.6
+# points; bench/RESULTS.md, "Quotes, fifth round").
+LATE_WEIGHT = 1.0
 _POINTS_BACK = re.compile(
     r"(?:He|She|It|They|This|These|That|Those|Such|His|Her|Its|Their|There|Then"
     r"|The latter|The former)\b"
@@ -60,6 +70,8 @@ _POINTS_BACK = re.compile(
 QUOTED_PASSAGES = 3
 MAX_QUOTES = 2
 _CACHE_SIZE = 50_000
+# Passages whose token vectors are kept (~150 kB each, float16): those of the last questions.
+_TOKEN_CACHE_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,10 @@ class SentenceEmbedder(Protocol):
 
     def embed_query(self, texts: Sequence[str]) -> np.ndarray: ...
 
+    def embed_tokens(self, texts: Sequence[str]) -> list[TokenVectors]: ...
+
+    def embed_query_tokens(self, texts: Sequence[str]) -> list[TokenVectors]: ...
+
 
 class QuoteFinder(Protocol):
     def find(self, question: str, passages: Sequence[str]) -> list[Quote]:
@@ -88,8 +104,9 @@ class QuoteFinder(Protocol):
 
 
 class SentenceQuotes:
-    """Quotes by sentence embedding plus rare-word overlap. Sentence vectors are cached by
-    text (the same passages come back for related questions)."""
+    """Quotes by sentence embedding, rare-word overlap and late interaction. Sentence and
+    passage token vectors are cached by text (the same passages come back for related
+    questions)."""
 
     def __init__(
         self,
@@ -103,11 +120,12 @@ class SentenceQuotes:
         self.passages = passages
         self.max_quotes = max_quotes
         self._vectors: dict[str, np.ndarray] = {}
+        self._tokens: dict[str, TokenVectors] = {}
 
     def with_weight(self, dense_weight: float) -> SentenceQuotes:
         """The same finder with another weight, sharing the cached vectors (for measuring)."""
         other = SentenceQuotes(self.embedder, dense_weight, self.passages, self.max_quotes)
-        other._vectors = self._vectors
+        other._vectors, other._tokens = self._vectors, self._tokens
         return other
 
     def find(self, question: str, passages: Sequence[str]) -> list[Quote]:
@@ -123,8 +141,10 @@ class SentenceQuotes:
         ]
         cosines = self._cosines(question, candidates)
         asked = asked_type(question)
-        resemblance = self.dense_weight * cosines + (1 - self.dense_weight) * overlap_scores(
-            question, texts
+        resemblance = (
+            self.dense_weight * cosines
+            + (1 - self.dense_weight) * overlap_scores(question, texts)
+            + LATE_WEIGHT * self._late_interaction(question, candidates)
         )
         scores = (
             resemblance
@@ -157,6 +177,69 @@ class SentenceQuotes:
         query = self.embedder.embed_query([question])[0]
         return np.array([max(float(self._vectors[t] @ query) for t in group) for group in texts])
 
+    def _late_interaction(
+        self, question: str, candidates: list[tuple[int, str, list[Unit]]]
+    ) -> np.ndarray:
+        """Per candidate, its better sentence's mean over the question's content tokens of the
+        best cosine with one of the sentence's tokens."""
+        asked = _content_tokens(question, self.embedder.embed_query_tokens([question])[0])
+        found: dict[tuple[int, int], float] = {}
+        for number, passage, chosen in candidates:
+            tokens = self._passage_tokens(passage)
+            for unit in chosen:
+                if (number, unit.start) in found:
+                    continue
+                inside = (tokens.spans[:, 0] >= unit.start) & (tokens.spans[:, 1] <= unit.end)
+                best = (asked @ tokens.vectors[inside].T).max(1) if inside.any() else 0.0
+                found[(number, unit.start)] = float(np.mean(best))
+        return np.array(
+            [max(found[(number, u.start)] for u in chosen) for number, _, chosen in candidates]
+        )
+
+    def _passage_tokens(self, passage: str) -> TokenVectors:
+        """The passage's token vectors, unit length; a passage longer than the model's window
+        is read again from the first sentence the window cut."""
+        if passage not in self._tokens:
+            if len(self._tokens) >= _TOKEN_CACHE_SIZE:
+                self._tokens.clear()
+            spans, vectors, start = [], [], 0
+            cut = units(passage)
+            while True:
+                read = self.embedder.embed_tokens([passage[start:]])[0]
+                spans.append(read.spans + start)
+                vectors.append(_unit_length(read.vectors).astype(np.float16))
+                if not len(read.spans):
+                    break
+                covered = start + int(read.spans[-1, 1])
+                rest = [u.start for u in cut if u.end > covered and u.start > start]
+                if not rest or not _WORD_CHARACTER.search(passage, covered):
+                    break  # nothing cut, or only the end punctuation
+                start = rest[0]
+            self._tokens[passage] = TokenVectors(np.concatenate(spans), np.concatenate(vectors))
+        return self._tokens[passage]
+
+
+def _content_tokens(question: str, tokens: TokenVectors) -> np.ndarray:
+    """The unit vectors of the question's tokens that belong to a content word or a number
+    (quote_words: not "what", "the", "?"); all of them if it has none."""
+    wanted = [bool(quote_words(_word_at(question, start, end))) for start, end in tokens.spans]
+    vectors = tokens.vectors[np.array(wanted, dtype=bool)] if any(wanted) else tokens.vectors
+    return _unit_length(vectors)
+
+
+def _word_at(text: str, start: int, end: int) -> str:
+    """The whole word a token of `text[start:end]` is a piece of ("##ing" -> "supplanting")."""
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return text[start:end]
+
+
+def _unit_length(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
 
 def overlap_scores(question: str, texts: list[str]) -> np.ndarray:
     """Per text, the share of the question's content words it holds, each weighed by its
@@ -183,6 +266,7 @@ def quote_words(text: str) -> set[str]:
     return words | {m.group(0).rstrip(".,") for m in _NUMBER.finditer(text)}
 
 
+_WORD_CHARACTER = re.compile(r"\w")
 _NUMBER = re.compile(r"(?<![\w.,])\d[\d,.]*")
 _POSSESSIVE = re.compile(r"['’]s?$")
 

@@ -7,6 +7,10 @@ none) and whether its vectors are L2-normalized (then inner product = cosine, wh
 index and `retrieval.min_score` assume). Questions go through `embed_query`, passages through
 `embed`: mixing them up silently costs retrieval quality with e5 or bge.
 
+`embed_tokens` / `embed_query_tokens` give each token's vector before pooling, with its
+characters in the text (rag/embed/inputs.py, TokenVectors): the quotes compare a question's
+tokens with a sentence's one by one (rag/quotes.py).
+
 Backends (`embedding.backend`): `torch` (torch_backend.py: sentence-transformers, CPU or CUDA)
 and `onnx` (onnx_backend.py: ONNX Runtime on the CPU, int8 by default, from an export made
 once on first use and cached outside the data folder: onnx_export.py).
@@ -21,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.config import EmbeddingSettings
+from rag.embed.inputs import TokenVectors
 
 
 class Embedder(Protocol):
@@ -44,6 +49,12 @@ class Embedder(Protocol):
 
     def embed_query(self, texts: Sequence[str]) -> np.ndarray:
         """Questions, with the query prefix: one row per text."""
+
+    def embed_tokens(self, texts: Sequence[str]) -> list[TokenVectors]:
+        """Passages' token vectors before pooling, each with its place in the text."""
+
+    def embed_query_tokens(self, texts: Sequence[str]) -> list[TokenVectors]:
+        """Questions' token vectors before pooling, each with its place in the text."""
 
 
 def load_embedder(settings: EmbeddingSettings) -> Embedder:

@@ -3,7 +3,9 @@
 Its vectors are those of the torch backend up to rounding (float32) or quantization (int8:
 cosine ~0.99 to torch's; dense retrieval quality measured in bench/RESULTS.md, issue 19). Texts
 are tokenized as sentence-transformers does (stripped, cut to the window), sorted by length so
-each batch is padded little, and pooled inside the graph (onnx_export.py).
+each batch is padded little, and pooled inside the graph (onnx_export.py). Token vectors
+(`embed_tokens`, for the quotes' late interaction: rag/quotes.py) come from a second session of
+the same file with the last layer's output exposed, made on first use.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ class OnnxEmbedder(PrefixedEmbedding):
         self.session = onnxruntime.InferenceSession(
             str(model_file), options, providers=["CPUExecutionProvider"]
         )
+        self._model_file, self._options = model_file, options
+        self._token_session: onnxruntime.InferenceSession | None = None
+        self._hidden_state = ""
         self._inputs = {i.name for i in self.session.get_inputs()}
         config = json.loads((path / "config.json").read_text())
         self._max_tokens = _window(path, settings, config)
@@ -78,30 +83,75 @@ class OnnxEmbedder(PrefixedEmbedding):
         if not texts:
             return vectors
         prepared = [(prefix + text).strip() for text in texts]
-        # Longest first, as sentence-transformers does: batches of similar lengths pad little.
-        order = sorted(range(len(prepared)), key=lambda i: -len(prepared[i]))
         with self._encode_lock:
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                encoded = self._tokenizer(
-                    [prepared[i] for i in rows],
-                    padding=True,
-                    truncation=True,
-                    max_length=self._max_tokens,
-                    return_tensors="np",
-                )
-                feed = {
-                    name: encoded[name].astype(np.int64)
-                    for name in ("input_ids", "attention_mask", "token_type_ids")
-                    if name in self._inputs
-                }
-                if "token_type_ids" in self._inputs and "token_type_ids" not in feed:
-                    feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+            for rows, feed, _, _ in self._batches(prepared):
                 vectors[rows] = self.session.run(None, feed)[0]
         if self.settings.normalize:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             vectors /= np.maximum(norms, 1e-12)
         return vectors
+
+    def _encode_tokens(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        with self._encode_lock:
+            session = self._tokens_session()
+            for rows, feed, spans, mask in self._batches(texts):
+                states = session.run([self._hidden_state], feed)[0]
+                for row, index in enumerate(rows):
+                    kept = mask[row].astype(bool)
+                    found[index] = (spans[row][kept].astype(np.int64), states[row][kept])
+        return [found[index] for index in range(len(texts))]
+
+    def _batches(self, prepared: list[str]):
+        """Per batch of texts: their rows, the session's inputs, each token's character span
+        and the attention mask."""
+        # Longest first, as sentence-transformers does: batches of similar lengths pad little.
+        order = sorted(range(len(prepared)), key=lambda i: -len(prepared[i]))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            encoded = self._tokenizer(
+                [prepared[i] for i in rows],
+                padding=True,
+                truncation=True,
+                max_length=self._max_tokens,
+                return_offsets_mapping=True,
+                return_tensors="np",
+            )
+            feed = {
+                name: encoded[name].astype(np.int64)
+                for name in ("input_ids", "attention_mask", "token_type_ids")
+                if name in self._inputs
+            }
+            if "token_type_ids" in self._inputs and "token_type_ids" not in feed:
+                feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+            yield rows, feed, encoded["offset_mapping"], encoded["attention_mask"]
+
+    def _tokens_session(self):
+        """The same model with its last layer's output (before pooling) as a second output; a
+        session of its own, so the sentence vectors' graph stays as it was optimized."""
+        if self._token_session is None:
+            import onnx
+            import onnxruntime
+
+            model = onnx.load(str(self._model_file))
+            self._hidden_state = last_hidden_state(model)
+            model.graph.output.append(
+                onnx.helper.make_tensor_value_info(self._hidden_state, onnx.TensorProto.FLOAT, None)
+            )
+            self._token_session = onnxruntime.InferenceSession(
+                model.SerializeToString(), self._options, providers=["CPUExecutionProvider"]
+            )
+        return self._token_session
+
+
+def last_hidden_state(model) -> str:
+    """The name of the tensor the pooling reads: the output of the graph's last layer norm
+    (every encoder sentence-transformers pools ends its last layer with one). The contract
+    test checks it against torch's token vectors."""
+    norms = [node for node in model.graph.node if node.op_type.endswith("LayerNormalization")]
+    if not norms:
+        raise ValueError("the ONNX model has no layer norm: its token vectors cannot be found")
+    return norms[-1].output[0]
 
 
 def _window(path: Path, settings: EmbeddingSettings, config: dict) -> int:

@@ -64,3 +64,29 @@ class TorchEmbedder(PrefixedEmbedding):
                 show_progress_bar=False,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _encode_tokens(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        import torch
+
+        transformer = self.model[0]  # the Transformer module: token vectors before pooling
+        found = []
+        with self._encode_lock, torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                batch = texts[start : start + self.batch_size]
+                encoded = self.model.tokenizer(
+                    batch,
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_tokens,
+                    return_offsets_mapping=True,
+                    return_tensors="pt",
+                )
+                spans = encoded.pop("offset_mapping").numpy()
+                features = {name: value.to(self.device) for name, value in encoded.items()}
+                states = transformer(features)["token_embeddings"].float().cpu().numpy()
+                mask = encoded["attention_mask"].numpy().astype(bool)
+                found.extend(
+                    (spans[row][mask[row]].astype(np.int64), states[row][mask[row]])
+                    for row in range(len(batch))
+                )
+        return found

@@ -3,6 +3,7 @@ one picks the quotes in tests/rag/api/test_quotes_api.py and tests/e2e/test_ask_
 
 from __future__ import annotations
 
+import re
 import zlib
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 import rag.quotes as quotes_module
 from rag.answer import _snippet
+from rag.embed.inputs import TokenVectors
 from rag.quotes import MAX_WORDS, SentenceQuotes, overlap_scores, quote_words, restore_quotes
 from rag.text_units import collapsed, units
 
@@ -21,10 +23,12 @@ LEAVE = (
 
 
 class WordsEmbedder:
-    """A vector per text from its lower-cased words (hashed into 64 slots), normalized."""
+    """A vector per text from its lower-cased words (hashed into 64 slots), normalized; a
+    token per word, its vector the word's own slot (no context)."""
 
     def __init__(self) -> None:
         self.embedded: list[str] = []
+        self.read_tokens: list[str] = []
 
     def _vector(self, text: str) -> np.ndarray:
         vector = np.zeros(64, dtype=np.float32)
@@ -39,6 +43,24 @@ class WordsEmbedder:
 
     def embed_query(self, texts):
         return np.array([self._vector(t) for t in texts])
+
+    def embed_tokens(self, texts):
+        self.read_tokens.extend(texts)
+        return [self._tokens(t) for t in texts]
+
+    def embed_query_tokens(self, texts):
+        return [self._tokens(t) for t in texts]
+
+    def _tokens(self, text: str) -> TokenVectors:
+        words = list(re.finditer(r"\w+", text))
+        spans = np.array([w.span() for w in words], dtype=np.int64).reshape(-1, 2)
+        vectors = np.zeros((len(words), 64), dtype=np.float32)
+        for row, word in enumerate(words):
+            vectors[row, zlib.crc32(self._word(word.group(0)).encode()) % 64] = 1
+        return TokenVectors(spans, vectors)
+
+    def _word(self, word: str) -> str:
+        return word.lower()
 
 
 def test_units_are_sentences_and_table_rows():
@@ -143,7 +165,7 @@ def test_no_passages_no_quotes():
     assert SentenceQuotes(WordsEmbedder()).find("anything?", []) == []
 
 
-def test_sentence_vectors_are_cached():
+def test_sentence_and_token_vectors_are_cached():
     embedder = WordsEmbedder()
     finder = SentenceQuotes(embedder)
     finder.find("leave?", [LEAVE])
@@ -151,6 +173,49 @@ def test_sentence_vectors_are_cached():
     finder.find("how much leave?", [LEAVE])
     assert first == len([u for u in units(LEAVE) if not u.header])
     assert len(embedder.embedded) == first
+    assert embedder.read_tokens == [LEAVE]  # the passage's tokens are read once, whole
+
+
+class SynonymsEmbedder(WordsEmbedder):
+    """Every sentence vector alike; a token reads "supplanted" as "replaced" (in context, a
+    model's token vectors of near synonyms are close)."""
+
+    def _vector(self, text: str) -> np.ndarray:
+        return np.ones(4, dtype=np.float32) / 2
+
+    def _word(self, word: str) -> str:
+        return {"supplanted": "replaced"}.get(word.lower(), word.lower())
+
+
+def test_late_interaction_finds_the_sentence_whose_tokens_mean_the_questions(monkeypatch):
+    # The same question words in both (frame, relay), the same sentence cosine: only the
+    # token of "supplanted" meeting the question's "replaced" tells them apart.
+    passage = (
+        "Frame Relay was a popular standard, and Frame Relay networks were cheap. "
+        "Frame Relay was later supplanted by Ethernet services."
+    )
+    question = "What replaced Frame Relay?"
+    quote = SentenceQuotes(SynonymsEmbedder()).find(question, [passage])[0]
+    assert quote.text == "Frame Relay was later supplanted by Ethernet services."
+    monkeypatch.setattr(quotes_module, "LATE_WEIGHT", 0.0)
+    assert "popular" in SentenceQuotes(SynonymsEmbedder()).find(question, [passage])[0].text
+
+
+def test_a_passage_past_the_models_window_is_read_again_from_the_sentence_it_cut():
+    class ShortWindow(WordsEmbedder):
+        def _tokens(self, text: str) -> TokenVectors:
+            whole = super()._tokens(text)
+            return TokenVectors(whole.spans[:8], whole.vectors[:8])  # a window of 8 tokens
+
+    embedder = ShortWindow()
+    passage = "One two three four five. Six seven eight nine ten. Eleven twelve thirteen."
+    quote = SentenceQuotes(embedder).find("Which number is thirteen?", [passage])[0]
+    assert quote.text.endswith("Eleven twelve thirteen.")
+    # Cut in the second sentence: read again from it, then from the third.
+    assert embedder.read_tokens == [
+        passage,
+        "Six seven eight nine ten. Eleven twelve thirteen.",
+    ]
 
 
 @pytest.mark.parametrize("originals", [{"<PERSON_0a1b2c3d>": "Anna Berg"}, {}])

@@ -102,6 +102,51 @@ def test_every_backend_makes_the_vectors_torch_makes(embedder, backend, torch_em
     assert cosines.min() > (0.97 if backend == "onnx-int8" else 0.9999)
 
 
+def test_token_vectors_are_the_texts_tokens_before_pooling(embedder):
+    text = "  Employees get 28 days of paid annual leave."
+    tokens = embedder.embed_tokens([text, "short"])[0]
+    words = [text[start:end] for start, end in tokens.spans]
+    # Each token's characters in the text as given (the stripped spaces counted), no [CLS]
+    # or [SEP]; a word of several pieces is its pieces.
+    assert words[:4] == ["Employees", "get", "28", "days"] and words[-1] == "."
+    assert tokens.vectors.shape == (len(words), embedder.dimension)
+    assert tokens.vectors.dtype == np.float32
+    # Mean pooling of these (the special tokens left out) is nearly the sentence's vector.
+    pooled = tokens.vectors.mean(axis=0)
+    assert float(pooled @ embedder.embed([text])[0]) / np.linalg.norm(pooled) > 0.97
+    assert embedder.embed_tokens([]) == []
+    with pytest.raises(TypeError, match="list of texts"):
+        embedder.embed_tokens("a passage")
+
+
+def test_token_vectors_leave_the_prefix_out(embedder, backend):
+    prefixed = load_embedder(_settings(backend, query_prefix="query: ", passage_prefix="passage: "))
+    question = prefixed.embed_query_tokens(["How much leave?"])[0]
+    assert ["How much leave?"[s:e] for s, e in question.spans] == ["How", "much", "leave", "?"]
+    passage = prefixed.embed_tokens([TEXTS[0]])[0]
+    assert TEXTS[0][slice(*passage.spans[0])] == "Employees"
+
+
+def test_token_vectors_of_a_pseudonym_span_the_pseudonym(embedder, backend):
+    stand_ins = load_embedder(_settings(backend, pseudonym_stand_ins=True))
+    text = "Ask <PERSON_0a1b2c3d4e5f6a7b> about leave."
+    tokens = stand_ins.embed_tokens([text])[0]
+    shown = [text[s:e] for s, e in tokens.spans]
+    # The model reads two name words in its place; both tokens point at the pseudonym.
+    pseudonym = "<PERSON_0a1b2c3d4e5f6a7b>"
+    assert shown == ["Ask", pseudonym, pseudonym, "about", "leave", "."]
+
+
+def test_every_backend_makes_the_token_vectors_torch_makes(embedder, backend, torch_embedder):
+    text = "Quarterly revenue rose 8 % to $83.0 billion, driven by services."
+    ours, theirs = embedder.embed_tokens([text])[0], torch_embedder.embed_tokens([text])[0]
+    assert np.array_equal(ours.spans, theirs.spans)
+    cosines = (ours.vectors * theirs.vectors).sum(axis=1) / (
+        np.linalg.norm(ours.vectors, axis=1) * np.linalg.norm(theirs.vectors, axis=1)
+    )
+    assert cosines.min() > (0.95 if backend == "onnx-int8" else 0.9999)
+
+
 def test_settings_reject_nonsense():
     with pytest.raises(ValueError):
         EmbeddingSettings(batch_size=0)
