@@ -183,9 +183,12 @@ class SentenceQuotes:
         """Per candidate, its better sentence's mean over the question's content tokens of the
         best cosine with one of the sentence's tokens."""
         asked = _content_tokens(question, self.embedder.embed_query_tokens([question])[0])
+        if not len(asked):
+            return np.zeros(len(candidates))  # no token to compare ("???")
+        read = self._passage_tokens(list(dict.fromkeys(p for _, p, _ in candidates)))
         found: dict[tuple[int, int], float] = {}
         for number, passage, chosen in candidates:
-            tokens = self._passage_tokens(passage)
+            tokens = read[passage]
             for unit in chosen:
                 if (number, unit.start) in found:
                     continue
@@ -196,27 +199,38 @@ class SentenceQuotes:
             [max(found[(number, u.start)] for u in chosen) for number, _, chosen in candidates]
         )
 
-    def _passage_tokens(self, passage: str) -> TokenVectors:
-        """The passage's token vectors, unit length; a passage longer than the model's window
-        is read again from the first sentence the window cut."""
-        if passage not in self._tokens:
-            if len(self._tokens) >= _TOKEN_CACHE_SIZE:
+    def _passage_tokens(self, passages: list[str]) -> dict[str, TokenVectors]:
+        """Each passage's token vectors, unit length (those not cached read in one call)."""
+        found: dict[str, TokenVectors] = {}
+        for passage in passages:  # .get: another thread may clear the cache meanwhile
+            cached = self._tokens.get(passage)
+            if cached is not None:
+                found[passage] = cached
+        missing = [passage for passage in passages if passage not in found]
+        if missing:
+            if len(self._tokens) + len(missing) > _TOKEN_CACHE_SIZE:
                 self._tokens.clear()
-            spans, vectors, start = [], [], 0
-            cut = units(passage)
-            while True:
-                read = self.embedder.embed_tokens([passage[start:]])[0]
-                spans.append(read.spans + start)
-                vectors.append(_unit_length(read.vectors).astype(np.float16))
-                if not len(read.spans):
-                    break
-                covered = start + int(read.spans[-1, 1])
-                rest = [u.start for u in cut if u.end > covered and u.start > start]
-                if not rest or not _WORD_CHARACTER.search(passage, covered):
-                    break  # nothing cut, or only the end punctuation
-                start = rest[0]
-            self._tokens[passage] = TokenVectors(np.concatenate(spans), np.concatenate(vectors))
-        return self._tokens[passage]
+            for passage, read in zip(missing, self.embedder.embed_tokens(missing), strict=True):
+                found[passage] = self._tokens[passage] = self._whole(passage, read)
+        return found
+
+    def _whole(self, passage: str, read: TokenVectors) -> TokenVectors:
+        """`read`, the passage's tokens as far as the model's window took them, and those of
+        the rest of a longer passage: read again from the first sentence the window cut."""
+        spans, vectors, start = [], [], 0
+        cut = units(passage)
+        while True:
+            spans.append(read.spans + start)
+            vectors.append(_unit_length(read.vectors).astype(np.float16))
+            if not len(read.spans):
+                break
+            covered = start + int(read.spans[-1, 1])
+            rest = [u.start for u in cut if u.end > covered and u.start > start]
+            if not rest or not _WORD_CHARACTER.search(passage, covered):
+                break  # nothing cut, or only the end punctuation
+            start = rest[0]
+            read = self.embedder.embed_tokens([passage[start:]])[0]
+        return TokenVectors(np.concatenate(spans), np.concatenate(vectors))
 
 
 def _content_tokens(question: str, tokens: TokenVectors) -> np.ndarray:

@@ -165,6 +165,11 @@ def test_no_passages_no_quotes():
     assert SentenceQuotes(WordsEmbedder()).find("anything?", []) == []
 
 
+def test_a_question_without_a_token_to_compare_still_gets_quotes():
+    quotes = SentenceQuotes(WordsEmbedder()).find("???", [LEAVE])
+    assert quotes and all(np.isfinite(q.score) for q in quotes)
+
+
 def test_sentence_and_token_vectors_are_cached():
     embedder = WordsEmbedder()
     finder = SentenceQuotes(embedder)
