@@ -186,6 +186,14 @@ class RetrievalSettings(BaseModel):
     # The legs' weights, in either fusion.
     dense_weight: float = Field(1.0, ge=0)
     fulltext_weight: float = Field(1.0, ge=0)
+    # More legs in either fusion, only for an anonymized question that hid words: the share of
+    # its hidden words (as typed) a candidate says plainly, matched in-process (the full-text
+    # leg is searched with the tokens: a typed word may not reach SQL). "Unheld": words whose
+    # token no document of the caller holds, so a passage can only say them plainly; "held":
+    # the others, which the full-text leg already meets as tokens in the passages that hid
+    # them (squad-dev, bench/RESULTS.md, issue 17). 0: off.
+    unheld_words_weight: float = Field(1.0, ge=0)
+    held_words_weight: float = Field(0.1, ge=0)
     # Where dense search runs: cuda keeps a copy of the vectors on the GPU (faiss-gpu), the
     # CPU index stays the one updated and saved (rag/index/gpu_mirror.py); auto: cuda when
     # this faiss build has GPU support and sees a GPU.

@@ -29,6 +29,7 @@ from rag.db.models import Chunk, Document
 from rag.embed import Embedder
 from rag.fusion import convex, first_per_key, normalized_text_key, rrf
 from rag.index import VectorIndex
+from rag.stored_values import TypedQuestion, share_said
 
 log = logging.getLogger(__name__)
 
@@ -71,19 +72,19 @@ class Retriever:
         question: str,
         top_k: int | None = None,
         caller: Caller | None = None,
-        embedded: str | None = None,
+        typed: TypedQuestion | None = None,
     ) -> list[Hit]:
         """The best chunks for the question that are relevant enough to answer from, among
-        those `caller` may see (None: everything). `embedded`: the text the dense leg embeds
-        instead of `question` (rag/stored_values.py: typed_values_shown); it never reaches
-        SQL."""
+        those `caller` may see (None: everything). `typed`: an anonymized question's hidden
+        words as typed (rag/stored_values.py), for the dense leg's text and the unheld words'
+        leg; never sent to SQL."""
         return self._retrieve(
             question,
             top_k or self.settings.top_k,
             None,
             relevant_only=True,
             caller=caller,
-            embedded=embedded,
+            typed=typed,
         )
 
     def rank(
@@ -92,11 +93,11 @@ class Retriever:
         top_k: int,
         mode: str | None = None,
         caller: Caller | None = None,
-        embedded: str | None = None,
+        typed: TypedQuestion | None = None,
     ) -> list[Hit]:
         """The best chunks in fused order, relevant or not (for measuring ranking quality)."""
         return self._retrieve(
-            question, top_k, mode, relevant_only=False, caller=caller, embedded=embedded
+            question, top_k, mode, relevant_only=False, caller=caller, typed=typed
         )
 
     def _visible_chunks(self, session: Session, caller: Caller | None) -> np.ndarray | None:
@@ -126,14 +127,14 @@ class Retriever:
         mode: str | None,
         relevant_only: bool,
         caller: Caller | None = None,
-        embedded: str | None = None,
+        typed: TypedQuestion | None = None,
     ) -> list[Hit]:
         mode = mode or self.settings.mode
         if not self.dense_enabled and mode != "fulltext":
             _warn_dense_disabled()
             mode = "fulltext"
         depth = max(self.settings.candidates, top_k)
-        dense_text = question if embedded is None else embedded
+        dense_text = question if typed is None else typed.embedded
         vector = self.embedder.embed_query([dense_text])[0] if mode != "fulltext" else None
         # Relevant enough to answer from: its cosine to either text. The typed words rank the
         # passages; but a passage that hid a name meets the question by its token, which a
@@ -174,13 +175,25 @@ class Retriever:
             key = {cid: normalized_text_key(chunk.text) for cid, (chunk, _) in rows.items()}
             dense = first_per_key([p for p in dense if p[0] in rows], lambda p: key[p[0]])
             full = first_per_key([p for p in full if p[0] in rows], lambda p: key[p[0]])
+            said = self._typed_words_legs(typed, rows, key, dense + full)
             if self.settings.fusion == "convex":
-                fused = self._convex(session, question, vector, rows, key, dense, full, mode)
+                legs = self._convex_legs(session, question, vector, rows, key, dense, full, mode)
+                fused = convex(legs + said)
             else:
+                by_share = [
+                    (
+                        sorted(
+                            (text for text in shares if shares[text]), key=shares.get, reverse=True
+                        ),
+                        w,
+                    )
+                    for shares, w in said
+                ]
                 fused = rrf(
                     [
                         ([key[cid] for cid, _ in dense], self.settings.dense_weight),
                         ([key[cid] for cid, _ in full], self.settings.fulltext_weight),
+                        *by_share,
                     ],
                     self.settings.rrf_k,
                 )
@@ -238,9 +251,29 @@ class Retriever:
                 break
         return hits
 
-    def _convex(self, session, question, vector, rows, key, dense, full, mode):
-        """Both legs' scores for every candidate either proposed, fused by convex combination
-        per normalized text (a text's score in a leg: its best chunk's)."""
+    def _typed_words_legs(self, typed, rows, key, candidates) -> list[tuple[dict, float]]:
+        """[(normalized text -> the share of the question's unheld (or held) words it says,
+        weight)]: a leg for each kind the question has and some candidate says; else []."""
+        if typed is None:
+            return []
+        legs = []
+        for words, weight in (
+            (typed.unheld, self.settings.unheld_words_weight),
+            (typed.held, self.settings.held_words_weight),
+        ):
+            if not words or weight <= 0:
+                continue
+            shares: dict[str, float] = {}
+            for cid, _ in candidates:
+                share = share_said(rows[cid][0].text, words)
+                shares[key[cid]] = max(share, shares.get(key[cid], 0.0))
+            if any(shares.values()):
+                legs.append((shares, weight))
+        return legs
+
+    def _convex_legs(self, session, question, vector, rows, key, dense, full, mode):
+        """Both legs' scores for every candidate either proposed, per normalized text (a
+        text's score in a leg: its best chunk's), with their weights, for convex fusion."""
         candidates = [cid for cid, _ in dense] + [cid for cid, _ in full]
         dense_scores: dict[str, float] = {}
         full_scores: dict[str, float] = {}
@@ -256,12 +289,10 @@ class Retriever:
             rank.update(fulltext_scores(session, question, missing))
             for cid in candidates:
                 full_scores[key[cid]] = max(rank[cid], full_scores.get(key[cid], -np.inf))
-        return convex(
-            [
-                (dense_scores, self.settings.dense_weight),
-                (full_scores, self.settings.fulltext_weight),
-            ]
-        )
+        return [
+            (dense_scores, self.settings.dense_weight),
+            (full_scores, self.settings.fulltext_weight),
+        ]
 
 
 _dense_warning_given = False

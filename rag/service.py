@@ -37,10 +37,11 @@ from rag.private_files import make_private
 from rag.quotes import QuoteFinder, SentenceQuotes, restore_quotes
 from rag.retrieve import Hit, Retriever
 from rag.stored_values import (
+    TypedQuestion,
     add_stored_parts,
     hide_stored_values,
     tokens_in_store,
-    typed_values_shown,
+    typed_question,
 )
 from rag.use_cases.documents import Documents
 from rag.use_cases.jobs import Jobs
@@ -294,10 +295,10 @@ class RagService:
         )
         # A follow-up is searched, and its quotes chosen, with the question it follows.
         searched = self.searched_text(pseudonymized.text, turns)
-        embedded = self.embedded_question(pseudonymized, caller)
-        if embedded is not None:
-            embedded = self.searched_text(embedded, turns)
-        hits = self.retriever.search(searched, top_k, caller=caller, embedded=embedded)
+        typed = self.typed_question(pseudonymized, caller)
+        if typed is not None:
+            typed = replace(typed, embedded=self.searched_text(typed.embedded, turns))
+        hits = self.retriever.search(searched, top_k, caller=caller, typed=typed)
         answer = start_answer(
             pseudonymized.text,
             hits,
@@ -336,8 +337,8 @@ class RagService:
         """The passages a raw question retrieves for `caller`, with only the asker's own values
         shown as themselves (as in answers, and only a few)."""
         pseudonymized = self.pseudonymize_question(question, caller)
-        embedded = self.embedded_question(pseudonymized, caller)
-        hits = self.retriever.search(pseudonymized.text, top_k, caller=caller, embedded=embedded)
+        typed = self.typed_question(pseudonymized, caller)
+        hits = self.retriever.search(pseudonymized.text, top_k, caller=caller, typed=typed)
         originals = asker_values(
             [pseudonymized.originals], self.settings.anonymize.max_restored_values
         )
@@ -358,27 +359,21 @@ class RagService:
         with_parts = add_stored_parts(pseudonymized, types, pseudonymize, stored)
         return hide_stored_values(with_parts, types, pseudonymize, stored)
 
-    def embedded_question(
+    def typed_question(
         self, pseudonymized: AnonymizedText, caller: Caller | None = None
-    ) -> str | None:
-        """What the dense leg embeds instead of the pseudonymized question, None: the same:
-        its hidden words as the asker typed them, those whose tokens the caller's documents
+    ) -> TypedQuestion | None:
+        """The question's hidden words as the asker typed them, for ranking (None: nothing to
+        add). The dense leg embeds them instead of their tokens: those the caller's documents
         hold kept as tokens ("unheld"), written and kept ("typed_and_held") or not kept ("all";
-        `anonymize.typed_words_embedded`, rag/stored_values.py: typed_values_shown).
-        In-process only: never sent to SQL, logged or shown."""
+        `anonymize.typed_words_embedded`); the words whose tokens no such document holds are
+        matched on the candidates' text (`retrieval.unheld_words_weight`). In-process only:
+        never sent to SQL, logged or shown (rag/stored_values.py: typed_question)."""
         mode = self.settings.anonymize.typed_words_embedded
         if not (self.settings.anonymize.enabled and mode != "off" and pseudonymized.originals):
             return None
-        types = self.question_anonymizer.word_types
-        held: set[str] = set()
-        if mode in ("unheld", "typed_and_held"):
-            stored = tokens_in_store(self.session_factory, document_visible(caller))
-            held = stored(sorted(pseudonymized.originals))
-        if mode == "typed_and_held":
-            embedded = typed_values_shown(pseudonymized, types, typed_and_kept=held)
-        else:
-            embedded = typed_values_shown(pseudonymized, types, kept=held)
-        return None if embedded == pseudonymized.text else embedded
+        stored = tokens_in_store(self.session_factory, document_visible(caller))
+        held = stored(sorted(pseudonymized.originals))
+        return typed_question(pseudonymized, self.question_anonymizer.word_types, held, mode)
 
     def search(
         self,

@@ -12,7 +12,8 @@ replaced value is added to the question's originals, so the asker still sees the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session, sessionmaker
@@ -198,3 +199,56 @@ def typed_values_shown(
         return f"{typed} {token}" if token in both else typed
 
     return PSEUDONYM.sub(shown, question.text)
+
+
+@dataclass(frozen=True)
+class TypedQuestion:
+    """An anonymized question's hidden words as the asker typed them, for ranking in-process
+    only: never sent to SQL, logged or shown (RagService.typed_question)."""
+
+    # What the dense leg embeds instead of the pseudonymized question (typed_values_shown).
+    embedded: str
+    # The typed words whose tokens no document of the caller holds. The full-text leg, searched
+    # with the token, cannot find a passage that says such a word plainly ("Merthyr Tydfil",
+    # hidden only in the question): the retriever matches them on its candidates' text.
+    unheld: tuple[str, ...] = ()
+    # The other typed words: some passage hid them (the full-text leg meets it by the token),
+    # another may say them plainly ("Norman" after "the").
+    held: tuple[str, ...] = ()
+
+
+def share_said(text: str, words: Sequence[str]) -> float:
+    """The share of `words` that `text` says, each as whole words, in any case."""
+    if not words:
+        return 0.0
+    folded = text.casefold()
+    said = sum(
+        1 for word in words if re.search(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", folded)
+    )
+    return said / len(words)
+
+
+def typed_question(
+    question: AnonymizedText, types: Iterable[str], held: set[str], mode: str
+) -> TypedQuestion | None:
+    """The question's hidden words of `types` as typed, given the tokens the caller's documents
+    `held` and `anonymize.typed_words_embedded` (`mode`, not "off"); None: nothing to add."""
+    types = set(types)
+    if mode == "typed_and_held":
+        embedded = typed_values_shown(question, types, typed_and_kept=held)
+    elif mode == "unheld":
+        embedded = typed_values_shown(question, types, kept=held)
+    else:
+        embedded = typed_values_shown(question, types)
+    tokens = {
+        match.group(0)
+        for match in PSEUDONYM.finditer(question.text)
+        if match.group(1) in types and match.group(0) in question.originals
+    }
+    if embedded == question.text and not tokens:
+        return None
+    return TypedQuestion(
+        embedded=embedded,
+        unheld=tuple(sorted({question.originals[token] for token in tokens - held})),
+        held=tuple(sorted({question.originals[token] for token in tokens & held})),
+    )

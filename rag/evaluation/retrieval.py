@@ -86,13 +86,13 @@ def run_retrieval_eval(
             for qid in judged:
                 tick = time.perf_counter()
                 # As production searches: the question pseudonymized when the store is, and
-                # the dense leg's own text (RagService.embedded_question).
-                question, embedded = queries[qid], None
+                # its hidden words as typed, for ranking (RagService.typed_question).
+                question, typed = queries[qid], None
                 if anonymize:
                     pseudonymized = service.pseudonymize_question(question)
                     question = pseudonymized.text
-                    embedded = service.embedded_question(pseudonymized)
-                hits = retriever.rank(question, retrieval.candidates, mode, embedded=embedded)
+                    typed = service.typed_question(pseudonymized)
+                hits = retriever.rank(question, retrieval.candidates, mode, typed=typed)
                 seconds += time.perf_counter() - tick
                 ranked = documents_from_chunks([store.names[hit.path] for hit in hits])[:DEPTH]
                 scores = {name: metric(ranked, qrels[qid]) for name, metric in METRICS.items()}

@@ -11,6 +11,8 @@ from rag.stored_values import (
     add_stored_parts,
     candidates,
     hide_stored_values,
+    share_said,
+    typed_question,
     typed_values_shown,
 )
 
@@ -99,6 +101,27 @@ def test_the_embedded_question_shows_the_askers_hidden_words_as_typed():
     assert both == f"Did Harold {harold} fight at Hastings? Call {phone}"
     plain = AnonymizedText("Who won at Hastings?")
     assert typed_values_shown(plain, ["PERSON"]) == plain.text
+
+
+def test_the_typed_question_splits_hidden_words_by_whether_a_document_holds_their_token():
+    token = PseudonymizeOperator(b"k" * 32).operate
+    hastings, harold = token("PERSON", "Hastings"), token("PERSON", "Harold")
+    phone = token("PHONE_NUMBER", "555 0100")
+    question = AnonymizedText(
+        f"Did {harold} fight at {hastings}? Call {phone}",
+        originals={hastings: "Hastings", harold: "Harold", phone: "555 0100"},
+    )
+    typed = typed_question(question, ["PERSON"], {harold}, "typed_and_held")
+    assert typed.embedded == f"Did Harold {harold} fight at Hastings? Call {phone}"
+    # A phone number is no word: it is in neither list.
+    assert typed.unheld == ("Hastings",) and typed.held == ("Harold",)
+    assert typed_question(AnonymizedText("Who won?"), ["PERSON"], set(), "all") is None
+
+
+def test_a_word_is_said_only_as_a_whole_word_in_any_case():
+    assert share_said("The battle of HASTINGS, 1066.", ["Hastings", "Harold"]) == 0.5
+    assert share_said("Hastingsford is a village.", ["Hastings"]) == 0.0
+    assert share_said("anything", []) == 0.0
 
 
 # -- on a real store ---------------------------------------------------------------------------
@@ -210,3 +233,60 @@ def test_a_word_hidden_only_in_the_question_is_embedded_as_typed(hidden_only_in_
     # The hidden word reaches SQL only as its token, never as typed.
     assert sent and not any("lighthouse" in statement.casefold() for statement in sent)
     service.engine.dispose()
+
+
+RIVALS = {
+    # Says the question's other words, not the hidden one: both legs rank it high.
+    "harbour.txt": "Which team runs the Harbour project? The finance team runs the Harbour "
+    "project from Porto.\n",
+    # Says the hidden word plainly, in other words: only the typed word connects it.
+    "warehouse.txt": "Lighthouse is our data warehouse; the data team in Lisbon looks after it.\n",
+}
+
+
+@pytest.mark.parametrize("fusion", ["convex", "rrf"])
+def test_a_passage_saying_a_word_hidden_only_in_the_question_ranks_higher_by_it(
+    make_service, tmp_path, settings, embedder, fusion
+):
+    """The full-text leg is searched with the token, which no document holds; the passage that
+    says the word plainly is found by the word as typed, matched in-process."""
+    from sqlalchemy import event
+
+    from rag.service import RagService
+
+    folder = tmp_path / "rivals"
+    folder.mkdir()
+    corpus = {**{n: t for n, t in PROJECTS.items() if n != "lighthouse.txt"}, **RIVALS}
+    for name, text in corpus.items():
+        (folder / name).write_text(text)
+    assert make_service().pipeline.ingest_folder(folder).indexed == len(corpus)
+    strict = Anonymizer(
+        settings.anonymize.model_copy(update={"deny_list": {"PERSON": ["Lighthouse"]}}),
+        secret=b"test-secret-key",
+    )
+
+    def ranked(weight: float) -> tuple[list[str], list[str]]:
+        retrieval = settings.retrieval.model_copy(
+            update={"unheld_words_weight": weight, "fusion": fusion}
+        )
+        service = RagService(
+            settings.model_copy(update={"retrieval": retrieval}),
+            embedder=embedder,
+            anonymizer=strict,
+        )
+        sent: list[str] = []
+        event.listen(
+            service.engine,
+            "before_cursor_execute",
+            lambda conn, cursor, statement, parameters, *rest: sent.append(
+                f"{statement} {parameters}"
+            ),
+        )
+        paths = [hit.path for hit in service.search_for(ASKED, 5, None)]
+        service.engine.dispose()
+        return paths, sent
+
+    without, _ = ranked(0.0)
+    with_words, sent = ranked(1.0)
+    assert with_words.index("warehouse.txt") < without.index("warehouse.txt")
+    assert sent and not any("lighthouse" in statement.casefold() for statement in sent)
