@@ -180,20 +180,11 @@ class Retriever:
                 legs = self._convex_legs(session, question, vector, rows, key, dense, full, mode)
                 fused = convex(legs + said)
             else:
-                by_share = [
-                    (
-                        sorted(
-                            (text for text in shares if shares[text]), key=shares.get, reverse=True
-                        ),
-                        w,
-                    )
-                    for shares, w in said
-                ]
                 fused = rrf(
                     [
                         ([key[cid] for cid, _ in dense], self.settings.dense_weight),
                         ([key[cid] for cid, _ in full], self.settings.fulltext_weight),
-                        *by_share,
+                        *((_saying_any(shares), weight) for shares, weight in said),
                     ],
                     self.settings.rrf_k,
                 )
@@ -293,6 +284,11 @@ class Retriever:
             (dense_scores, self.settings.dense_weight),
             (full_scores, self.settings.fulltext_weight),
         ]
+
+
+def _saying_any(shares: dict[str, float]) -> list[str]:
+    """The texts that say some of the words, the largest share first (a leg for RRF)."""
+    return sorted((text for text, share in shares.items() if share), key=shares.get, reverse=True)
 
 
 _dense_warning_given = False

@@ -365,9 +365,9 @@ class RagService:
         """The question's hidden words as the asker typed them, for ranking (None: nothing to
         add). The dense leg embeds them instead of their tokens: those the caller's documents
         hold kept as tokens ("unheld"), written and kept ("typed_and_held") or not kept ("all";
-        `anonymize.typed_words_embedded`); the words whose tokens no such document holds are
-        matched on the candidates' text (`retrieval.unheld_words_weight`). In-process only:
-        never sent to SQL, logged or shown (rag/stored_values.py: typed_question)."""
+        `anonymize.typed_words_embedded`); the words are also matched on the candidates' text
+        (`retrieval.unheld_words_weight`, `held_words_weight`). In-process only: never sent to
+        SQL, logged or shown (rag/stored_values.py: typed_question)."""
         mode = self.settings.anonymize.typed_words_embedded
         if not (self.settings.anonymize.enabled and mode != "off" and pseudonymized.originals):
             return None

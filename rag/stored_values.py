@@ -234,19 +234,19 @@ def typed_question(
     """The question's hidden words of `types` as typed, given the tokens the caller's documents
     `held` and `anonymize.typed_words_embedded` (`mode`, not "off"); None: nothing to add."""
     types = set(types)
+    tokens = {
+        match.group(0)
+        for match in PSEUDONYM.finditer(question.text)
+        if match.group(1) in types and match.group(0) in question.originals
+    }
+    if not tokens:  # nothing hidden that was typed as words: the question is searched as is
+        return None
     if mode == "typed_and_held":
         embedded = typed_values_shown(question, types, typed_and_kept=held)
     elif mode == "unheld":
         embedded = typed_values_shown(question, types, kept=held)
     else:
         embedded = typed_values_shown(question, types)
-    tokens = {
-        match.group(0)
-        for match in PSEUDONYM.finditer(question.text)
-        if match.group(1) in types and match.group(0) in question.originals
-    }
-    if embedded == question.text and not tokens:
-        return None
     return TypedQuestion(
         embedded=embedded,
         unheld=tuple(sorted({question.originals[token] for token in tokens - held})),

@@ -185,41 +185,50 @@ ASKED = "Which team runs the Lighthouse project?"
 
 
 @pytest.fixture
-def hidden_only_in_questions(make_service, tmp_path, settings, embedder):
-    """A store whose documents left "Lighthouse" in plain text, asked through an anonymizer
-    that hides it in questions (a short question's context reads it as a name), and the SQL
-    that service sends."""
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for name, text in PROJECTS.items():
-        (folder / name).write_text(text)
-    writer = make_service()
-    assert writer.pipeline.ingest_folder(folder).indexed == len(PROJECTS)
-    strict = Anonymizer(
-        settings.anonymize.model_copy(update={"deny_list": {"PERSON": ["Lighthouse"]}}),
-        secret=b"test-secret-key",
-    )
+def asked_hiding_lighthouse(make_service, tmp_path, settings, embedder):
+    """store(corpus) -> make(**overrides): a store of `corpus` (its documents leave
+    "Lighthouse" in plain text), then services asking it through an anonymizer that hides it
+    in questions (a short question's context reads it as a name), each with the SQL it sends."""
     from sqlalchemy import event
 
     from rag.service import RagService
 
-    def make(**overrides):
-        asking = RagService(
-            settings.model_copy(update=overrides) if overrides else settings,
-            embedder=embedder,
-            anonymizer=strict,
-        )
-        sent: list[str] = []
-        event.listen(
-            asking.engine,
-            "before_cursor_execute",
-            lambda conn, cursor, statement, parameters, *rest: sent.append(
-                f"{statement} {parameters}"
-            ),
-        )
-        return asking, sent
+    strict = Anonymizer(
+        settings.anonymize.model_copy(update={"deny_list": {"PERSON": ["Lighthouse"]}}),
+        secret=b"test-secret-key",
+    )
 
-    return make
+    def store(corpus: dict[str, str]):
+        folder = tmp_path / "docs"
+        folder.mkdir()
+        for name, text in corpus.items():
+            (folder / name).write_text(text)
+        assert make_service().pipeline.ingest_folder(folder).indexed == len(corpus)
+
+        def make(**overrides):
+            asking = RagService(
+                settings.model_copy(update=overrides) if overrides else settings,
+                embedder=embedder,
+                anonymizer=strict,
+            )
+            sent: list[str] = []
+            event.listen(
+                asking.engine,
+                "before_cursor_execute",
+                lambda conn, cursor, statement, parameters, *rest: sent.append(
+                    f"{statement} {parameters}"
+                ),
+            )
+            return asking, sent
+
+        return make
+
+    return store
+
+
+@pytest.fixture
+def hidden_only_in_questions(asked_hiding_lighthouse):
+    return asked_hiding_lighthouse(PROJECTS)
 
 
 def test_a_word_hidden_only_in_the_question_is_embedded_as_typed(hidden_only_in_questions):
@@ -246,42 +255,18 @@ RIVALS = {
 
 @pytest.mark.parametrize("fusion", ["convex", "rrf"])
 def test_a_passage_saying_a_word_hidden_only_in_the_question_ranks_higher_by_it(
-    make_service, tmp_path, settings, embedder, fusion
+    asked_hiding_lighthouse, settings, fusion
 ):
     """The full-text leg is searched with the token, which no document holds; the passage that
     says the word plainly is found by the word as typed, matched in-process."""
-    from sqlalchemy import event
-
-    from rag.service import RagService
-
-    folder = tmp_path / "rivals"
-    folder.mkdir()
     corpus = {**{n: t for n, t in PROJECTS.items() if n != "lighthouse.txt"}, **RIVALS}
-    for name, text in corpus.items():
-        (folder / name).write_text(text)
-    assert make_service().pipeline.ingest_folder(folder).indexed == len(corpus)
-    strict = Anonymizer(
-        settings.anonymize.model_copy(update={"deny_list": {"PERSON": ["Lighthouse"]}}),
-        secret=b"test-secret-key",
-    )
+    make = asked_hiding_lighthouse(corpus)
 
     def ranked(weight: float) -> tuple[list[str], list[str]]:
         retrieval = settings.retrieval.model_copy(
             update={"unheld_words_weight": weight, "fusion": fusion}
         )
-        service = RagService(
-            settings.model_copy(update={"retrieval": retrieval}),
-            embedder=embedder,
-            anonymizer=strict,
-        )
-        sent: list[str] = []
-        event.listen(
-            service.engine,
-            "before_cursor_execute",
-            lambda conn, cursor, statement, parameters, *rest: sent.append(
-                f"{statement} {parameters}"
-            ),
-        )
+        service, sent = make(retrieval=retrieval)
         paths = [hit.path for hit in service.search_for(ASKED, 5, None)]
         service.engine.dispose()
         return paths, sent
