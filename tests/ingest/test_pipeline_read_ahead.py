@@ -112,23 +112,25 @@ def test_a_stop_writes_the_files_reached_and_drops_those_read_ahead(
 ):
     real_prepare = IngestPipeline._prepare
     read: list[str] = []
-    fourth_read = threading.Event()
+    # The readers run side by side: the third file may finish after the fourth.
+    read_ahead = threading.Event()
 
     def prepare(self, path, data):
         text = real_prepare(self, path, data)
         read.append(path.name)
-        if path.name == NAMES[3]:
-            fourth_read.set()
+        if {NAMES[2], NAMES[3]} <= set(read):
+            read_ahead.set()
         return text
 
     asked = []
 
     def should_stop() -> bool:
-        # Asked before each file: the stop comes before the third, once the fourth is read.
+        # Asked before each file: the stop comes before the third, once the third and the
+        # fourth are read.
         asked.append(True)
         if len(asked) < 3:
             return False
-        assert fourth_read.wait(WAIT_S)
+        assert read_ahead.wait(WAIT_S)
         return True
 
     monkeypatch.setattr(IngestPipeline, "_prepare", prepare)
