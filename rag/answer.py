@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from rag.grounding import SentenceCheck, check_answer
@@ -11,6 +11,7 @@ from rag.llm.base import ChatMessage, Generator, Usage
 from rag.llm.facts import facts_in
 from rag.quotes import Quote
 from rag.retrieve import Hit
+from rag.table_cells import asked_cells
 
 if TYPE_CHECKING:
     from rag.privacy.anonymizer import AnonymizedText
@@ -276,6 +277,8 @@ def start_answer(
     passages = [hit.text for hit in packed]
     quotes = find_quotes(passages) if find_quotes else []
     shown = _fitting(quotes, generator, reserved) if quotes_in_prompt else []
+    # The prompt's table rows hold only the cells asked for; the answer's quotes stay whole.
+    shown = [_for_the_prompt(question, quote) for quote in shown]
     in_prompt = packed if sources_in_prompt or not shown else []
     messages = prompt_messages(question, in_prompt, turns, shown)
     max_tokens = min(max_answer_tokens, limits.max_tokens or max_answer_tokens)
@@ -296,6 +299,10 @@ def start_answer(
         passages=passages,
         quotes=quotes,
     )
+
+
+def _for_the_prompt(question: str, quote: Quote) -> Quote:
+    return replace(quote, text=asked_cells(question, quote.text)) if quote.table_row else quote
 
 
 def _fitting(quotes: list[Quote], generator: Generator, budget: int) -> list[Quote]:

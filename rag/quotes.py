@@ -36,7 +36,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -81,6 +81,7 @@ class Quote:
     start: int  # in the citation's passage text, whitespace collapsed
     end: int
     score: float
+    table_row: bool = False  # one row of a table: its cells are figures a model may mix up
 
     def public(self) -> dict:
         """What the API shows (the score is for measuring)."""
@@ -363,7 +364,7 @@ def _quote(number: int, passage: str, chosen: list[Unit], score: float, skip: in
     last = min(last, first + MAX_WORDS - 1)
     start = starts[first]
     end = starts[last] + len(text[starts[last] :].split(" ", 1)[0])
-    return Quote(number, text[start:end], start, end, round(score, 4))
+    return Quote(number, text[start:end], start, end, round(score, 4), chosen[0].table_row)
 
 
 def restore_quotes(
@@ -378,5 +379,5 @@ def restore_quotes(
         text, _, _ = collapsed(passages[quote.citation - 1])
         start = len(restore_pseudonyms(text[: quote.start], originals))
         shown = restore_pseudonyms(quote.text, originals)
-        restored.append(Quote(quote.citation, shown, start, start + len(shown), quote.score))
+        restored.append(replace(quote, text=shown, start=start, end=start + len(shown)))
     return restored

@@ -27,8 +27,11 @@ _HEADING_WORDS = 8
 # A table row as the loaders write it (ingest/loaders/tables.py): its label, then
 # "; header: value" per cell, one line. A row of its own, though it has no end punctuation.
 # A figure in one cell at least: prose with a semicolon and a colon ("conduct 1:1s; a good
-# default is: weekly") is not a row.
-_NAMED_ROW = re.compile(r"(?=.*: [$€£(-]?\d)[^\n.!?;]{1,200}(?:; [^\n;:]{1,80}: [^\n;]{1,40})+")
+# default is: weekly") is not a row. A row a chunk's end cuts off ends in ";" or in a header
+# without its value ("...: 81,434; Nine Months Ended").
+_NAMED_ROW = re.compile(
+    r"(?=.*: [$€£(-]?\d)[^\n.!?;]{1,200}(?:; [^\n;:]{1,80}: [^\n;]{1,40})+(?:;(?: [^\n;:]{1,80})?)?"
+)
 _WORD = re.compile(r"[^\W_]+(?:[.,'][^\W_]+)*")
 
 

@@ -367,6 +367,42 @@ def test_the_quotes_alone_make_the_prompt_without_sources_in_it():
     assert started.passages == [h.text for h in hits]
 
 
+def test_a_table_row_in_the_prompt_holds_the_cells_the_question_asks_for():
+    # A small model copies the figure of another period as often as the one asked for: the
+    # prompt's row keeps its label and the asked-for cell; the quotes shown stay whole.
+    from rag.quotes import Quote
+
+    row = Quote(
+        1,
+        "Net income; Three Months Ended June 25, 2022: $19,442; "
+        "Three Months Ended June 26, 2021: $21,744; Nine Months Ended June 25, 2022: $79,082",
+        0,
+        126,
+        0.9,
+        table_row=True,
+    )
+    prose = Quote(2, "Net income; the year before: $21,744 was a record.", 0, 49, 0.7)
+    generator = FactConstrainedGenerator(context_tokens=2000)
+    started = start_answer(
+        "What was net income in the three months ended June 25, 2022?",
+        [hit(1, 60), hit(2, 60)],
+        generator,
+        50,
+        find_quotes=lambda passages: [row, prose],
+        quotes_in_prompt=True,
+        sources_in_prompt=False,
+        facts_from_prompt=True,
+    )
+    user = generator.calls[0][0][-1]["content"]
+    assert user.startswith(
+        "Most relevant:\n[1] Net income; Three Months Ended June 25, 2022: $19,442\n"
+        f"[2] {prose.text}\n\nQuestion:"
+    )
+    assert "19,442" in generator.facts
+    assert "79,082" not in generator.facts  # the other cells' figures cannot be stated
+    assert started.quotes == [row, prose]
+
+
 def test_without_quotes_the_sources_stay_in_the_prompt_all_the_same():
     generator = FakeGenerator(context_tokens=2000)
     start_answer(
