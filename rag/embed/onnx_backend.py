@@ -45,6 +45,9 @@ class OnnxEmbedder(PrefixedEmbedding):
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         if settings.onnx_threads:
             options.intra_op_num_threads = settings.onnx_threads
+        # Idle threads sleep instead of spinning: during an ingest the file workers need the
+        # cores between two embedding calls (bench/RESULTS.md, issue 19).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(
             str(model_file), options, providers=["CPUExecutionProvider"]
         )
