@@ -364,7 +364,9 @@ def _quote(number: int, passage: str, chosen: list[Unit], score: float, skip: in
     last = min(last, first + MAX_WORDS - 1)
     start = starts[first]
     end = starts[last] + len(text[starts[last] :].split(" ", 1)[0])
-    return Quote(number, text[start:end], start, end, round(score, 4), chosen[0].table_row)
+    return Quote(
+        number, text[start:end], start, end, round(score, 4), table_row=chosen[0].table_row
+    )
 
 
 def restore_quotes(
