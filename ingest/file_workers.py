@@ -153,6 +153,9 @@ class _Child:
         ours, theirs = socket.socketpair()
         # The child sees the parent's import path (tests register loaders from theirs).
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        # One core per worker (the pool is sized to the cores): numpy's BLAS, which spaCy's
+        # models use (rag/privacy/nlp_engine.py), must not start a thread per core in each.
+        env["OPENBLAS_NUM_THREADS"] = "1"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ingest.file_worker_child", str(theirs.fileno())],
             pass_fds=(theirs.fileno(),),
