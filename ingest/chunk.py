@@ -1,7 +1,10 @@
 """Token-aware chunking with the embedding model's own tokenizer.
 
-Chunks fit the embedding window, overlap by a few tokens so a sentence cut at a boundary is
-whole in one of them, prefer to end at a paragraph or sentence end, and keep their page range.
+Chunks fit the embedding window, prefer to end at a paragraph or sentence end, and keep their
+page range. A chunk cut inside a sentence (no end near its window's end, or a table row cut at
+one of its "; ") is overlapped by the next, so the sentence is whole in one of them; after a
+chunk that ends with its sentence, the next starts where it ends (`overlap_always` repeats
+the tail there too: ~20 % more tokens to embed, bench/RESULTS.md, issue 19).
 Pages are chunked one by one (short ones grouped), so a citation's page is where its text is.
 """
 
@@ -15,6 +18,9 @@ from rag.embed.pseudonym_words import StandInOffsets
 
 PAGE_SEPARATOR = "\n\n"
 SENTENCE_ENDS = (".", "?", "!", ":", ";")
+# Ends after which nothing of the sentence is left for the next chunk (":" and ";" also end
+# the cells of a table row, whose label the next chunk would lose).
+FULL_STOPS = (".", "?", "!")
 CONTEXT_SEPARATOR = " · "
 _MAX_HEADING_CHARS = 120
 
@@ -64,6 +70,7 @@ def chunk_pages(
     overlap_tokens: int = 40,
     min_tokens: int = 24,
     pseudonym_stand_ins: bool = False,
+    overlap_always: bool = False,
 ) -> list[TextChunk]:
     """Chunk each page on its own so a citation's page is where its text is; a page shorter
     than `min_tokens` joins the pages after it instead of making a scrap of a chunk.
@@ -80,7 +87,8 @@ def chunk_pages(
     ]
     for group in _page_groups(encoded, min_tokens):
         text, tokens = _join(group)
-        for piece_start, piece_end in _windows(text, tokens, chunk_tokens, overlap_tokens):
+        windows = _windows(text, tokens, chunk_tokens, overlap_tokens, overlap_always)
+        for piece_start, piece_end in windows:
             first, last = tokens[piece_start], tokens[piece_end - 1]
             chunks.append(
                 TextChunk(
@@ -132,7 +140,7 @@ def _page_groups(pages: list[_Encoded], min_tokens: int) -> list[list[_Encoded]]
     return groups
 
 
-def _windows(text: str, tokens: list[_Token], size: int, overlap: int):
+def _windows(text: str, tokens: list[_Token], size: int, overlap: int, overlap_always: bool):
     start = 0
     while start < len(tokens):
         end = min(start + size, len(tokens))
@@ -141,7 +149,18 @@ def _windows(text: str, tokens: list[_Token], size: int, overlap: int):
         yield start, end
         if end >= len(tokens):
             return
-        start = _next_start(tokens, start, end, overlap)
+        if overlap_always or not _ends_whole(text, tokens, end):
+            start = _next_start(tokens, start, end, overlap)
+        else:
+            start = end
+
+
+def _ends_whole(text: str, tokens: list[_Token], end: int) -> bool:
+    """Whether the chunk ending before token `end` ends with its page, paragraph or sentence."""
+    if tokens[end - 1].page != tokens[end].page:
+        return True
+    gap = text[tokens[end - 1].end : tokens[end].start]
+    return gap.count("\n") >= 2 or bool(gap) and text[tokens[end - 1].end - 1] in FULL_STOPS
 
 
 def _join(pages: list[_Encoded]) -> tuple[str, list[_Token]]:

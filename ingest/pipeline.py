@@ -365,6 +365,7 @@ class IngestPipeline:
             self.settings.chunking.chunk_tokens,
             self.settings.chunking.overlap_tokens,
             pseudonym_stand_ins=self.settings.chunking.pseudonym_stand_ins,
+            overlap_always=self.settings.chunking.overlap_always,
         )
         contexts = [
             chunk_context(text.title, chunk, parts_in(chunk.text, text.name_parts))

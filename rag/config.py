@@ -66,6 +66,9 @@ class EmbeddingSettings(BaseModel):
 class ChunkingSettings(BaseModel):
     chunk_tokens: int = 200
     overlap_tokens: int = 40
+    # The next chunk repeats the last overlap_tokens of one that ended with its sentence too
+    # (before issue 19's last step). Off: only after a chunk cut inside a sentence.
+    overlap_always: bool = False
     # A pseudonym counts as the tokens of the words the embedder reads for it (its stand-in),
     # not as its hex digits' word pieces, so anonymized text is cut as the same text is
     # without anonymization (ingest/chunk.py). Off: see embedding.pseudonym_stand_ins.

@@ -74,14 +74,45 @@ def test_default_sizes_fit_the_embedding_window(tokenizer):
     assert all(n_tokens(tokenizer, c.text) <= 200 + 2 for c in chunks)
 
 
-def test_consecutive_chunks_of_a_page_overlap(tokenizer):
-    page = page_text(11, paragraphs=12)
-    chunks = chunk_pages([Page(1, page)], tokenizer, chunk_tokens=60, overlap_tokens=15)
-    assert len(chunks) > 4
+def assert_overlapping(tokenizer, page: str, chunks, overlap: int) -> None:
     for (a_start, a_end), (b_start, b_end) in pairwise(spans_in(page, chunks)):
         assert a_start < b_start < a_end < b_end, "the next chunk starts inside this one"
         shared = page[b_start:a_end]  # the tail of chunk i, the head of chunk i+1
-        assert 5 <= n_tokens(tokenizer, shared) <= 15 + 1
+        assert 5 <= n_tokens(tokenizer, shared) <= overlap + 1
+
+
+def test_with_overlap_always_consecutive_chunks_of_a_page_overlap(tokenizer):
+    page = page_text(11, paragraphs=12)
+    chunks = chunk_pages(
+        [Page(1, page)], tokenizer, chunk_tokens=60, overlap_tokens=15, overlap_always=True
+    )
+    assert len(chunks) > 4
+    assert_overlapping(tokenizer, page, chunks, 15)
+
+
+def test_after_a_chunk_that_ends_with_its_sentence_the_next_starts_where_it_ends(tokenizer):
+    page = page_text(11, paragraphs=12)
+    chunks = chunk_pages([Page(1, page)], tokenizer, chunk_tokens=60, overlap_tokens=15)
+    assert len(chunks) > 4
+    for (_, a_end), (b_start, _) in pairwise(spans_in(page, chunks)):
+        assert page[a_end - 1] == "."
+        assert a_end <= b_start and not page[a_end:b_start].strip(), "repeated or lost text"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "budget invoice contract supplier quarterly revenue warehouse shipment audit policy",
+        # A table row, cut at one of its "; ": the next chunk still has the row's start.
+        "Net sales; Three Months Ended June 25, 2022: 21,213; Nine Months Ended June 25, 2022: "
+        "79,082; Three Months Ended June 26, 2021: 19,604",
+    ],
+)
+def test_a_chunk_cut_inside_a_sentence_is_overlapped_by_the_next(tokenizer, line):
+    page = "\n".join(f"{line} {n}" for n in range(12))
+    chunks = chunk_pages([Page(1, page)], tokenizer, chunk_tokens=60, overlap_tokens=15)
+    assert len(chunks) > 3
+    assert_overlapping(tokenizer, page, chunks, 15)
 
 
 def test_every_word_is_in_some_chunk(tokenizer):
