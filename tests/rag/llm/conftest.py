@@ -97,6 +97,17 @@ def transformers_generator():
 
 
 @pytest.fixture(scope="session")
+def penalized_generator():
+    """llama.cpp with the repeat penalty of production.yaml (1.1). The contract's short prompt
+    is answered with it ("25 days"); without one, the default config's setting, which the
+    product's own prompt answers better with (bench/RESULTS.md, issue 18), SmolLM2-135M
+    answers it "1. The answer is 1."."""
+    from rag.llm import build_generator
+
+    return build_generator(Settings().llm.model_copy(update={"repeat_penalty": 1.1}))
+
+
+@pytest.fixture(scope="session")
 def server_generator(llama_server):
     from rag.llm import build_generator
 

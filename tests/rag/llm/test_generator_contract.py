@@ -152,8 +152,8 @@ class GeneratorContract:
 
 class TestLlamaCpp(GeneratorContract):
     @pytest.fixture
-    def backend(self, generator):
-        return generator
+    def backend(self, penalized_generator):
+        return penalized_generator
 
 
 class TestTransformers(GeneratorContract):
