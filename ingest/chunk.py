@@ -159,8 +159,18 @@ def _ends_whole(text: str, tokens: list[_Token], end: int) -> bool:
     """Whether the chunk ending before token `end` ends with its page, paragraph or sentence."""
     if tokens[end - 1].page != tokens[end].page:
         return True
-    gap = text[tokens[end - 1].end : tokens[end].start]
-    return gap.count("\n") >= 2 or bool(gap) and text[tokens[end - 1].end - 1] in FULL_STOPS
+    gap = _gap(text, tokens, end)
+    return gap.count("\n") >= 2 or _ends_with(text, tokens, end, gap, FULL_STOPS)
+
+
+def _gap(text: str, tokens: list[_Token], i: int) -> str:
+    """The text between token `i - 1` and token `i` (whitespace, or "" inside a word)."""
+    return text[tokens[i - 1].end : tokens[i].start]
+
+
+def _ends_with(text: str, tokens: list[_Token], i: int, gap: str, ends: tuple[str, ...]) -> bool:
+    """Whether the text before token `i` ends with one of `ends` and a space follows."""
+    return bool(gap) and text[tokens[i - 1].end - 1] in ends
 
 
 def _join(pages: list[_Encoded]) -> tuple[str, list[_Token]]:
@@ -186,10 +196,10 @@ def _best_break(text: str, tokens: list[_Token], start: int, end: int, size: int
             return i
     sentence_end = None
     for i in range(end - 1, start + int(size * 0.6), -1):
-        gap = text[tokens[i - 1].end : tokens[i].start]
+        gap = _gap(text, tokens, i)
         if gap.count("\n") >= 2:
             return i
-        if sentence_end is None and gap and text[tokens[i - 1].end - 1] in SENTENCE_ENDS:
+        if sentence_end is None and _ends_with(text, tokens, i, gap, SENTENCE_ENDS):
             sentence_end = i
     return sentence_end or end
 
