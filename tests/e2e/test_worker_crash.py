@@ -61,13 +61,15 @@ def _env(tmp_path: Path, database_url: str, lease_s: float = 4) -> dict[str, str
 
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "rag.cli", *args],
         cwd=REPO_ROOT,
         env=env,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )
+    proc.log = log  # read back when it exits early, so a failure says why
+    return proc
 
 
 def free_port() -> int:
@@ -83,7 +85,10 @@ def _wait(predicate, timeout: float, what: str, procs=()) -> None:
             return
         for proc in procs:
             if proc.poll() not in (None, -9):
-                raise AssertionError(f"a process exited early ({proc.returncode}) before {what}")
+                raise AssertionError(
+                    f"a process exited early ({proc.returncode}) before {what}: "
+                    + proc.log.read_text(errors="replace")[-3000:]
+                )
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
 
