@@ -35,6 +35,10 @@ def _timed(name, function):
 
 
 def main() -> None:
+    import rag.cli
+
+    if hasattr(rag.cli, "keep_torch_out"):  # as the `rag` command does (older checkouts: no)
+        rag.cli.keep_torch_out(["ingest"])
     import ingest.pipeline as pipeline
     from ingest.file_workers import FileWorkerPool
     from rag.cli import app

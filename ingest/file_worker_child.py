@@ -20,6 +20,7 @@ from pathlib import Path
 from ingest.file_workers import PreparedText, WorkerConfig
 from ingest.loaders import LoaderError, Page, load_document
 from rag.privacy.name_parts import NAME_TYPES, lowercase_words, name_parts
+from rag.torch_free import anonymizing_needs_torch, block_torch
 
 log = logging.getLogger(__name__)
 # Run once before the limit is measured, so lazily made thread pools and caches count as
@@ -30,10 +31,8 @@ _WARM_UP = "Warm-up text for Jane Doe at jane.doe@example.com, phone 555-0100."
 def main(fd: int) -> None:
     conn = Connection(fd)
     config: WorkerConfig = pickle.loads(conn.recv_bytes())
-    if not config.anonymize.spacy_model.endswith("_trf"):
-        # Presidio and thinc import torch and transformers whenever they are installed: 5+ s
-        # and hundreds of MB per child, for nothing but a transformer spaCy model (*_trf).
-        sys.modules["torch"] = sys.modules["transformers"] = None  # type: ignore[assignment]
+    if not anonymizing_needs_torch(config.anonymize):
+        block_torch()  # 5+ s and hundreds of MB per child otherwise (rag/torch_free.py)
     serve(conn, config)
 
 

@@ -341,5 +341,32 @@ def doctor(
     raise typer.Exit(run_doctor(get_settings(), console, load=load))
 
 
-if __name__ == "__main__":
+# The commands that index: torch stays out of them unless their settings need it.
+_INDEXING_COMMANDS = ("ingest", "worker")
+
+
+def keep_torch_out(args: list[str]) -> None:
+    """Before `args` (the command line after `rag`) run: an indexing command that needs no
+    torch is kept from importing it (rag/torch_free.py)."""
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    if command not in _INDEXING_COMMANDS:
+        return
+    from rag.torch_free import block_torch, ingest_needs_torch
+
+    try:
+        needed = ingest_needs_torch(get_settings())
+    except Exception:  # noqa: BLE001 - invalid settings: the command itself reports them
+        needed = True
+    if not needed:
+        block_torch()
+
+
+def run() -> None:
+    """The `rag` command (pyproject's script and `python -m rag.cli`). Tests call `app`, so a
+    test process is never kept from torch."""
+    keep_torch_out(sys.argv[1:])
     app()
+
+
+if __name__ == "__main__":
+    run()

@@ -247,8 +247,10 @@ def worker(
     from rag.stop_signals import stop_on_signals
 
     service = _service()
+    embedding = service.settings.embedding
     try:  # the worker embeds: a configured GPU that is not there stops it here
-        pick_torch_device(service.settings.embedding.device, "embedding.device")
+        if embedding.backend == "torch":  # onnx runs on the CPU: its settings refuse cuda
+            pick_torch_device(embedding.device, "embedding.device")
     except DeviceUnavailableError as exc:
         raise _fail(str(exc)) from exc
     # A worker's log is its output: each job claimed, finished or handed back, without -v.

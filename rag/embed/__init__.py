@@ -37,7 +37,8 @@ class Embedder(Protocol):
 
     @property
     def tokenizer(self) -> Any:
-        """The model's (fast, Hugging Face) tokenizer, for the chunker to count and cut text;
+        """The model's tokenizer, called as a Hugging Face fast tokenizer is (the onnx
+        backend's is rag/embed/fast_tokenizer.py), for the chunker to count and cut text;
         not the one encoding uses, so chunking and embedding may run in different threads."""
 
     @property

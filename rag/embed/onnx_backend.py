@@ -10,7 +10,6 @@ the same file with the last layer's output exposed, made on first use.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.config import EmbeddingSettings
+from rag.embed.fast_tokenizer import FastTokenizer
 from rag.embed.inputs import PrefixedEmbedding
 from rag.embed.onnx_export import exported_model
 from rag.model_paths import resolve_model_path
@@ -34,7 +34,6 @@ class OnnxEmbedder(PrefixedEmbedding):
 
     def __init__(self, settings: EmbeddingSettings) -> None:
         import onnxruntime
-        from transformers import AutoTokenizer
 
         path = resolve_model_path(settings.model, "embedding")
         self.settings = settings
@@ -57,11 +56,11 @@ class OnnxEmbedder(PrefixedEmbedding):
         self._inputs = {i.name for i in self.session.get_inputs()}
         config = json.loads((path / "config.json").read_text())
         self._max_tokens = _window(path, settings, config)
-        self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        self._tokenizer.model_max_length = self._max_tokens  # as sentence-transformers sets it
-        # Encoding and chunking may run in different threads; a fast tokenizer must not be
-        # used by two at once ("Already borrowed"), so the chunker gets its own.
-        self._chunking_tokenizer = copy.deepcopy(self._tokenizer)
+        # Not transformers' AutoTokenizer: importing transformers imports torch (fast_tokenizer.py).
+        self._tokenizer = FastTokenizer(path, self._max_tokens)
+        # Encoding and chunking may run in different threads; a tokenizer must not be used by
+        # two at once ("Already borrowed"), so the chunker gets its own.
+        self._chunking_tokenizer = FastTokenizer(path, self._max_tokens)
         self._encode_lock = threading.Lock()
         self.dimension = int(config["hidden_size"])
         self.model_name = path.name if path.name != "model" else path.parent.name

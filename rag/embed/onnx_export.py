@@ -56,6 +56,12 @@ def export_key(model_dir: Path, quantization: str) -> str:
     return f"{model_dir.name if model_dir.name != 'model' else model_dir.parent.name}-{digest}"
 
 
+def is_exported(model_dir: Path, quantization: str, cache_dir: Path | None = None) -> bool:
+    """Whether the export is in the cache already (then making the embedder needs no torch)."""
+    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+    return (cache_dir / export_key(model_dir, quantization) / MODEL_FILE).is_file()
+
+
 def exported_model(model_dir: Path, quantization: str, cache_dir: Path | None = None) -> Path:
     """The ONNX file of `model_dir` with `quantization` ("int8" or "none"): from the cache,
     or exported now (tens of seconds) and cached."""

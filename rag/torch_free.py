@@ -1,0 +1,40 @@
+"""Keep torch out of processes that do not run it.
+
+Presidio and thinc import torch (and transformers) whenever they are installed, for their
+transformer models alone: ~5 s and ~335 MB in every process that anonymizes, measured on the
+ingest's parent process (bench/RESULTS.md, issue 19). Blocked before the first import, they
+fall back to what they do without it. Only a process's entry point blocks (`rag ingest`,
+`rag worker`, the file workers): never a library import, so a test process that also runs the
+torch backend is left as it is.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rag.config import AnonymizeSettings, Settings
+
+
+def block_torch() -> None:
+    """Imports of torch and transformers fail from now on in this process (ImportError)."""
+    sys.modules["torch"] = sys.modules["transformers"] = None  # type: ignore[assignment]
+
+
+def anonymizing_needs_torch(settings: AnonymizeSettings) -> bool:
+    return settings.spacy_model.endswith("_trf")  # spaCy's transformer pipelines
+
+
+def ingest_needs_torch(settings: Settings) -> bool:
+    """Whether indexing with these settings runs torch in this process: the torch embedding
+    backend, a transformer spaCy model, or an ONNX export not yet made (made with torch)."""
+    embedding = settings.embedding
+    if embedding.backend == "torch" or anonymizing_needs_torch(settings.anonymize):
+        return True
+    from rag.embed.onnx_export import is_exported
+    from rag.model_paths import ModelNotFoundError, resolve_model_path
+
+    try:
+        model_dir = resolve_model_path(embedding.model, "embedding")
+    except ModelNotFoundError:
+        return False  # the embedder's own start-up error says it, with or without torch
+    return not is_exported(model_dir, embedding.onnx_quantization, embedding.cache_dir)

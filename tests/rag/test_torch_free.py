@@ -1,0 +1,65 @@
+"""Indexing processes do without torch unless their settings need it (rag/torch_free.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rag.config import Settings
+from rag.torch_free import ingest_needs_torch
+from tests.conftest import EXAMPLES, REPO_ROOT
+
+
+def test_the_onnx_backend_with_its_export_made_needs_no_torch(embedder):
+    # The session's embedder (the default onnx backend) made the export in the shared cache.
+    assert not ingest_needs_torch(Settings())
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"embedding": {"backend": "torch"}},
+        {"anonymize": {"spacy_model": "en_core_web_trf"}},
+    ],
+)
+def test_settings_that_run_torch_keep_it(changes):
+    assert ingest_needs_torch(Settings(**changes))
+
+
+def test_an_export_not_yet_made_keeps_torch_to_make_it(tmp_path):
+    assert ingest_needs_torch(Settings(embedding={"cache_dir": tmp_path / "empty-cache"}))
+
+
+# `python -m rag.cli ingest FOLDER`, then what was imported.
+RUN_INGEST = """
+import runpy, sys
+sys.argv = ["rag", "ingest", sys.argv[1]]
+try:
+    runpy.run_module("rag.cli", run_name="__main__", alter_sys=True)
+except SystemExit as stop:
+    print("exit", stop.code or 0)
+loaded = lambda name: sys.modules.get(name) is not None
+print("torch", loaded("torch"), "transformers", loaded("transformers"))
+print("presidio", loaded("presidio_analyzer"))
+"""
+
+
+@pytest.mark.slow
+def test_rag_ingest_indexes_a_folder_without_importing_torch(tmp_path, embedder):
+    env = dict(
+        os.environ,
+        RAG_DATA_DIR=str(tmp_path / "data"),
+        RAG_INGEST__ALLOWED_ROOTS=json.dumps([str(EXAMPLES)]),
+        HF_HUB_OFFLINE="1",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_INGEST, str(EXAMPLES)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert "exit 0" in done.stdout and "indexed" in done.stdout, done.stderr[-2000:]
+    assert "torch False transformers False" in done.stdout
+    assert "presidio True" in done.stdout  # it anonymized, without them
