@@ -341,24 +341,25 @@ def doctor(
     raise typer.Exit(run_doctor(get_settings(), console, load=load))
 
 
-# The commands that index: torch stays out of them unless their settings need it.
-_INDEXING_COMMANDS = ("ingest", "worker")
-
-
 def keep_torch_out(args: list[str]) -> None:
-    """Before `args` (the command line after `rag`) run: an indexing command that needs no
-    torch is kept from importing it (rag/torch_free.py)."""
-    command = next((arg for arg in args if not arg.startswith("-")), None)
-    if command not in _INDEXING_COMMANDS:
-        return
-    from rag.torch_free import block_torch, ingest_needs_torch
+    """Before `args` (the command line after `rag`) run: the indexing commands and the API
+    are kept from importing torch when their settings do not need it (rag/torch_free.py)."""
+    from rag import torch_free
 
+    rules = {
+        "ingest": torch_free.ingest_needs_torch,
+        "worker": torch_free.ingest_needs_torch,
+        "serve": torch_free.serving_needs_torch,
+    }
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    if command not in rules:
+        return
     try:
-        needed = ingest_needs_torch(get_settings())
+        needed = rules[command](get_settings())
     except Exception:  # noqa: BLE001 - invalid settings: the command itself reports them
         needed = True
     if not needed:
-        block_torch()
+        torch_free.block_torch()
 
 
 def run() -> None:

@@ -59,8 +59,12 @@ def resolve_index_device(preference: str) -> str:
 def check_devices(settings) -> dict[str, str]:
     """Every configured device as it will run ({setting: cpu|cuda}); raises
     DeviceUnavailableError for the first that cannot."""
+    embedding = settings.embedding
     devices = {
-        "embedding.device": pick_torch_device(settings.embedding.device, "embedding.device"),
+        # The onnx backend runs on the CPU (its settings refuse cuda): no torch to ask.
+        "embedding.device": "cpu"
+        if embedding.backend == "onnx"
+        else pick_torch_device(embedding.device, "embedding.device"),
         "retrieval.index_device": resolve_index_device(settings.retrieval.index_device),
     }
     if settings.llm.backend == "transformers":

@@ -4,8 +4,8 @@ Presidio and thinc import torch (and transformers) whenever they are installed, 
 transformer models alone: ~5 s and ~335 MB in every process that anonymizes, measured on the
 ingest's parent process (bench/RESULTS.md, issue 19). Blocked before the first import, they
 fall back to what they do without it. Only a process's entry point blocks (`rag ingest`,
-`rag worker`, the file workers): never a library import, so a test process that also runs the
-torch backend is left as it is.
+`rag worker`, `rag serve`, the file workers): never a library import, so a test process that
+also runs the torch backend is left as it is.
 """
 
 from __future__ import annotations
@@ -38,3 +38,18 @@ def ingest_needs_torch(settings: Settings) -> bool:
     except ModelNotFoundError:
         return False  # the embedder's own start-up error says it, with or without torch
     return not is_exported(model_dir, embedding.onnx_quantization, embedding.cache_dir)
+
+
+def serving_needs_torch(settings: Settings) -> bool:
+    """Whether the API with these settings runs torch: as an ingest does (it may index
+    uploads in-process), or through its LLM (the transformers backend, or an LLM server's
+    tokenizer read by transformers rather than from a GGUF file)."""
+    llm = settings.llm
+    if ingest_needs_torch(settings) or llm.backend == "transformers":
+        return True
+    tokenizer = llm.server.tokenizer
+    return (
+        llm.backend == "openai_compatible"
+        and tokenizer is not None
+        and (not tokenizer.endswith(".gguf"))
+    )

@@ -71,3 +71,10 @@ def test_the_transformers_backend_device_is_checked_only_when_it_is_used(cpu_onl
         check_devices(Settings(llm=llm))
     llm["backend"] = "llama_cpp"
     assert "llm.transformers.device" not in check_devices(Settings(llm=llm))
+
+
+def test_the_onnx_embedder_is_reported_on_the_cpu_it_runs_on_even_beside_a_gpu(gpu):
+    # Before, a GPU host showed embedding.device cuda while ONNX Runtime ran on its CPU.
+    assert check_devices(Settings())["embedding.device"] == "cpu"
+    torch_backend = Settings(embedding={"backend": "torch"})
+    assert check_devices(torch_backend)["embedding.device"] == "cuda"

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from rag.config import Settings
-from rag.torch_free import ingest_needs_torch
+from rag.torch_free import ingest_needs_torch, serving_needs_torch
 from tests.conftest import EXAMPLES, REPO_ROOT
 
 
@@ -63,3 +63,17 @@ def test_rag_ingest_indexes_a_folder_without_importing_torch(tmp_path, embedder)
     assert "exit 0" in done.stdout and "indexed" in done.stdout, done.stderr[-2000:]
     assert "torch False transformers False" in done.stdout
     assert "presidio True" in done.stdout  # it anonymized, without them
+
+
+@pytest.mark.parametrize(
+    ("llm", "needed"),
+    [
+        ({}, False),  # llama.cpp
+        ({"backend": "transformers"}, True),
+        ({"backend": "openai_compatible", "server": {"tokenizer": "/models/tokenizer"}}, True),
+        ({"backend": "openai_compatible", "server": {"tokenizer": "/models/m.gguf"}}, False),
+        ({"backend": "openai_compatible"}, False),  # estimated counts
+    ],
+)
+def test_the_api_needs_torch_only_for_an_llm_that_runs_it(embedder, llm, needed):
+    assert serving_needs_torch(Settings(llm=llm)) is needed
