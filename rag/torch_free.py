@@ -47,9 +47,11 @@ def serving_needs_torch(settings: Settings) -> bool:
     llm = settings.llm
     if ingest_needs_torch(settings) or llm.backend == "transformers":
         return True
-    tokenizer = llm.server.tokenizer
-    return (
-        llm.backend == "openai_compatible"
-        and tokenizer is not None
-        and (not tokenizer.endswith(".gguf"))
-    )
+    if llm.backend != "openai_compatible" or llm.server.tokenizer is None:
+        return False
+    from rag.model_paths import ModelNotFoundError, resolve_model_path
+
+    try:  # as rag/llm/openai_compatible.py reads it
+        return resolve_model_path(llm.server.tokenizer, "LLM tokenizer").suffix != ".gguf"
+    except ModelNotFoundError:
+        return False  # the LLM's own start-up error says it

@@ -70,10 +70,18 @@ def test_rag_ingest_indexes_a_folder_without_importing_torch(tmp_path, embedder)
     [
         ({}, False),  # llama.cpp
         ({"backend": "transformers"}, True),
-        ({"backend": "openai_compatible", "server": {"tokenizer": "/models/tokenizer"}}, True),
-        ({"backend": "openai_compatible", "server": {"tokenizer": "/models/m.gguf"}}, False),
-        ({"backend": "openai_compatible"}, False),  # estimated counts
+        ({"backend": "openai_compatible"}, False),  # prompt tokens estimated
     ],
 )
 def test_the_api_needs_torch_only_for_an_llm_that_runs_it(embedder, llm, needed):
     assert serving_needs_torch(Settings(llm=llm)) is needed
+
+
+def test_an_llm_servers_tokenizer_needs_torch_unless_it_is_a_gguf_file(embedder, tmp_path):
+    folder = tmp_path / "tokenizer"
+    folder.mkdir()
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")
+    for tokenizer, needed in ((folder, True), (gguf, False)):
+        llm = {"backend": "openai_compatible", "server": {"tokenizer": str(tokenizer)}}
+        assert serving_needs_torch(Settings(llm=llm)) is needed
