@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from rag.figure_units import units_from_quotes
 from rag.grounding import SentenceCheck, check_answer
 from rag.llm.base import ChatMessage, Generator, Usage
 from rag.llm.facts import facts_in
@@ -288,14 +289,14 @@ def start_answer(
         said = [question, *(turn["content"] for turn in turns), *(q.text for q in shown)]
         said += [f"{hit.title}\n{hit.text}" for hit in in_prompt]
         options["facts"] = facts_in(said)
-    tokens = generator.stream(
+    generation = generator.stream(
         messages, max_tokens=max_tokens, stop=list(limits.stop) or None, **options
     )
     return Answer(
         citations=citations_for(packed),
         found=True,
-        tokens=tokens,
-        generation=tokens,
+        tokens=units_from_quotes(generation, [quote.text for quote in quotes], question),
+        generation=generation,
         passages=passages,
         quotes=quotes,
     )

@@ -147,3 +147,10 @@ def test_the_leave_questions_quote_holds_the_figure(client):
     quote = response.json()["quotes"][0]
     assert "27 days" in quote["text"]
     assert quote["citation"] == 1
+
+
+def test_the_leave_answer_states_the_figure_with_its_unit(client):
+    """The issue's example: "27" alone (or "2") was no answer to "how many days" (issue 18)."""
+    response = client.post("/v1/query", json={"question": QUESTIONS[0][0], "top_k": 3})
+    assert response.status_code == 200, response.text
+    assert "27 days" in response.json()["answer"]
