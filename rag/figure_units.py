@@ -5,7 +5,7 @@ of paid parental leave…" when the quote says "12 weeks of paid parental leave"
 examples' annual leave (27 days). The unit added is the quote's own word right after the same
 figure, from a closed list of units (time, money, percentages, lengths, weights), never the
 model's: the answer states nothing its quote does not. Where the question names a unit ("how
-many weeks"), only that unit is taken ("12 months" in the same quote is another figure).
+many weeks": asked_units), only that unit is taken ("12 months" is another figure).
 Done on the stream, so the page, the REST answer and the OpenAI endpoint all read it: only the
 punctuation after a figure is held back until the next piece shows whether a word follows
 (bench/RESULTS.md, issue 18).
@@ -30,6 +30,7 @@ _FIGURE_AT_END = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)$")
 _FIGURE_THEN_TRAILING = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?([\s.,;:!?)\]]*)$")
 _WORD = re.compile(r"\s*([A-Za-z]+|%)")
 _TAIL = 64
+_ASKING = re.compile(r"\b(?:how (?:many|much|long)|number of|amount of)((?:\W+\w+){0,4})")
 
 
 def units_from_quotes(
@@ -57,7 +58,7 @@ def units_from_quotes(
 def unit_after(figure: str, quotes: Sequence[str], question: str = "") -> str | None:
     """The unit word right after `figure` in the first quote that gives it one (one the
     question names, where it names any)."""
-    asked = {_singular(w) for w in re.findall(r"[a-z]+|%", question.lower()) if w in UNITS}
+    asked = asked_units(question)
     pattern = re.compile(rf"(?<![\w.,]){re.escape(figure)}(?!\d|[.,]\d)")
     for quote in quotes:
         for found in pattern.finditer(quote):
@@ -66,6 +67,18 @@ def unit_after(figure: str, quotes: Sequence[str], question: str = "") -> str | 
             if unit.lower() in UNITS and (not asked or _singular(unit.lower()) in asked):
                 return unit
     return None
+
+
+def asked_units(question: str) -> set[str]:
+    """The units a question asks its figure in: those within a few words after "how many",
+    "how much", "how long" or "number of" ("how many weeks"; not the "3 years" of "with fewer
+    than 3 years of service")."""
+    return {
+        _singular(word)
+        for asked in _ASKING.finditer(question.lower())
+        for word in re.findall(r"[a-z]+|%", asked.group(1))
+        if word in UNITS
+    }
 
 
 def _singular(unit: str) -> str:

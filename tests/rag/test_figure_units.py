@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.figure_units import unit_after, units_from_quotes
+from rag.figure_units import asked_units, unit_after, units_from_quotes
 
 PARENTAL = "Employees are entitled to 12 weeks of paid parental leave after a birth."
 LEAVE = "Full-time staff get 27 days of annual leave per year, plus public holidays."
@@ -77,3 +77,17 @@ def test_where_the_question_names_a_unit_only_that_unit_is_taken():
     assert streamed(["The answer is 12."], [quote]) == "The answer is 12 months."
     pieces = units_from_quotes(iter(["The answer is 12."]), [quote], question)
     assert "".join(pieces) == "The answer is 12 weeks."
+
+
+@pytest.mark.parametrize(
+    ("question", "units"),
+    [
+        ("How many weeks of paid parental leave do I get?", {"week"}),
+        ("What is the maximum number of annual leave hours I can carry over?", {"hour"}),
+        # The "years" of a condition is not what the figure is asked in.
+        ("How much annual leave do I earn per pay period with fewer than 3 years?", set()),
+        ("When did the Normans attack Dyrrachium?", set()),
+    ],
+)
+def test_the_asked_unit_follows_how_many_or_number_of(question, units):
+    assert asked_units(question) == units
