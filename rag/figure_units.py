@@ -25,7 +25,8 @@ UNITS = frozenset({
     "metre", "metres", "meter", "meters", "foot", "feet", "inch", "inches",
     "kg", "kilogram", "kilograms", "gram", "grams", "tonne", "tonnes", "ton", "tons",
 })  # fmt: skip
-_FIGURE_AT_END = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)$")
+# A figure: not a citation mark ("[2]") or a page ("page 3"), which take no unit.
+_FIGURE_AT_END = re.compile(r"(?<![\w.,\[])(?<!page )(\d[\d,]*(?:\.\d+)?)$", re.I)
 # A figure and what may follow it while leaving it bare: spaces and closing punctuation.
 _FIGURE_THEN_TRAILING = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?([\s.,;:!?)\]]*)$")
 _WORD = re.compile(r"\s*([A-Za-z]+|%)")

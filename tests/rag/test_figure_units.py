@@ -91,3 +91,8 @@ def test_where_the_question_names_a_unit_only_that_unit_is_taken():
 )
 def test_the_asked_unit_follows_how_many_or_number_of(question, units):
     assert asked_units(question) == units
+
+
+@pytest.mark.parametrize("pieces", [["See [", "12", "]."], ["It is on page 12", "."]])
+def test_a_citation_mark_or_a_page_number_takes_no_unit(pieces):
+    assert streamed(pieces, [PARENTAL]) == "".join(pieces)
