@@ -243,14 +243,12 @@ def worker(
 ) -> None:
     """Run indexing jobs until stopped. SIGTERM or Ctrl-C: the current job stops after its
     file and goes back to the queue; a second Ctrl-C quits at once."""
-    from rag.devices import DeviceUnavailableError, pick_torch_device
+    from rag.devices import DeviceUnavailableError, pick_embedding_device
     from rag.stop_signals import stop_on_signals
 
     service = _service()
-    embedding = service.settings.embedding
     try:  # the worker embeds: a configured GPU that is not there stops it here
-        if embedding.backend == "torch":  # onnx runs on the CPU: its settings refuse cuda
-            pick_torch_device(embedding.device, "embedding.device")
+        pick_embedding_device(service.settings.embedding)
     except DeviceUnavailableError as exc:
         raise _fail(str(exc)) from exc
     # A worker's log is its output: each job claimed, finished or handed back, without -v.

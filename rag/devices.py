@@ -28,6 +28,14 @@ def pick_torch_device(preference: str, setting: str = "device") -> str:
     )
 
 
+def pick_embedding_device(embedding) -> str:
+    """cpu or cuda for the configured embedder (`EmbeddingSettings`): the onnx backend runs on
+    the CPU (its settings refuse cuda), so no torch is asked."""
+    if embedding.backend == "onnx":
+        return "cpu"
+    return pick_torch_device(embedding.device, "embedding.device")
+
+
 def faiss_gpu_available() -> bool:
     """Whether this faiss build has GPU support and sees at least one GPU."""
     import faiss
@@ -59,12 +67,8 @@ def resolve_index_device(preference: str) -> str:
 def check_devices(settings) -> dict[str, str]:
     """Every configured device as it will run ({setting: cpu|cuda}); raises
     DeviceUnavailableError for the first that cannot."""
-    embedding = settings.embedding
     devices = {
-        # The onnx backend runs on the CPU (its settings refuse cuda): no torch to ask.
-        "embedding.device": "cpu"
-        if embedding.backend == "onnx"
-        else pick_torch_device(embedding.device, "embedding.device"),
+        "embedding.device": pick_embedding_device(settings.embedding),
         "retrieval.index_device": resolve_index_device(settings.retrieval.index_device),
     }
     if settings.llm.backend == "transformers":

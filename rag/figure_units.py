@@ -25,10 +25,9 @@ UNITS = frozenset({
     "metre", "metres", "meter", "meters", "foot", "feet", "inch", "inches",
     "kg", "kilogram", "kilograms", "gram", "grams", "tonne", "tonnes", "ton", "tons",
 })  # fmt: skip
-# A figure: not a citation mark ("[2]") or a page ("page 3"), which take no unit.
-_FIGURE_AT_END = re.compile(r"(?<![\w.,\[])(?<!page )(\d[\d,]*(?:\.\d+)?)$", re.I)
-# A figure and what may follow it while leaving it bare: spaces and closing punctuation.
-_FIGURE_THEN_TRAILING = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?([\s.,;:!?)\]]*)$")
+# A figure at the end, then only what leaves it bare (spaces, closing punctuation); not a
+# citation mark ("[2]") or a page ("page 3"), which take no unit.
+_BARE_FIGURE = re.compile(r"(?<![\w.,\[])(?<!page )(\d[\d,]*(?:\.\d+)?)([\s.,;:!?)\]]*)$", re.I)
 _WORD = re.compile(r"\s*([A-Za-z]+|%)")
 _TAIL = 64
 _ASKING = re.compile(r"\b(?:how (?:many|much|long)|number of|amount of)((?:\W+\w+){0,4})")
@@ -43,14 +42,14 @@ def units_from_quotes(
     for piece in tokens:
         text = held + piece
         tail = said[-_TAIL:] + text  # the figure is at the end: no need to search the rest
-        bare = _FIGURE_THEN_TRAILING.search(tail)
+        bare = _BARE_FIGURE.search(tail)
         # Hold what follows a figure in this piece: a word may still come after it.
-        start = bare.start(1) - (len(tail) - len(text)) if bare else len(text)
+        start = bare.start(2) - (len(tail) - len(text)) if bare else len(text)
         cut = start if start >= 0 else len(text)
         said, held = said + text[:cut], text[cut:]
         if text[:cut]:
             yield text[:cut]
-    figure = _FIGURE_AT_END.search(said)
+    figure = _BARE_FIGURE.search(said)  # `said` ends with the figure: what follows is held
     unit = unit_after(figure.group(1), quotes, question) if figure else None
     if unit or held:
         yield f" {unit}{held}" if unit else held

@@ -56,17 +56,22 @@ def export_key(model_dir: Path, quantization: str) -> str:
     return f"{model_dir.name if model_dir.name != 'model' else model_dir.parent.name}-{digest}"
 
 
+def _cached(model_dir: Path, quantization: str, cache_dir: Path | None) -> Path:
+    """The cache folder the export of `model_dir` with `quantization` lives in."""
+    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+    return cache_dir / export_key(model_dir, quantization)
+
+
 def is_exported(model_dir: Path, quantization: str, cache_dir: Path | None = None) -> bool:
     """Whether the export is in the cache already (then making the embedder needs no torch)."""
-    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    return (cache_dir / export_key(model_dir, quantization) / MODEL_FILE).is_file()
+    return (_cached(model_dir, quantization, cache_dir) / MODEL_FILE).is_file()
 
 
 def exported_model(model_dir: Path, quantization: str, cache_dir: Path | None = None) -> Path:
     """The ONNX file of `model_dir` with `quantization` ("int8" or "none"): from the cache,
     or exported now (tens of seconds) and cached."""
-    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    target = cache_dir / export_key(model_dir, quantization)
+    target = _cached(model_dir, quantization, cache_dir)
+    cache_dir = target.parent
     if (target / MODEL_FILE).is_file():
         return target / MODEL_FILE
     cache_dir.mkdir(parents=True, exist_ok=True)
