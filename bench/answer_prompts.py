@@ -67,9 +67,25 @@ BASE = {
     "quotes_shown": None,  # the quotes found, all (None) or the best N
     "quote_bias": 0.0,  # logit bias toward the tokens of the quotes shown (llama.cpp)
     "facts_from_sources": False,  # names and numbers only as the prompt prints them
+    "span": False,  # the answer is a span of the quotes shown (llama.cpp)
+    "lead": "",  # text the answer is made to open with (put after the prompt; not shown)
+}
+DEFAULT = {
+    "prompt": PLAIN_PROMPT,
+    "max_tokens": 64,
+    "repeat_penalty": 1.0,
+    "source_tokens": 200,
+    "quotes_in_prompt": True,
+    "sources_in_prompt": False,
+    "facts_from_sources": True,
 }
 VARIANTS = {
     "before": {},
+    "default": DEFAULT,
+    "span": {**DEFAULT, "span": True},
+    "span-copy": {**DEFAULT, "span": True, "prompt": COPY_PROMPT},
+    "lead": {**DEFAULT, "lead": "The answer is:"},
+    "span-lead": {**DEFAULT, "span": True, "lead": "The answer is:"},
     "short": {"prompt": SHORT_PROMPT, "max_tokens": 64},
     "short-400": {"prompt": SHORT_PROMPT, "max_tokens": 64, "source_tokens": 400},
     "short-400-quotes": {
@@ -186,6 +202,7 @@ VARIANTS = {
 }
 _CHOSEN: dict = dict(BASE)  # the variant in force (read by the wrappers below)
 _LAST_QUOTES: list = []
+_SPAN: dict = {}
 
 
 def hook(service) -> None:
@@ -208,6 +225,24 @@ def hook(service) -> None:
     complete = llm.create_completion
 
     def biased(*args, **kwargs):
+        if _CHOSEN["span"] and _LAST_QUOTES:
+            from llama_cpp import LogitsProcessorList
+            from span_decoding import SpanProcessor, token_ids_by_text
+
+            from rag.llm.llama_facts import TokenTexts
+
+            if "tokens" not in _SPAN:
+                _SPAN["tokens"] = TokenTexts(llm)
+                _SPAN["by_text"] = token_ids_by_text(_SPAN["tokens"], llm.n_vocab())
+            processor = SpanProcessor(
+                _SPAN["tokens"], [q.text for q in _LAST_QUOTES], _SPAN["by_text"]
+            )
+            kwargs["logits_processor"] = LogitsProcessorList([processor])
+        if _CHOSEN["lead"]:
+            prompt = kwargs["prompt"]
+            kwargs["prompt"] = list(prompt) + llm.tokenize(
+                _CHOSEN["lead"].encode("utf-8"), add_bos=False, special=False
+            )
         if _CHOSEN["quote_bias"] and _LAST_QUOTES:
             ids: set[int] = set()
             for quote in _LAST_QUOTES:
