@@ -13,6 +13,7 @@ settings (sources' token cap, quotes first), the answer's maximum tokens and the
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import tempfile
@@ -25,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere
 
 import rag.answer  # noqa: E402
+import rag.llm.facts  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.evaluation.answers import ask_one, load_answer_set, summarize  # noqa: E402
 from rag.evaluation.store import eval_folder_store, eval_store  # noqa: E402
@@ -69,6 +71,7 @@ BASE = {
     "facts_from_sources": False,  # names and numbers only as the prompt prints them
     "span": False,  # the answer is a span of the quotes shown (llama.cpp)
     "lead": "",  # text the answer is made to open with (put after the prompt; not shown)
+    "citation_marks": True,  # false: the facts rule allows no "[n]" in the answer
 }
 DEFAULT = {
     "prompt": PLAIN_PROMPT,
@@ -86,6 +89,8 @@ VARIANTS = {
     "span-copy": {**DEFAULT, "span": True, "prompt": COPY_PROMPT},
     "lead": {**DEFAULT, "lead": "The answer is:"},
     "span-lead": {**DEFAULT, "span": True, "lead": "The answer is:"},
+    "nocite": {**DEFAULT, "citation_marks": False},
+    "lead-nocite": {**DEFAULT, "lead": "The answer is:", "citation_marks": False},
     "short": {"prompt": SHORT_PROMPT, "max_tokens": 64},
     "short-400": {"prompt": SHORT_PROMPT, "max_tokens": 64, "source_tokens": 400},
     "short-400-quotes": {
@@ -200,6 +205,7 @@ VARIANTS = {
         "quotes_in_prompt": True,
     },
 }
+_CITE, _CITE_START = rag.llm.facts._CITE, rag.llm.facts._CITE_START
 _CHOSEN: dict = dict(BASE)  # the variant in force (read by the wrappers below)
 _LAST_QUOTES: list = []
 _SPAN: dict = {}
@@ -261,6 +267,9 @@ def apply(service, variant: dict) -> None:
     """Set the variant on the running service: the prompt, its settings and the decoding."""
     chosen = {**BASE, **variant}
     _CHOSEN.update(chosen)
+    # The facts rule's citation marks (rag/llm/facts.py), or a pattern that matches nothing.
+    rag.llm.facts._CITE = _CITE if chosen["citation_marks"] else re.compile(r"(?!)")
+    rag.llm.facts._CITE_START = _CITE_START if chosen["citation_marks"] else re.compile(r"(?!)")
     rag.answer.SYSTEM_PROMPT = chosen["prompt"]
     llm = service.settings.llm.model_copy(
         update={k: chosen[k] for k in ("max_tokens", "repeat_penalty", "temperature")}

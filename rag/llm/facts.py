@@ -37,6 +37,10 @@ _LOWER = re.compile(r"[a-zß-öø-ÿ][a-zß-öø-ÿ'’.-]*")  # "e.g", "well-kn
 _CITE = re.compile(r"\[\d{1,2}\]")
 _CITE_START = re.compile(r"\[\d{0,2}\]?")
 _POSSESSIVE = re.compile(r"(.+)['’]s")
+# The characters beyond ASCII the patterns above allow: lower-case Latin-1 letters and marks.
+_ALLOWED_BEYOND_ASCII = frozenset(
+    [*map(chr, [*range(0xDF, 0xF7), *range(0xF8, 0x100)]), *"“”–—‘’€£"]
+)
 
 
 def facts_in(texts: Iterable[str]) -> list[str]:
@@ -60,6 +64,10 @@ class StatedFacts:
     def __init__(self, facts: Iterable[str]) -> None:
         self._words = frozenset([*facts, *SENTENCE_OPENERS])
         self._sorted = sorted(self._words)
+        # What a character split over several tokens may turn out to be (rag/llm/llama_facts.py).
+        self.beyond_ascii = sorted(
+            _ALLOWED_BEYOND_ASCII | {c for word in self._words for c in word if ord(c) > 127}
+        )
 
     def allows(self, text: str) -> bool:
         """Whether `text` can still become an allowed answer: every finished word allowed,

@@ -6,10 +6,16 @@ every step (on the 135M model, generation took 2.5-3x the CPU). Here only the be
 candidates are tried, best first, and the rest are masked; a whole-vocabulary walk happens only
 when none of them is allowed. The repeat penalty and the choice (greedy or sampled) then run
 as usual among the allowed ones.
+
+A character beyond ASCII may come in pieces: the 135M model's vocabulary spells "同" or "Π" as
+two or more tokens of one UTF-8 byte or two. Such a token has no text of its own, so it is
+judged by the characters it can still become (`StatedFacts.beyond_ascii`): without that, a byte
+token passed as "" and answers ended "Fort M同" or "Crusad鎨".
 """
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,19 +28,35 @@ CANDIDATES = 40
 
 
 class TokenTexts:
-    """The text of each token of a loaded model, read once (49k tokens: ~0.1 s)."""
+    """The bytes and text of each token of a loaded model, read once (49k tokens: ~0.1 s)."""
 
     def __init__(self, llm) -> None:
         self.eos = llm.token_eos()
         self._llm = llm
-        self._texts = [self.text([token]) for token in range(llm.n_vocab())]
+        self._bytes = [llm.detokenize([token]) for token in range(llm.n_vocab())]
+        self._texts = [piece.decode("utf-8", errors="ignore") for piece in self._bytes]
 
     def __getitem__(self, token: int) -> str:
         return self._texts[token]
 
+    def bytes_of(self, token: int) -> bytes:
+        return self._bytes[token]
+
     def text(self, tokens: Sequence[int]) -> str:
         """The text of a run of tokens (a character split over two tokens comes out whole)."""
         return self._llm.detokenize(list(tokens)).decode("utf-8", errors="ignore")
+
+    def text_and_pending(self, tokens: Sequence[int]) -> tuple[str, bytes]:
+        """The text of a run of tokens, and the bytes at its end of a character not yet whole."""
+        return _decode(self._llm.detokenize(list(tokens)))
+
+
+def _decode(data: bytes) -> tuple[str, bytes]:
+    """(the whole characters of UTF-8 `data`, the bytes that start one more); UnicodeDecodeError
+    where `data` is no UTF-8 at all."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    text = decoder.decode(data, final=False)
+    return text, decoder.getstate()[0]
 
 
 class FactsProcessor:
@@ -48,7 +70,8 @@ class FactsProcessor:
     def __call__(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
         if self._prompt_length is None:  # the first call sees the prompt alone
             self._prompt_length = len(input_ids)
-        so_far = self._rule.unfinished(self._tokens.text(input_ids[self._prompt_length :]))
+        text, pending = self._tokens.text_and_pending(input_ids[self._prompt_length :])
+        so_far = (self._rule.unfinished(text), pending)
         best = np.argpartition(scores, -CANDIDATES)[-CANDIDATES:]
         allowed = [t for t in best[np.argsort(-scores[best])] if self._allows(so_far, int(t))]
         if not allowed:
@@ -57,12 +80,26 @@ class FactsProcessor:
         kept[allowed] = scores[allowed]
         return kept
 
-    def _allows(self, so_far: str, token: int) -> bool:
+    def _allows(self, so_far: tuple[str, bytes], token: int) -> bool:
+        said, pending = so_far
         if token == self._tokens.eos:
-            return self._rule.ends(so_far)
-        return self._rule.allows(so_far + self._tokens[token])
+            return not pending and self._rule.ends(said)
+        if not pending and self._tokens[token] and self._tokens.bytes_of(token).isascii():
+            return self._rule.allows(said + self._tokens[token])  # the common case, cheaply
+        try:
+            added, still_pending = _decode(pending + self._tokens.bytes_of(token))
+        except UnicodeDecodeError:
+            return False
+        said += added
+        if not still_pending:
+            return self._rule.allows(said)
+        return self._rule.allows(said) and any(
+            character.encode("utf-8").startswith(still_pending)
+            and self._rule.allows(said + character)
+            for character in self._rule.beyond_ascii
+        )
 
-    def _first_allowed(self, so_far: str, scores: np.ndarray) -> list[int]:
+    def _first_allowed(self, so_far: tuple[str, bytes], scores: np.ndarray) -> list[int]:
         for token in np.argsort(-scores):
             if self._allows(so_far, int(token)):
                 return [int(token)]
