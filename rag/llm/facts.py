@@ -34,8 +34,8 @@ _BETWEEN = re.compile(r"[ \t()\"“”:;!?/–—]+")
 _OPENING = "'‘$€£"  # marks a word may start with ("$5", "'Norman'")
 _CLOSING = ".,'’%"  # ... and end with ("911,", "5%", "U.S.")
 _LOWER = re.compile(r"[a-zß-öø-ÿ][a-zß-öø-ÿ'’.-]*")  # "e.g", "well-known", "don't"
-_CITE = re.compile(r"\[\d{1,2}\]")
-_CITE_START = re.compile(r"\[\d{0,2}\]?")
+_CITE = re.compile(r"\[[0-9]{1,2}\]")  # [0-9], not \d: a citation's digits are ASCII
+_CITE_START = re.compile(r"\[[0-9]{0,2}\]?")
 _POSSESSIVE = re.compile(r"(.+)['’]s")
 # The characters beyond ASCII the patterns above allow: lower-case Latin-1 letters and marks.
 _ALLOWED_BEYOND_ASCII = frozenset(

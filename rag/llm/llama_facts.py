@@ -65,6 +65,7 @@ class FactsProcessor:
     def __init__(self, tokens: TokenTexts, facts: Sequence[str]) -> None:
         self._tokens = tokens
         self._rule = StatedFacts(facts)
+        self._beyond_ascii = [(c, c.encode("utf-8")) for c in self._rule.beyond_ascii]
         self._prompt_length: int | None = None
 
     def __call__(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -84,19 +85,23 @@ class FactsProcessor:
         said, pending = so_far
         if token == self._tokens.eos:
             return not pending and self._rule.ends(said)
-        if not pending and self._tokens[token] and self._tokens.bytes_of(token).isascii():
+        piece = self._tokens.bytes_of(token)
+        if not piece:
+            return False  # a control token (another end-of-text among them): no answer's text
+        if not pending and piece.isascii():
             return self._rule.allows(said + self._tokens[token])  # the common case, cheaply
+        if pending and not 0x80 <= piece[0] < 0xC0:
+            return False  # a character was begun: only its next byte may follow
         try:
-            added, still_pending = _decode(pending + self._tokens.bytes_of(token))
+            added, still_pending = _decode(pending + piece)
         except UnicodeDecodeError:
             return False
         said += added
         if not still_pending:
             return self._rule.allows(said)
         return self._rule.allows(said) and any(
-            character.encode("utf-8").startswith(still_pending)
-            and self._rule.allows(said + character)
-            for character in self._rule.beyond_ascii
+            encoded.startswith(still_pending) and self._rule.allows(said + character)
+            for character, encoded in self._beyond_ascii
         )
 
     def _first_allowed(self, so_far: tuple[str, bytes], scores: np.ndarray) -> list[int]:

@@ -86,3 +86,19 @@ def test_only_the_unfinished_word_decides_what_may_follow(cut, rest):
     tail = StatedFacts.unfinished(start)
     assert RULE.allows(tail + rest) == RULE.allows(start + rest)
     assert RULE.ends(tail + rest) == RULE.ends(start + rest)
+
+
+def test_every_character_beyond_ascii_the_rule_allows_is_listed_as_such():
+    # The llama.cpp processor judges a character split over byte tokens by this list
+    # (rag/llm/llama_facts.py): a character the rule allows but the list lacks could not be
+    # written in pieces. (Any Unicode digit once passed as a citation mark: "[٣]".)
+    rule = StatedFacts(["Π1", "Jumièges"])
+    contexts = ("It is ", "It is a", "It is [", "It is Jumi", "It is 5", "It is Π")
+    allowed = {
+        chr(point)
+        for point in range(0x80, 0x3000)
+        for context in contexts
+        if rule.allows(context + chr(point))
+    }
+    assert allowed <= set(rule.beyond_ascii)
+    assert {"è", "Π", "ÿ", "’", "€"} <= allowed

@@ -56,11 +56,20 @@ def test_a_fact_spelled_in_bytes_can_still_be_written(llm, tokens):
 
 def test_the_answer_cannot_end_inside_a_character(llm, tokens):
     answer = ids(llm, "It is Π1")[:-2]  # "It is" and the first byte of "Π"
+    assert tokens.text_and_pending(answer)[1]
     assert not kept_after(llm, tokens, ["Π1"], answer, tokens.eos)
     assert kept_after(llm, tokens, ["Π1"], ids(llm, "It is Π1"), tokens.eos)
 
 
-def test_a_lower_case_letter_beyond_ascii_is_a_free_word(llm, tokens):
-    answer = ids(llm, "It was a caf")
-    (letter,) = ids(llm, "é")
-    assert kept_after(llm, tokens, [], answer, letter)
+def test_a_lower_case_letter_spelled_in_bytes_is_a_free_word(llm, tokens):
+    first_byte, last_byte = ids(llm, "ÿ")  # c3, then bf
+    answer = ids(llm, "It was a ma")
+    assert kept_after(llm, tokens, [], answer, first_byte)
+    assert kept_after(llm, tokens, [], [*answer, first_byte], last_byte)
+
+
+def test_a_control_token_is_no_part_of_an_answer(llm, tokens):
+    # Token 0 is <|endoftext|>: it has no text, and llama.cpp would end the answer on it
+    # without the rule's say.
+    assert not tokens.bytes_of(0)
+    assert not kept_after(llm, tokens, [], ids(llm, "It is"), 0)
