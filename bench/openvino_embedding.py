@@ -1,7 +1,8 @@
 """OpenVINO against our ONNX Runtime int8 embedder, on the texts an ingest embeds (issue 19).
 
     /tmp/ov-venv/bin/python bench/openvino_embedding.py PASSAGES.json --int8 INT8.onnx \\
-        --fp32 FP32.onnx [--count 300] [--rounds 2] [--out FILE.json]
+        --fp32 FP32.onnx [--tokenizer tokenizer.json] [--count 300] [--rounds 2]
+        [--calibration FILE.txt] [--out FILE.json]
 
 Run in a venv of its own (`python3 -m venv /tmp/ov-venv && /tmp/ov-venv/bin/pip install
 openvino==2026.4.1 nncf==3.4.0 onnxruntime tokenizers numpy onnx`): OpenVINO and NNCF are not
@@ -39,13 +40,18 @@ BATCH = 32
 ONE_THREAD = {"INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"}
 
 
-def tokenizer():
+def tokenizer(path: Path | None):
+    """The packaged MiniLM's tokenizer (tokenizer.json: `path`, else the installed package's)."""
     import importlib.util
 
     from tokenizers import Tokenizer
 
-    package = Path(importlib.util.find_spec(MODEL_PACKAGE).origin).parent
-    tok = Tokenizer.from_file(str(package / "model" / "tokenizer.json"))
+    if path is None:
+        spec = importlib.util.find_spec(MODEL_PACKAGE)
+        if spec is None:
+            raise SystemExit(f"{MODEL_PACKAGE} is not installed here: pass --tokenizer")
+        path = Path(spec.origin).parent / "model" / "tokenizer.json"
+    tok = Tokenizer.from_file(str(path))
     tok.enable_truncation(MAX_TOKENS)
     return tok
 
@@ -119,13 +125,14 @@ def main() -> None:
     parser.add_argument(
         "--calibration", type=Path, help="a text file, one text per line, to calibrate on instead"
     )
+    parser.add_argument("--tokenizer", type=Path, help="the model's tokenizer.json")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     texts = json.loads(args.passages.read_text())
     measured, calibration = texts[::4][: args.count], texts[1::4][: args.count]
     if args.calibration:
         calibration = [line for line in args.calibration.read_text().splitlines() if line.strip()]
-    tok = tokenizer()
+    tok = tokenizer(args.tokenizer)
     runs = variants(args, tok, calibration)
     reference = embed(runs["ort-fp32"], tok, measured)
     rows = []
