@@ -16,7 +16,6 @@ import logging
 import numpy as np
 
 from rag.config import EmbeddingSettings
-from rag.devices import DeviceUnavailableError
 from rag.embed.onnx_backend import OnnxEmbedder, _window
 from rag.embed.openvino_export import openvino_model
 
@@ -27,13 +26,8 @@ CALIBRATION_BATCH = 8
 
 class OpenVinoEmbedder(OnnxEmbedder):
     def __init__(self, settings: EmbeddingSettings) -> None:
-        try:
-            import openvino
-        except ImportError as exc:
-            raise DeviceUnavailableError(
-                "embedding.backend openvino needs OpenVINO, which is not installed: "
-                "pip install 'rag-private-docs[openvino]', or set embedding.backend onnx"
-            ) from exc
+        import openvino
+
         super().__init__(settings)
         model_file = openvino_model(
             self.path, settings.onnx_quantization, settings.cache_dir, self._calibration_inputs
