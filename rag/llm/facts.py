@@ -30,17 +30,19 @@ SENTENCE_OPENERS = (
 )
 # Between two words of an answer (a word runs up to one of these); a line break ends nothing
 # and is not allowed: the answer is one short text.
-_BETWEEN = re.compile(r"[ \t()\"“”:;!?/–—]+")
+_BETWEEN_MARKS = ' \t()"“”:;!?/–—'
+_BETWEEN = re.compile(f"[{re.escape(_BETWEEN_MARKS)}]+")
 _OPENING = "'‘$€£"  # marks a word may start with ("$5", "'Norman'")
 _CLOSING = ".,'’%"  # ... and end with ("911,", "5%", "U.S.")
-_LOWER = re.compile(r"[a-zß-öø-ÿ][a-zß-öø-ÿ'’.-]*")  # "e.g", "well-known", "don't"
+_LOWER_LETTERS = "a-zß-öø-ÿ"  # a regex class's ranges: ASCII and Latin-1 lower case
+_LOWER = re.compile(f"[{_LOWER_LETTERS}][{_LOWER_LETTERS}'’.-]*")  # "e.g", "well-known", "don't"
 _CITE = re.compile(r"\[[0-9]{1,2}\]")  # [0-9], not \d: a citation's digits are ASCII
 _CITE_START = re.compile(r"\[[0-9]{0,2}\]?")
 _POSSESSIVE = re.compile(r"(.+)['’]s")
-# The characters beyond ASCII the patterns above allow: lower-case Latin-1 letters and marks.
+# The characters beyond ASCII the patterns above allow, read off them.
 _ALLOWED_BEYOND_ASCII = frozenset(
-    [*map(chr, [*range(0xDF, 0xF7), *range(0xF8, 0x100)]), *"“”–—‘’€£"]
-)
+    c for c in map(chr, range(0x80, 0x100)) if re.fullmatch(f"[{_LOWER_LETTERS}]", c)
+) | {c for c in _BETWEEN_MARKS + _OPENING + _CLOSING if ord(c) > 127}
 
 
 def facts_in(texts: Iterable[str]) -> list[str]:

@@ -97,9 +97,9 @@ class FactsProcessor:
         except UnicodeDecodeError:
             return False
         said += added
-        if not still_pending:
-            return self._rule.allows(said)
-        return self._rule.allows(said) and any(
+        if not self._rule.allows(said):
+            return False
+        return not still_pending or any(
             encoded.startswith(still_pending) and self._rule.allows(said + character)
             for character, encoded in self._beyond_ascii
         )
