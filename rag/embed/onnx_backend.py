@@ -104,18 +104,22 @@ class OnnxEmbedder(PrefixedEmbedding):
                     found[index] = (spans[row][kept].astype(np.int64), states[row][kept])
         return [found[index] for index in range(len(texts))]
 
-    def _batches(self, prepared: list[str]):
+    def _batches(
+        self, prepared: list[str], batch_size: int | None = None, window: int | None = None
+    ):
         """Per batch of texts: their rows, the session's inputs, each token's character span
-        and the attention mask."""
+        and the attention mask (batches of `batch_size`, texts cut at `window` tokens: by
+        default the settings')."""
+        batch_size = batch_size or self.batch_size
         # Longest first, as sentence-transformers does: batches of similar lengths pad little.
         order = sorted(range(len(prepared)), key=lambda i: -len(prepared[i]))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
             encoded = self._tokenizer(
                 [prepared[i] for i in rows],
                 padding=True,
                 truncation=True,
-                max_length=self._max_tokens,
+                max_length=window or self._max_tokens,
                 return_offsets_mapping=True,
                 return_tensors="np",
             )

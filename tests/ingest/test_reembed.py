@@ -25,6 +25,7 @@ from rag.db.models import Chunk, Document, IndexLog, StoreMeta
 from rag.db.session import transaction
 from rag.embed import Embedder, load_embedder
 from rag.embed.onnx_export import INT8_VECTORS
+from rag.embed.openvino_export import quantization_key
 from rag.index import VectorIndex
 
 DOCS = {
@@ -81,6 +82,12 @@ def test_the_fingerprint_changes_with_what_changes_the_stored_vectors(embedder, 
     # other vectors: stores made with recipe 2 (no such fact) re-embed; float32 ones do not.
     assert json.loads(int8)["int8_vectors"] == INT8_VECTORS
     assert "int8_vectors" not in json.loads(fp32)
+    # OpenVINO's int8 vectors are its own, and those of its calibration text.
+    openvino = json.loads(
+        embedding_fingerprint(onnx.model_copy(update={"backend": "openvino"}), embedder)
+    )
+    assert openvino["backend"] == "openvino-int8"
+    assert openvino["openvino_int8"] == quantization_key()
     # Stores made before backends existed (torch) keep their fingerprint: no "backend" fact.
     torch = embedder.settings.model_copy(update={"backend": "torch"})
     assert "backend" not in json.loads(embedding_fingerprint(torch, embedder))

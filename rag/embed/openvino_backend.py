@@ -1,0 +1,60 @@
+"""The openvino backend: the onnx backend's model run by OpenVINO on the CPU, int8 by NNCF.
+
+Where it pays: a CPU with VNNI (AVX-512 VNNI, AVX-VNNI or AMX), where its int8 embeds ~1.5x
+the onnx backend's chunks per CPU second at the same closeness to float32; without VNNI it is
+slower than the onnx backend (bench/RESULTS.md, issue 19). Tokenizing, batching, pooling and
+normalizing are the onnx backend's; so are the token vectors of `embed_tokens` (the quotes'
+late interaction: an ONNX Runtime session of the onnx export, made on first use). Only the
+sentence vectors come from OpenVINO.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+
+from rag.config import EmbeddingSettings
+from rag.embed.onnx_backend import OnnxEmbedder, _window
+from rag.embed.openvino_export import openvino_model
+
+log = logging.getLogger(__name__)
+
+CALIBRATION_BATCH = 8
+
+
+class OpenVinoEmbedder(OnnxEmbedder):
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        import openvino
+
+        super().__init__(settings)
+        model_file = openvino_model(
+            self.path, settings.onnx_quantization, settings.cache_dir, self._calibration_inputs
+        )
+        config: dict = {"PERFORMANCE_HINT": "LATENCY"}
+        if settings.onnx_threads:
+            config["INFERENCE_NUM_THREADS"] = settings.onnx_threads
+        compiled = openvino.Core().compile_model(str(model_file), "CPU", config)
+        self.session = _OpenVinoSession(compiled)
+        log.info("embedding model %s runs with OpenVINO (%s)", self.model_name, model_file.name)
+
+    def _calibration_inputs(self, texts: list[str]) -> list[dict]:
+        """The model's inputs for `texts`, as `_encode` makes them, in small batches and cut at
+        the model's own window whatever the settings say: one int8 model per cache key."""
+        config = json.loads((self.path / "config.json").read_text())
+        own = self.settings.model_copy(update={"max_seq_length": None})
+        window = _window(self.path, own, config)
+        return [feed for _, feed, _, _ in self._batches(texts, CALIBRATION_BATCH, window)]
+
+
+class _OpenVinoSession:
+    """A compiled OpenVINO model called as `OnnxEmbedder._encode` calls its ONNX Runtime
+    session (`run(None, inputs)[0]`: the sentence vectors)."""
+
+    def __init__(self, compiled) -> None:
+        self._request = compiled.create_infer_request()
+
+    def run(self, _outputs, feed: dict) -> list[np.ndarray]:
+        result = self._request.infer(feed)
+        return [np.asarray(result[0])]
