@@ -16,6 +16,7 @@ import logging
 import numpy as np
 
 from rag.config import EmbeddingSettings
+from rag.devices import DeviceUnavailableError
 from rag.embed.onnx_backend import OnnxEmbedder, _window
 from rag.embed.openvino_export import openvino_model
 
@@ -26,8 +27,13 @@ CALIBRATION_BATCH = 8
 
 class OpenVinoEmbedder(OnnxEmbedder):
     def __init__(self, settings: EmbeddingSettings) -> None:
-        import openvino
-
+        try:
+            import openvino
+        except ImportError as exc:
+            raise DeviceUnavailableError(
+                "embedding.backend openvino needs OpenVINO, which is not installed: "
+                "pip install 'rag-private-docs[openvino]', or set embedding.backend onnx"
+            ) from exc
         super().__init__(settings)
         model_file = openvino_model(
             self.path, settings.onnx_quantization, settings.cache_dir, self._calibration_inputs

@@ -63,3 +63,14 @@ def test_another_calibration_text_is_another_model(tmp_path, monkeypatch):
     monkeypatch.setattr(openvino_export, "CALIBRATION", other)
     assert quantization_key() != before
     assert quantization_key().startswith("openvino-int8-")
+
+
+def test_without_openvino_installed_the_backend_says_what_to_install(monkeypatch):
+    import sys
+
+    from rag.devices import DeviceUnavailableError
+
+    monkeypatch.setitem(sys.modules, "openvino", None)  # import openvino raises ImportError
+    settings = Settings().embedding.model_copy(update={"backend": "openvino"})
+    with pytest.raises(DeviceUnavailableError, match=r"rag-private-docs\[openvino\]"):
+        OpenVinoEmbedder(settings)
