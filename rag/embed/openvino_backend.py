@@ -41,8 +41,7 @@ class OpenVinoEmbedder(OnnxEmbedder):
         config: dict = {"PERFORMANCE_HINT": "LATENCY"}
         if settings.onnx_threads:
             config["INFERENCE_NUM_THREADS"] = settings.onnx_threads
-        compiled = openvino.Core().compile_model(str(model_file), "CPU", config)
-        self.session = _OpenVinoSession(compiled)
+        self.session = _OpenVinoSession(openvino.Core(), model_file, config)
         log.info("embedding model %s runs with OpenVINO (%s)", self.model_name, model_file.name)
 
     def _calibration_inputs(self, texts: list[str]) -> list[dict]:
@@ -56,10 +55,15 @@ class OpenVinoEmbedder(OnnxEmbedder):
 
 class _OpenVinoSession:
     """A compiled OpenVINO model called as `OnnxEmbedder._encode` calls its ONNX Runtime
-    session (`run(None, inputs)[0]`: the sentence vectors)."""
+    session (`run(None, inputs)[0]`: the sentence vectors).
 
-    def __init__(self, compiled) -> None:
-        self._request = compiled.create_infer_request()
+    Holds the core and the compiled model for as long as their request lives, so that
+    nothing is torn down under it, whatever order the garbage collector takes them in."""
+
+    def __init__(self, core, model_file, config: dict) -> None:
+        self._core = core
+        self._compiled = core.compile_model(str(model_file), "CPU", config)
+        self._request = self._compiled.create_infer_request()
 
     def run(self, _outputs, feed: dict) -> list[np.ndarray]:
         result = self._request.infer(feed)

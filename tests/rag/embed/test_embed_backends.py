@@ -1,5 +1,8 @@
 """The contract every embedding backend keeps, with the real MiniLM: passages and questions,
-prefixes, window, bad input; and the onnx and openvino backends' vectors against torch's."""
+prefixes, window, bad input; and the onnx and openvino backends' vectors against torch's.
+
+The openvino backends are collected only in the pytest process of their own that
+test_openvino_process.py starts (conftest.py says why)."""
 
 from __future__ import annotations
 
@@ -8,16 +11,20 @@ import pytest
 
 from rag.config import EmbeddingSettings, Settings
 from rag.embed import Embedder, load_embedder
+from tests.rag.embed.conftest import OPENVINO_HERE
 
 TEXTS = ["Employees get 28 days of paid annual leave.", "The freezer code is FRZ-4471."]
 BACKENDS = {
     "torch": {"backend": "torch"},
     "onnx-int8": {"backend": "onnx", "onnx_quantization": "int8"},
     "onnx-fp32": {"backend": "onnx", "onnx_quantization": "none"},
-    "openvino-int8": {"backend": "openvino", "onnx_quantization": "int8"},
-    # OpenVINO runs a float32 model in bfloat16 on a CPU that has it (AVX-512 BF16, AMX).
-    "openvino-fp32": {"backend": "openvino", "onnx_quantization": "none"},
 }
+if OPENVINO_HERE:
+    BACKENDS |= {
+        "openvino-int8": {"backend": "openvino", "onnx_quantization": "int8"},
+        # OpenVINO runs a float32 model in bfloat16 on a CPU that has it (AVX-512 BF16, AMX).
+        "openvino-fp32": {"backend": "openvino", "onnx_quantization": "none"},
+    }
 # Float32 vectors differ from torch's by rounding only; the others by their 8 or 16 bits.
 EXACT = {"torch", "onnx-fp32"}
 
