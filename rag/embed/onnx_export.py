@@ -86,13 +86,18 @@ def exported_model(model_dir: Path, quantization: str, cache_dir: Path | None = 
             _quantize(work / "optimized.onnx", made / MODEL_FILE)
         else:
             shutil.move(work / "optimized.onnx", made / MODEL_FILE)
-        try:
-            os.replace(made, target)
-        except OSError:
-            # Another process put it there first (a non-empty folder is not replaced): use its.
-            if not (target / MODEL_FILE).is_file():
-                raise
+        publish(made, target, MODEL_FILE)
     return target / MODEL_FILE
+
+
+def publish(made: Path, target: Path, model_file: str) -> None:
+    """Move the folder `made` to `target` in one step, so no reader ever sees half a model."""
+    try:
+        os.replace(made, target)
+    except OSError:
+        # Another process put it there first (a non-empty folder is not replaced): use its.
+        if not (target / model_file).is_file():
+            raise
 
 
 def pooling_mode(model_dir: Path) -> str:

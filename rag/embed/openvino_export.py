@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from rag.embed.onnx_export import _cached, exported_model
+from rag.embed.onnx_export import _cached, exported_model, publish
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +77,5 @@ def openvino_model(
         made = work / "made"
         made.mkdir()
         openvino.save_model(quantized, str(made / MODEL_XML), False)
-        try:
-            os.replace(made, target)
-        except OSError:
-            # Another process put it there first (a non-empty folder is not replaced): use its.
-            if not (target / MODEL_XML).is_file():
-                raise
+        publish(made, target, MODEL_XML)
     return target / MODEL_XML
