@@ -51,12 +51,12 @@ def openvino_model(
     bfloat16 where the CPU has it), or the int8 IR ("int8"), quantized now (about a minute)
     if the cache has none. `inputs` turns texts into the model's input batches, as the
     embedder tokenizes them."""
-    fp32 = exported_model(model_dir, "none", cache_dir)
     if quantization == "none":
-        return fp32
+        return exported_model(model_dir, "none", cache_dir)
     target = _cached(model_dir, quantization_key(), cache_dir)
     if (target / MODEL_XML).is_file():
         return target / MODEL_XML
+    fp32 = exported_model(model_dir, "none", cache_dir)  # what NNCF quantizes
     log.info("quantizing the embedding model for OpenVINO (int8), once, into %s", target.parent)
     os.environ.setdefault("NNCF_CI", "1")  # NNCF sends no usage data where this is set
     import nncf
