@@ -32,7 +32,9 @@ from rag.privacy.recognizers.word_lists import LISTS as WORD_LISTS
 # 7: chunk headers carry the tokens of the words of hidden multi-word names
 # (anonymize.name_parts_in_headers); chunking.pseudonym_stand_ins; spaCy's entities bounded by
 # its sentence segmenter instead of the parser (rag/privacy/nlp_engine.py): a few names may differ.
-PIPELINE_CODE_VERSION = 7
+# 8: PDF table pages laid out in columns from PDFium's glyph positions, not pypdf's layout mode
+# (ingest/loaders/pdf_layout.py): a few table rows and headers differ.
+PIPELINE_CODE_VERSION = 8
 # Settings that do not change what is stored (the key is in the facts as its id).
 _NOT_STORED = {"secret_key", "max_restored_values", "typed_words_embedded"}
 

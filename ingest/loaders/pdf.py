@@ -1,7 +1,8 @@
 """PDF loader: one Page per PDF page. pypdf opens the file (damage, encryption, the page count,
 metadata, the title); PDFium (pypdfium2) reads each page's text, about 20x faster than pypdf's
-extraction (bench/RESULTS.md, issue 19); pypdf reads a page PDFium cannot, and the pages that
-look like tables in its layout mode (pdf_tables.py)."""
+extraction (bench/RESULTS.md, issue 19), and lays out the pages that look like tables in
+columns (pdf_layout.py) for the table reader (pdf_tables.py); pypdf reads a page PDFium cannot,
+in its own layout mode where the page looks like a table."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
 
 from .base import DEFAULT_LIMITS, LoadedDocument, LoaderError, LoadLimits, Page
+from .pdf_layout import layout_text
 from .pdf_tables import looks_tabular, table_text
 from .titles import choose_title, clean_title, first_title_line
 
@@ -163,7 +165,9 @@ class _PdfiumText:
         if self._pdf is not None:
             self._pdf.close()
 
-    def text(self, index: int) -> str | None:
+    def read(self, index: int) -> tuple[str, str | None] | None:
+        """The page's plain text and, where it looks like a table, its text laid out in
+        columns; None where PDFium cannot read the page."""
         if self._pdf is None or index >= len(self._pdf):
             return None
         try:
@@ -171,9 +175,9 @@ class _PdfiumText:
             try:
                 textpage = page.get_textpage()
                 try:
-                    text = (
-                        textpage.get_text_range()
-                    )  # all of it, as pypdf: not only inside the page box
+                    # all of it, as pypdf: not only inside the page box
+                    plain = _from_pdfium(textpage.get_text_range())
+                    layout = layout_text(textpage) if looks_tabular(plain) else None
                 finally:
                     textpage.close()
             finally:
@@ -181,21 +185,29 @@ class _PdfiumText:
         except Exception as exc:
             logger.warning("PDFium could not read a page (%s): pypdf reads it", type(exc).__name__)
             return None
-        # PDFium joins a word broken at a line end, marking the break with U+FFFE (or U+0002):
-        # given back as pypdf gives it, so normalize_text joins "exam-\nple", not "COVID-\n19".
-        return text.replace("\ufffe", "-\n").replace("\x02", "-\n")
+        return plain, layout
+
+
+def _from_pdfium(text: str) -> str:
+    # PDFium joins a word broken at a line end, marking the break with U+FFFE (or U+0002):
+    # given back as pypdf gives it, so normalize_text joins "exam-\nple", not "COVID-\n19".
+    return text.replace("\ufffe", "-\n").replace("\x02", "-\n")
 
 
 def _page_text(reader: PdfReader, index: int, fast: _PdfiumText) -> str:
-    """The page's plain text; where it looks like a table, the layout-mode text with each
-    table row naming its columns (pdf_tables.py), when such a table is found."""
-    plain = fast.text(index)
-    if plain is None:
+    """The page's plain text; where it looks like a table, the text laid out in columns with
+    each table row naming its columns (pdf_tables.py), when such a table is found."""
+    read = fast.read(index)
+    if read is None:
         plain = reader.pages[index].extract_text() or ""
+        layout = None
+    else:
+        plain, layout = read
     if not looks_tabular(plain):
         return plain
     try:
-        layout = reader.pages[index].extract_text(extraction_mode="layout") or ""
+        if layout is None:
+            layout = reader.pages[index].extract_text(extraction_mode="layout") or ""
         tables = table_text(layout)
     except Exception as exc:  # the plain text is still good: tables are a refinement
         logger.warning("a PDF page's tables could not be read (%s)", type(exc).__name__)

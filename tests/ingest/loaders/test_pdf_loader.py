@@ -194,12 +194,12 @@ def _failing_on(pages_to_fail: set[int], monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(pypdf.PageObject, "extract_text", extract_text)
     # PDFium cannot read them either (pypdf is its fallback).
-    fast_text = pdf_loader._PdfiumText.text
+    fast_read = pdf_loader._PdfiumText.read
 
-    def text(self, index: int):
-        return None if index + 1 in pages_to_fail else fast_text(self, index)
+    def read(self, index: int):
+        return None if index + 1 in pages_to_fail else fast_read(self, index)
 
-    monkeypatch.setattr(pdf_loader._PdfiumText, "text", text)
+    monkeypatch.setattr(pdf_loader._PdfiumText, "read", read)
 
 
 def test_a_page_that_fails_is_skipped_and_logged(tmp_path, loader, monkeypatch, caplog):
