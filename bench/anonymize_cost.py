@@ -135,7 +135,8 @@ def _instrument(anonymizer, totals: dict[str, float]) -> None:
     on_demand = getattr(engine, "_on_demand", None) or getattr(engine, "_deferred", {})
     for components in on_demand.values():
         components[:] = [
-            _TimedComponent(c, totals, f"spacy/{c.name} (on demand)") for c in components
+            _TimedComponent(c, totals, f"spacy/{getattr(c, 'name', None) or c.__name__} (on demand)")
+            for c in components
         ]
     engine.process_text = _timed(totals, "spacy (all but deferred)", engine.process_text)
     if hasattr(engine, "process_many"):
