@@ -124,6 +124,11 @@ def _timed_generator(totals: dict[str, float], name: str, function):
     return wrapper
 
 
+def _name(component) -> str:
+    """A spaCy component's name, or the function's (the on-demand step that unsets sentences)."""
+    return getattr(component, "name", None) or component.__name__
+
+
 def _instrument(anonymizer, totals: dict[str, float]) -> None:
     analyzer = anonymizer._analyzer
     engine = analyzer.nlp_engine
@@ -135,8 +140,7 @@ def _instrument(anonymizer, totals: dict[str, float]) -> None:
     on_demand = getattr(engine, "_on_demand", None) or getattr(engine, "_deferred", {})
     for components in on_demand.values():
         components[:] = [
-            _TimedComponent(c, totals, f"spacy/{getattr(c, 'name', None) or c.__name__} (on demand)")
-            for c in components
+            _TimedComponent(c, totals, f"spacy/{_name(c)} (on demand)") for c in components
         ]
     engine.process_text = _timed(totals, "spacy (all but deferred)", engine.process_text)
     if hasattr(engine, "process_many"):
