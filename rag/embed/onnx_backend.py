@@ -47,13 +47,9 @@ class OnnxEmbedder(PrefixedEmbedding):
         # Idle threads sleep instead of spinning: during an ingest the file workers need the
         # cores between two embedding calls (bench/RESULTS.md, issue 19).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = onnxruntime.InferenceSession(
-            str(model_file), options, providers=["CPUExecutionProvider"]
-        )
         self._model_file, self._options = model_file, options
         self._token_session: onnxruntime.InferenceSession | None = None
         self._hidden_state = ""
-        self._inputs = {i.name for i in self.session.get_inputs()}
         config = json.loads((path / "config.json").read_text())
         self._max_tokens = _window(path, settings, config)
         # Not transformers' AutoTokenizer: importing transformers imports torch (fast_tokenizer.py).
@@ -62,6 +58,8 @@ class OnnxEmbedder(PrefixedEmbedding):
         # two at once ("Already borrowed"), so the chunker gets its own.
         self._chunking_tokenizer = FastTokenizer(path, self._max_tokens)
         self._encode_lock = threading.Lock()
+        self.session = self._sentence_session()  # after the tokenizers: OpenVINO calibrates
+        self._inputs = self._input_names()
         self.dimension = int(config["hidden_size"])
         self.model_name = path.name if path.name != "model" else path.parent.name
         log.info(
@@ -105,12 +103,17 @@ class OnnxEmbedder(PrefixedEmbedding):
         return [found[index] for index in range(len(texts))]
 
     def _batches(
-        self, prepared: list[str], batch_size: int | None = None, window: int | None = None
+        self,
+        prepared: list[str],
+        batch_size: int | None = None,
+        window: int | None = None,
+        inputs: set[str] | None = None,
     ):
-        """Per batch of texts: their rows, the session's inputs, each token's character span
-        and the attention mask (batches of `batch_size`, texts cut at `window` tokens: by
-        default the settings')."""
+        """Per batch of texts: their rows, the model's `inputs` (by default the session's),
+        each token's character span and the attention mask (batches of `batch_size`, texts cut
+        at `window` tokens: by default the settings')."""
         batch_size = batch_size or self.batch_size
+        inputs = inputs or self._inputs
         # Longest first, as sentence-transformers does: batches of similar lengths pad little.
         order = sorted(range(len(prepared)), key=lambda i: -len(prepared[i]))
         for start in range(0, len(order), batch_size):
@@ -126,11 +129,23 @@ class OnnxEmbedder(PrefixedEmbedding):
             feed = {
                 name: encoded[name].astype(np.int64)
                 for name in ("input_ids", "attention_mask", "token_type_ids")
-                if name in self._inputs
+                if name in inputs
             }
-            if "token_type_ids" in self._inputs and "token_type_ids" not in feed:
+            if "token_type_ids" in inputs and "token_type_ids" not in feed:
                 feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
             yield rows, feed, encoded["offset_mapping"], encoded["attention_mask"]
+
+    def _sentence_session(self):
+        """What `_encode` runs for the sentence vectors (`run(None, inputs)[0]`); the openvino
+        backend runs its own."""
+        import onnxruntime
+
+        return onnxruntime.InferenceSession(
+            str(self._model_file), self._options, providers=["CPUExecutionProvider"]
+        )
+
+    def _input_names(self) -> set[str]:
+        return {i.name for i in self.session.get_inputs()}
 
     def _tokens_session(self):
         """The same model with its last layer's output (before pooling) as a second output; a

@@ -34,23 +34,33 @@ class OpenVinoEmbedder(OnnxEmbedder):
                 "embedding.backend openvino needs OpenVINO, which is not installed: "
                 "pip install 'rag-private-docs[openvino]', or set embedding.backend onnx"
             ) from exc
+        self._openvino = openvino
         super().__init__(settings)
+        log.info("embedding model %s runs with OpenVINO", self.model_name)
+
+    def _sentence_session(self) -> _OpenVinoSession:
+        """OpenVINO's compiled int8 model; no ONNX Runtime session for the sentence vectors."""
+        settings = self.settings
         model_file = openvino_model(
             self.path, settings.onnx_quantization, settings.cache_dir, self._calibration_inputs
         )
         config: dict = {"PERFORMANCE_HINT": "LATENCY"}
         if settings.onnx_threads:
             config["INFERENCE_NUM_THREADS"] = settings.onnx_threads
-        self.session = _OpenVinoSession(openvino.Core(), model_file, config)
-        log.info("embedding model %s runs with OpenVINO (%s)", self.model_name, model_file.name)
+        return _OpenVinoSession(self._openvino.Core(), model_file, config)
 
-    def _calibration_inputs(self, texts: list[str]) -> list[dict]:
-        """The model's inputs for `texts`, as `_encode` makes them, in small batches and cut at
-        the model's own window whatever the settings say: one int8 model per cache key."""
+    def _input_names(self) -> set[str]:
+        return self.session.input_names()
+
+    def _calibration_inputs(self, texts: list[str], names: list[str]) -> list[dict]:
+        """The model's inputs `names` for `texts`, as `_encode` makes them, in small batches
+        and cut at the model's own window whatever the settings say: one int8 model per cache
+        key."""
         config = json.loads((self.path / "config.json").read_text())
         own = self.settings.model_copy(update={"max_seq_length": None})
         window = _window(self.path, own, config)
-        return [feed for _, feed, _, _ in self._batches(texts, CALIBRATION_BATCH, window)]
+        batches = self._batches(texts, CALIBRATION_BATCH, window, set(names))
+        return [feed for _, feed, _, _ in batches]
 
 
 class _OpenVinoSession:
@@ -68,3 +78,6 @@ class _OpenVinoSession:
     def run(self, _outputs, feed: dict) -> list[np.ndarray]:
         result = self._request.infer(feed)
         return [np.asarray(result[0])]
+
+    def input_names(self) -> set[str]:
+        return {name for port in self._compiled.inputs for name in port.get_names()}

@@ -45,12 +45,12 @@ def openvino_model(
     model_dir: Path,
     quantization: str,
     cache_dir: Path | None,
-    inputs: Callable[[list[str]], Iterable[dict]],
+    inputs: Callable[[list[str], list[str]], Iterable[dict]],
 ) -> Path:
     """The model file OpenVINO reads: the float32 ONNX export ("none"; OpenVINO runs it in
     bfloat16 where the CPU has it), or the int8 IR ("int8"), quantized now (about a minute)
-    if the cache has none. `inputs` turns texts into the model's input batches, as the
-    embedder tokenizes them."""
+    if the cache has none. `inputs(texts, names)` turns texts into batches of the model's
+    inputs (by name), as the embedder tokenizes them."""
     if quantization == "none":
         return exported_model(model_dir, "none", cache_dir)
     target = _cached(model_dir, quantization_key(), cache_dir)
@@ -67,9 +67,11 @@ def openvino_model(
         work = Path(scratch)
         # NNCF finds its nodes by the names an OpenVINO IR gives them: the float32 model as one.
         openvino.save_model(core.read_model(str(fp32)), str(work / "fp32.xml"), False)
-        dataset = list(inputs(calibration_texts()))
+        model = core.read_model(str(work / "fp32.xml"))
+        names = [name for port in model.inputs for name in port.get_names()]
+        dataset = list(inputs(calibration_texts(), names))
         quantized = nncf.quantize(
-            core.read_model(str(work / "fp32.xml")),
+            model,
             nncf.Dataset(dataset),
             model_type=nncf.ModelType.TRANSFORMER,
             subset_size=len(dataset),

@@ -74,3 +74,24 @@ def test_without_openvino_installed_the_backend_says_what_to_install(monkeypatch
     settings = Settings().embedding.model_copy(update={"backend": "openvino"})
     with pytest.raises(DeviceUnavailableError, match=r"rag-private-docs\[openvino\]"):
         OpenVinoEmbedder(settings)
+
+
+def test_only_the_quotes_token_vectors_open_an_onnx_runtime_session(monkeypatch):
+    """OpenVINO makes the sentence vectors; ONNX Runtime's session of the export is opened
+    only when the quotes ask for token vectors (it cost start-up time and memory for nothing)."""
+    import onnxruntime
+
+    opened = []
+    real = onnxruntime.InferenceSession
+
+    def counting(*args, **kwargs):
+        opened.append(args[0] if isinstance(args[0], str) else "bytes")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(onnxruntime, "InferenceSession", counting)
+    settings = Settings().embedding.model_copy(update={"backend": "openvino"})
+    embedder = OpenVinoEmbedder(settings)
+    assert embedder.embed(["Net sales; 2022: $82,959"]).shape == (1, embedder.dimension)
+    assert opened == []
+    embedder.embed_tokens(["Employees get 28 days of paid annual leave."])
+    assert len(opened) == 1
