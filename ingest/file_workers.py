@@ -25,7 +25,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ingest.loaders import DEFAULT_LIMITS, LoaderError, LoadLimits, Page
-from rag.config import AnonymizeSettings, IngestSettings
+from rag.config import AnonymizeSettings, IngestSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,19 @@ class WorkerConfig:
     # The parent's token length (a store of shorter pseudonyms is written in its own length).
     pseudonym_chars: int | None = None
 
+    @classmethod
+    def for_ingest(
+        cls,
+        anonymize: AnonymizeSettings,
+        secret: bytes,
+        ingest: IngestSettings,
+        pseudonym_chars: int,
+    ) -> WorkerConfig:
+        """What an ingest's children get, made one way for the pipeline and
+        `start_ingest_pool` so that both find the same pool."""
+        limits = FileLimits.from_settings(ingest)
+        return cls(anonymize, secret, limits, pseudonym_chars=pseudonym_chars)
+
     def key(self) -> tuple:
         setup = f"{self.setup.__module__}.{self.setup.__qualname__}" if self.setup else None
         return (
@@ -111,6 +124,23 @@ class FileWorkerPool:
         self._idle: queue.Queue[_Child | None] = queue.Queue()
         for _ in range(size):
             self._idle.put(None)  # a place for a child, started on first use
+
+    @property
+    def children_running(self) -> int:
+        """Idle children started and alive (a busy one is out of the queue)."""
+        return sum(1 for child in list(self._idle.queue) if child is not None and child.alive())
+
+    def start(self) -> None:
+        """Start every child now, without waiting for it: each loads its models (seconds) while
+        the caller goes on loading its own."""
+        for _ in range(self.size):
+            try:
+                child = self._idle.get_nowait()
+            except queue.Empty:
+                return  # taken by a running prepare, which starts it itself
+            if child is None or not child.alive():
+                child = _Child(self.config)
+            self._idle.put(child)
 
     def prepare(self, path: Path, data: bytes | None = None) -> PreparedText:
         """Parse and anonymize one file in a child: `data`, the file's bytes as the parent read
@@ -272,6 +302,19 @@ def shared_pool(config: WorkerConfig, size: int) -> FileWorkerPool:
         while len(_POOLS) > MAX_POOLS:
             _POOLS.popitem(last=False)[1].close()
         return pool
+
+
+def start_ingest_pool(settings: Settings) -> FileWorkerPool:
+    """The pool an ingest with `settings` uses (IngestPipeline.file_workers), its children
+    started now: they load their models while the caller loads its own, instead of after."""
+    from rag.privacy.operators.pseudonymize import PSEUDONYM_CHARS
+    from rag.privacy.secret import load_or_create_secret
+
+    secret = load_or_create_secret(settings.anonymize.secret_key, settings.data_dir)
+    config = WorkerConfig.for_ingest(settings.anonymize, secret, settings.ingest, PSEUDONYM_CHARS)
+    pool = shared_pool(config, settings.ingest.file_workers)
+    pool.start()
+    return pool
 
 
 @atexit.register

@@ -20,7 +20,7 @@ from ingest.contained import (
     read_failure_reason,
     read_inside,
 )
-from ingest.file_workers import FileLimits, FileWorkerPool, PreparedText, WorkerConfig, shared_pool
+from ingest.file_workers import FileWorkerPool, PreparedText, WorkerConfig, shared_pool
 from ingest.loaders import LoaderError, UnsupportedFormat
 from ingest.pipeline_version import pipeline_version
 from ingest.prepared import LoadedFile, PreparedFile, ReadFile, add_chunks
@@ -76,11 +76,11 @@ class IngestPipeline:
         """The worker processes that parse and anonymize files (shared by the process's
         pipelines of the same configuration; started on first use)."""
         if self._file_workers is None:
-            config = WorkerConfig(
+            config = WorkerConfig.for_ingest(
                 self.anonymizer.settings,
                 self.anonymizer.secret,
-                FileLimits.from_settings(self.settings.ingest),
-                pseudonym_chars=self.anonymizer.pseudonym_chars,
+                self.settings.ingest,
+                self.anonymizer.pseudonym_chars,
             )
             self._file_workers = shared_pool(config, self.settings.ingest.file_workers)
         return self._file_workers

@@ -97,10 +97,13 @@ def ingest(
 ) -> None:
     """Index a folder now, in this process: it becomes a source if it is not one yet; new and
     changed files are processed, deleted ones removed, moved ones re-pathed."""
+    from ingest.file_workers import start_ingest_pool
     from ingest.scan import SourceUnavailable
     from ingest.sources import SourceError
     from rag.access import SYSTEM
 
+    # The file workers load spaCy and Presidio while this process loads its models.
+    start_ingest_pool(get_settings())
     service = _service()
     try:
         source_id = service.sources.for_folder(path, groups=group).id

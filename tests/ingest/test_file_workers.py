@@ -122,3 +122,25 @@ def test_a_stuck_and_a_hungry_file_fail_alone_and_the_folder_is_indexed(
         "onboarding.md": "indexed",
         "employee-handbook.pdf": "indexed",
     }
+
+
+def test_the_pool_the_ingest_command_starts_first_is_the_one_its_pipeline_uses(settings, embedder):
+    """`rag ingest` starts the file workers before loading its own models, so both load at
+    once; the pipeline must then find that pool, not start another."""
+    from ingest.file_workers import start_ingest_pool
+    from rag.service import RagService
+
+    settings = settings.model_copy(
+        update={"ingest": settings.ingest.model_copy(update={"file_workers": 2})}
+    )
+    pool = start_ingest_pool(settings)
+    service = RagService(settings, embedder=embedder)
+    try:
+        assert pool.children_running == 2  # before any file was asked for
+        assert service.pipeline.file_workers is pool
+        report = service.pipeline.ingest_folder(EXAMPLES)
+        assert report.failed == [] and report.indexed > 0
+        assert pool.children_running == 2  # the same children served the files
+    finally:
+        pool.close()
+        service.engine.dispose()
