@@ -29,6 +29,13 @@ def _cells(line: str) -> list[tuple[str, int, int]]:
     return [(m.group(0), m.start(), m.end()) for m in re.finditer(r"\S+(?: \S+)*", line)]
 
 
+def _statement_lines(tmp_path) -> list[str]:
+    """The loader's text of the table reader's statement (test_pdf_tables.py), line by line."""
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(_statement_pdf())
+    return load_document(path).pages[0].text.split("\n")
+
+
 def _page() -> FPDF:
     pdf = FPDF()
     pdf.add_page()
@@ -114,26 +121,20 @@ def test_a_table_page_is_read_without_pypdf_layout_mode(tmp_path, monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(pypdf.PageObject, "extract_text", no_layout_mode)
-    path = tmp_path / "statement.pdf"
-    path.write_bytes(_statement_pdf())
-    lines = load_document(path).pages[0].text.split("\n")
     assert (
         "Services; Three Months Ended June 25, 2022: $19,604; "
         "Three Months Ended June 26, 2021: $17,486"
-    ) in lines
+    ) in _statement_lines(tmp_path)
 
 
 def test_where_pdfium_cannot_read_a_page_pypdf_lays_out_its_table(tmp_path, monkeypatch):
     import ingest.loaders.pdf as pdf_loader
 
     monkeypatch.setattr(pdf_loader._PdfiumText, "read", lambda self, index: None)
-    path = tmp_path / "statement.pdf"
-    path.write_bytes(_statement_pdf())
-    lines = load_document(path).pages[0].text.split("\n")
     assert (
         "Total net sales; Three Months Ended June 25, 2022: $82,959; "
         "Three Months Ended June 26, 2021: $81,434"
-    ) in lines
+    ) in _statement_lines(tmp_path)
 
 
 @pytest.mark.parametrize("size", [6, 14])
