@@ -5,7 +5,8 @@ table reader (pdf_tables.py) reads. pypdf's layout mode gave the same columns at
 * Lines: glyphs whose baselines lie within `_SAME_LINE` of the line's first, top to bottom, so
   that headings set a little apart ("Three Months Ended" beside "Nine Months Ended") share a line.
 * Segments: on a line, a gap wider than `_COLUMN_GAP` starts a new segment (a cell); a space
-  glyph or a gap wider than `_WORD_GAP` is one space inside a segment.
+  glyph or a gap wider than `_WORD_GAP` is one space inside a segment. Gaps are counted beyond
+  the line's usual gap between letters, for type set with tracking.
 * Columns: a segment starts at its x in units of the page's digit width over 1.25 (pypdf's
   scale, which the table reader's tolerances were set on), and at least two spaces after the
   segment before it, so that a cell never runs into the next.
@@ -30,6 +31,7 @@ _COLUMN_GAP = 0.8
 _WORD_GAP = 0.12
 _COLUMN_SCALE = 1.25
 _MAX_BLANK_LINES = 5
+_MIN_GAPS_FOR_TRACKING = 4
 # Line ends, PDFium's hyphen marks and other control characters: never text of a cell.
 _FIRST_PRINTABLE = 32
 _HIGH_SURROGATES = range(0xD800, 0xDC00)
@@ -128,12 +130,13 @@ def _segments(line: list[_Glyph]) -> list[_Segment]:
     word: list[str] = []
     previous_right = None
     space = False
+    tracking = _letter_spacing(line)
     for glyph in line:
         if glyph.char in _SPACES:
             space = True
             continue
         em = max(glyph.size, 1.0)
-        gap = None if previous_right is None else glyph.x - previous_right
+        gap = None if previous_right is None else glyph.x - previous_right - tracking
         word_break = space or (gap is not None and gap > _WORD_GAP * em)
         if (
             gap is None
@@ -152,6 +155,20 @@ def _segments(line: list[_Glyph]) -> list[_Segment]:
         previous_right = glyph.right
         space = False
     return [_Segment(x, "".join(chars)) for x, chars in segments]
+
+
+def _letter_spacing(line: list[_Glyph]) -> float:
+    """The line's usual gap between letters: 0 in most text, the tracking where letters are
+    set apart ("C o m p a n i a" otherwise), so that only wider gaps part words."""
+    letters = [g for g in line if g.char not in _SPACES]
+    gaps = [
+        b.x - a.right
+        for a, b in zip(letters, letters[1:], strict=False)
+        if b.x - a.right < _COLUMN_GAP * max(b.size, 1.0)
+    ]
+    if len(gaps) < _MIN_GAPS_FOR_TRACKING:
+        return 0.0
+    return max(0.0, median(gaps))
 
 
 def _place(segments: list[_Segment], column_width: float) -> str:

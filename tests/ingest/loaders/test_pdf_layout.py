@@ -68,6 +68,14 @@ def test_words_of_a_sentence_are_one_cell_with_single_spaces():
     ]
 
 
+def test_letters_set_apart_still_make_words():
+    """Tracked type ("letter-spacing") spreads every letter; only the wider gaps part words."""
+    pdf = _page()
+    pdf.set_char_spacing(2)  # 0.2 em at 10 points: wider than a word gap without tracking
+    pdf.cell(0, 5, "Compania Sudamericana de Vapores")
+    assert [text for text, *_ in _cells(_layout(pdf)[0])] == ["Compania Sudamericana de Vapores"]
+
+
 def test_headings_set_a_little_apart_share_one_line():
     pdf = _page()
     pdf.set_xy(80, 20)
