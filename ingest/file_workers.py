@@ -8,6 +8,7 @@ children busy at once.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import math
 import os
@@ -165,14 +166,21 @@ class FileWorkerPool:
             self._idle.put(child)
 
     def close(self) -> None:
-        """Stop the idle children; the pool starts new ones if it is used again."""
+        """Stop the idle children, all at once (each takes a moment to exit); the pool starts
+        new ones if it is used again."""
+        taken, stopping = 0, []
         for _ in range(self.size):
             try:
                 child = self._idle.get(timeout=1)
             except queue.Empty:
                 continue  # in use by a running prepare: it is stopped with the process
+            taken += 1
             if child is not None:
-                child.stop()
+                child.ask_to_stop()
+                stopping.append(child)
+        for child in stopping:
+            child.wait_stopped()
+        for _ in range(taken):
             self._idle.put(None)
 
 
@@ -250,12 +258,13 @@ class _Child:
                 raise value
             return value, True
 
-    def stop(self) -> None:
-        try:
+    def ask_to_stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):  # gone already: wait_stopped reaps it
             self.conn.send(None)
+
+    def wait_stopped(self) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
-        except (OSError, ValueError, subprocess.TimeoutExpired):
-            pass
         self.kill()
 
     def kill(self) -> None:

@@ -141,6 +141,12 @@ def test_the_pool_the_ingest_command_starts_first_is_the_one_its_pipeline_uses(s
         report = service.pipeline.ingest_folder(EXAMPLES)
         assert report.failed == [] and report.indexed > 0
         assert pool.children_running == 2  # the same children served the files
+        processes = [child.process for child in list(pool._idle.queue)]
+        pool.close()  # asks every child to stop, then waits for them
+        assert all(process.poll() is not None for process in processes)
+        assert pool.children_running == 0
+        pool.start()  # and the pool starts again after a close
+        assert pool.children_running == 2
     finally:
         pool.close()
         service.engine.dispose()
