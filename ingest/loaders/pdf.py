@@ -11,7 +11,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pypdfium2
@@ -198,17 +198,20 @@ def _page_text(reader: PdfReader, index: int, fast: _PdfiumText) -> str:
     """The page's plain text; where it looks like a table, the text laid out in columns with
     each table row naming its columns (pdf_tables.py), when such a table is found."""
     read = fast.read(index)
-    if read is None:
-        plain = reader.pages[index].extract_text() or ""
-        layout = None
-    else:
-        plain, layout = read
+    if read is not None:
+        plain, layout = read  # PDFium laid the page out only where it looks like a table
+        return plain if layout is None else _with_tables(plain, lambda: layout)
+    page = reader.pages[index]
+    plain = page.extract_text() or ""
     if not looks_tabular(plain):
         return plain
+    return _with_tables(plain, lambda: page.extract_text(extraction_mode="layout") or "")
+
+
+def _with_tables(plain: str, layout: Callable[[], str]) -> str:
+    """The table reader's text of the page laid out by `layout`, or `plain` without a table."""
     try:
-        if layout is None:
-            layout = reader.pages[index].extract_text(extraction_mode="layout") or ""
-        tables = table_text(layout)
+        tables = table_text(layout())
     except Exception as exc:  # the plain text is still good: tables are a refinement
         logger.warning("a PDF page's tables could not be read (%s)", type(exc).__name__)
         return plain
