@@ -1,14 +1,14 @@
 """Token-aware chunking with the embedding model's own tokenizer.
 
-Chunks fit the embedding window, prefer to end at a paragraph end, then at a full stop or the
-end of a table row (a line ending in figures, as the loaders write rows: ingest/loaders/
-tables.py), then at a ";" or ":", and keep their page range. A chunk cut inside a sentence or a
-row is overlapped by the next, which starts where that sentence or row starts when it is within
-the overlap (else at a word's start), so the sentence is whole in one of them and no chunk
-opens with the tail of a word or figure (",605; September..."). After a chunk that ends whole,
-the next starts where it ends (`overlap_always` repeats the tail there too: ~20 % more tokens
-to embed, bench/RESULTS.md, issue 19).
-Pages are chunked one by one (short ones grouped), so a citation's page is where its text is.
+Chunks fit the embedding window, prefer to end at a paragraph or sentence end, and keep their
+page range. A chunk cut inside a sentence (no end near its window's end, or a table row cut at
+one of its "; ") is overlapped by the next, so the sentence is whole in one of them: the next
+starts where the cut sentence or table row starts when that is within the overlap, else at the
+first word start in it, never inside a word or a figure (",605; September 25, 2021: ..." read
+as a row of its own). After a chunk that ends with its sentence, the next starts where it ends
+(`overlap_always` repeats the tail there too: ~20 % more tokens to embed, bench/RESULTS.md,
+issue 19). Pages are chunked one by one (short ones grouped), so a citation's page is where its
+text is.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ FULL_STOPS = (".", "?", "!")
 # A figure as a table cell holds it: "1,234", "(2,693)", "$ 48,343", "12.5 %", "—". Not "25,"
 # (a date's day: "June 25, 2022" ends a line of prose as often as a row).
 _FIGURE = r"(?:\(?[$€£]?\s?-?\d(?:[\d,.]*\d)?\s?%?\)?|[—–-])"
-# A table row's end: two figures side by side (a laid-out row), or a named cell after a "; "
-# ("Net sales; Three Months Ended June 25, 2022: 82,959").
+# A table row's end, where the next row starts: two figures side by side (a laid-out row), or
+# a named cell after a "; " ("Net sales; Three Months Ended June 25, 2022: 82,959").
 _ROW_END = re.compile(rf"{_FIGURE}[ \t]+{_FIGURE}[ \t]*$|;[^;\n]*:[ \t]*{_FIGURE}[ \t]*$")
 CONTEXT_SEPARATOR = " · "
 _MAX_HEADING_CHARS = 120
@@ -166,12 +166,11 @@ def _windows(text: str, tokens: list[_Token], size: int, overlap: int, overlap_a
 
 
 def _ends_whole(text: str, tokens: list[_Token], end: int) -> bool:
-    """Whether the chunk ending before token `end` ends with its page, paragraph, sentence or
-    table row."""
+    """Whether the chunk ending before token `end` ends with its page, paragraph or sentence."""
     if tokens[end - 1].page != tokens[end].page:
         return True
     gap = _gap(text, tokens, end)
-    return gap.count("\n") >= 2 or _ends_whole_unit(text, tokens, end, gap)
+    return gap.count("\n") >= 2 or _ends_with(text, tokens, end, gap, FULL_STOPS)
 
 
 def _ends_whole_unit(text: str, tokens: list[_Token], i: int, gap: str) -> bool:
@@ -213,22 +212,19 @@ def _best_break(text: str, tokens: list[_Token], start: int, end: int, size: int
     """Where to end a chunk that would otherwise stop at `end`.
 
     A page boundary past the first quarter of the window wins, so a citation's page is where
-    its text is; else, in the last 40%, the latest paragraph end, then full stop or row end
-    (the next chunk need not repeat anything), then ";" or ":"; else `end`.
+    its text is; else the latest paragraph end, then sentence end, in the last 40%; else `end`.
     """
     for i in range(end - 1, start + size // 4, -1):
         if tokens[i - 1].page != tokens[i].page:
             return i
-    whole_end = sentence_end = None
+    sentence_end = None
     for i in range(end - 1, start + int(size * 0.6), -1):
         gap = _gap(text, tokens, i)
         if gap.count("\n") >= 2:
             return i
-        if whole_end is None and _ends_whole_unit(text, tokens, i, gap):
-            whole_end = i
         if sentence_end is None and _ends_with(text, tokens, i, gap, SENTENCE_ENDS):
             sentence_end = i
-    return whole_end or sentence_end or end
+    return sentence_end or end
 
 
 def _next_start(text: str, tokens: list[_Token], start: int, end: int, overlap: int) -> int:

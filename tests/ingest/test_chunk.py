@@ -119,29 +119,24 @@ def test_a_chunk_cut_inside_a_sentence_is_followed_by_one_that_starts_with_a_wor
         assert page[b_start - 1] == " ", f"a chunk starts inside a word: {page[b_start:][:20]!r}"
 
 
-TABLE_ROW = (
-    "Net sales; Three Months Ended June 25, 2022: 21,{n:03d}; Nine Months Ended June 25, 2022: "
-    "79,{n:03d}"
-)
-
-
 @pytest.mark.parametrize(
     "row",
     [
-        TABLE_ROW,
+        "Net sales; Three Months Ended June 25, 2022: 21,{n:03d}; Nine Months Ended June 25, "
+        "2022: 79,{n:03d}",
         # A row as a laid-out table page reads: the label, then its figures.
-        "Principal repayments of finance leases ({n},693) (1,465) 8,903 —",
+        "Principal repayments of finance leases ({n},693) (1,465) 8,903 (6,301) (11,271) —",
     ],
 )
-def test_a_table_is_cut_between_its_rows_and_not_repeated(tokenizer, row):
+def test_a_table_row_cut_inside_is_repeated_from_its_start(tokenizer, row):
     page = "\n".join(row.format(n=n) for n in range(1, 30))
-    chunks = chunk_pages([Page(1, page)], tokenizer, chunk_tokens=100, overlap_tokens=20)
-    assert len(chunks) > 3
-    lines = page.split("\n")
-    for (_, a_end), (b_start, _) in pairwise(spans_in(page, chunks)):
-        assert page[a_end] == "\n" and page[b_start - 1] == "\n", "a row was cut"
-        assert a_end < b_start and not page[a_end:b_start].strip(), "repeated or lost text"
-    assert [line for c in chunks for line in c.text.split("\n")] == lines
+    chunks = chunk_pages([Page(1, page)], tokenizer, chunk_tokens=60, overlap_tokens=40)
+    spans = spans_in(page, chunks)
+    cut = [(a, b) for a, b in pairwise(spans) if page[a[1]] != "\n"]
+    assert len(cut) > 3
+    for (_, a_end), (b_start, _) in cut:
+        assert b_start < a_end, "a cut row is not repeated"
+        assert page[b_start - 1] == "\n", f"a chunk starts inside a row: {page[b_start:][:20]!r}"
 
 
 def test_a_row_cut_because_it_is_long_is_repeated_whole_in_the_next_chunk(tokenizer):
@@ -160,7 +155,7 @@ def test_a_row_cut_because_it_is_long_is_repeated_whole_in_the_next_chunk(tokeni
     assert cut, "no row was cut"
     for (_, a_end), (b_start, _) in cut:
         assert b_start < a_end, "a cut row is not repeated"
-        assert page[b_start:].startswith("Row 1;"), page[b_start:][:30]
+        assert page[b_start:].startswith("Row "), page[b_start:][:30]
 
 
 def test_a_date_at_the_end_of_a_line_of_prose_does_not_end_a_row(tokenizer):
