@@ -2,18 +2,14 @@
 
 Chunks fit the embedding window, prefer to end at a paragraph or sentence end, and keep their
 page range. A chunk cut inside a sentence (no end near its window's end, or a table row cut at
-one of its "; ") is overlapped by the next, so the sentence is whole in one of them: the next
-starts where the cut sentence or table row starts when that is within the overlap, else at the
-first word start in it, never inside a word or a figure (",605; September 25, 2021: ..." read
-as a row of its own). After a chunk that ends with its sentence, the next starts where it ends
-(`overlap_always` repeats the tail there too: ~20 % more tokens to embed, bench/RESULTS.md,
-issue 19). Pages are chunked one by one (short ones grouped), so a citation's page is where its
-text is.
+one of its "; ") is overlapped by the next, so the sentence is whole in one of them; after a
+chunk that ends with its sentence, the next starts where it ends (`overlap_always` repeats
+the tail there too: ~20 % more tokens to embed, bench/RESULTS.md, issue 19).
+Pages are chunked one by one (short ones grouped), so a citation's page is where its text is.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,12 +21,6 @@ SENTENCE_ENDS = (".", "?", "!", ":", ";")
 # Ends after which nothing of the sentence is left for the next chunk (":" and ";" also end
 # the cells of a table row, whose label the next chunk would lose).
 FULL_STOPS = (".", "?", "!")
-# A figure as a table cell holds it: "1,234", "(2,693)", "$ 48,343", "12.5 %", "—". Not "25,"
-# (a date's day: "June 25, 2022" ends a line of prose as often as a row).
-_FIGURE = r"(?:\(?[$€£]?\s?-?\d(?:[\d,.]*\d)?\s?%?\)?|[—–-])"
-# A table row's end, where the next row starts: two figures side by side (a laid-out row), or
-# a named cell after a "; " ("Net sales; Three Months Ended June 25, 2022: 82,959").
-_ROW_END = re.compile(rf"{_FIGURE}[ \t]+{_FIGURE}[ \t]*$|;[^;\n]*:[ \t]*{_FIGURE}[ \t]*$")
 CONTEXT_SEPARATOR = " · "
 _MAX_HEADING_CHARS = 120
 
@@ -160,7 +150,7 @@ def _windows(text: str, tokens: list[_Token], size: int, overlap: int, overlap_a
         if end >= len(tokens):
             return
         if overlap_always or not _ends_whole(text, tokens, end):
-            start = _next_start(text, tokens, start, end, overlap)
+            start = _next_start(tokens, start, end, overlap)
         else:
             start = end
 
@@ -171,19 +161,6 @@ def _ends_whole(text: str, tokens: list[_Token], end: int) -> bool:
         return True
     gap = _gap(text, tokens, end)
     return gap.count("\n") >= 2 or _ends_with(text, tokens, end, gap, FULL_STOPS)
-
-
-def _ends_whole_unit(text: str, tokens: list[_Token], i: int, gap: str) -> bool:
-    """Whether the text before token `i` ends a sentence (a full stop) or a table row."""
-    return _ends_with(text, tokens, i, gap, FULL_STOPS) or _ends_row(text, tokens, i, gap)
-
-
-def _ends_row(text: str, tokens: list[_Token], i: int, gap: str) -> bool:
-    """Whether a line break before token `i` ends a table row."""
-    if "\n" not in gap:
-        return False
-    line_start = text.rfind("\n", 0, tokens[i - 1].end) + 1
-    return bool(_ROW_END.search(text, line_start, tokens[i - 1].end))
 
 
 def _gap(text: str, tokens: list[_Token], i: int) -> str:
@@ -227,18 +204,9 @@ def _best_break(text: str, tokens: list[_Token], start: int, end: int, size: int
     return sentence_end or end
 
 
-def _next_start(text: str, tokens: list[_Token], start: int, end: int, overlap: int) -> int:
-    """Where the chunk after one cut before token `end` starts: at the start of the cut sentence
-    or row when it is at most `overlap` tokens back, else at the first word start in them (a
-    word longer than that: where the overlap starts); never back across a page boundary."""
-    earliest = max(end - overlap, start + 1)
-    while earliest < end and tokens[earliest].page != tokens[end].page:
-        earliest += 1
-    for i in range(end - 1, earliest - 1, -1):
-        gap = _gap(text, tokens, i)
-        if gap.count("\n") >= 2 or _ends_whole_unit(text, tokens, i, gap):
-            return i
-    for i in range(earliest, end):
-        if _gap(text, tokens, i):
-            return i
-    return earliest
+def _next_start(tokens: list[_Token], start: int, end: int, overlap: int) -> int:
+    """Overlap with the previous chunk, but never reach back across a page boundary."""
+    next_start = max(end - overlap, start + 1)
+    while next_start < end and tokens[next_start].page != tokens[end].page:
+        next_start += 1
+    return next_start

@@ -34,9 +34,7 @@ from rag.privacy.recognizers.word_lists import LISTS as WORD_LISTS
 # its sentence segmenter instead of the parser (rag/privacy/nlp_engine.py): a few names may differ.
 # 8: PDF table pages laid out in columns from PDFium's glyph positions, not pypdf's layout mode
 # (ingest/loaders/pdf_layout.py): a few table rows and headers differ.
-# 9: the chunk after one cut inside a sentence or table row starts at the cut sentence's or
-# row's start, or a word's, not inside a word or figure (ingest/chunk.py).
-PIPELINE_CODE_VERSION = 9
+PIPELINE_CODE_VERSION = 8
 # Settings that do not change what is stored (the key is in the facts as its id).
 _NOT_STORED = {"secret_key", "max_restored_values", "typed_words_embedded"}
 
