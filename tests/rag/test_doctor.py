@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from rag.cli import app
 from rag.config import ServerSettings, Settings, get_settings
 from rag.db.migrate import upgrade
-from rag.doctor import collect
+from rag.doctor import collect, embedding_backend_row
 
 runner = CliRunner()
 
@@ -40,6 +40,7 @@ def test_reports_every_part_without_loading(env):
     assert parts["database"][1].detail == "0 documents, 0 chunks"
     assert "no snapshot yet" in parts["index"][0].detail
     assert parts["embedding"][0].detail.startswith("/")  # the resolved path
+    assert parts["embedding"][1].what == "backend onnx (int8)"
     assert parts["llm"][0].what == "backend llama_cpp"
     assert parts["llm"][1].detail.endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
 
@@ -109,3 +110,23 @@ def test_an_os_error_is_reported_by_its_errno_without_the_file_name():
     row = _attempt("llm", "llm.model", check)
     assert row.failed
     assert row.detail == "FileNotFoundError: ENOENT: No such file or directory"
+
+
+CPUINFO = "processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse2 avx2 {extra}\n"
+
+
+@pytest.mark.parametrize("flag", ["avx512_vnni", "avx_vnni", "amx_int8"])
+def test_a_cpu_with_int8_dot_products_is_told_where_openvino_pays(flag):
+    row = embedding_backend_row(Settings(), CPUINFO.format(extra=f"avx512f {flag}"))
+    assert row.status == "ok"
+    assert flag in row.detail and "embedding.backend openvino" in row.detail
+
+
+def test_no_advice_without_int8_dot_products_or_away_from_onnx_int8():
+    assert (
+        "openvino" not in embedding_backend_row(Settings(), CPUINFO.format(extra="avx512f")).detail
+    )
+    with_vnni = CPUINFO.format(extra="avx512_vnni")
+    for embedding in ({"backend": "openvino"}, {"onnx_quantization": "none"}, {"backend": "torch"}):
+        row = embedding_backend_row(Settings(embedding=embedding), with_vnni)
+        assert row.detail == "", embedding
