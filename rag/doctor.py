@@ -16,7 +16,7 @@ from rag.error_text import os_error_text
 
 ERROR_CHARS = 300
 # CPU flags of int8 dot-product instructions: with one of them the openvino backend embedded
-# ~1.45-1.55x as fast as onnx's int8 on four machines; on an AVX2-only one it was slower
+# 1.44-1.6x as fast as onnx's int8 on four machines; on an AVX2-only one it was slower
 # (bench/RESULTS.md, issue 19).
 INT8_DOT_PRODUCT_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
 
@@ -163,7 +163,9 @@ def embedding_backend_row(settings: Settings, cpuinfo: str | None = None) -> Row
     stays onnx everywhere (one store's vectors must not depend on the machine that made them),
     so an admin is told where the switch pays. `cpuinfo`: /proc/cpuinfo's text (tests)."""
     embedding = settings.embedding
-    what = f"backend {embedding.backend} ({embedding.onnx_quantization})"
+    what = f"backend {embedding.backend}"
+    if embedding.backend != "torch":  # onnx_quantization is not read by torch
+        what += f" ({embedding.onnx_quantization})"
     if embedding.backend != "onnx" or embedding.onnx_quantization != "int8":
         return Row("embedding", what)
     flags = _cpu_flags(cpuinfo)
