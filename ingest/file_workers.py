@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import logging
 import math
 import os
@@ -36,6 +37,9 @@ BYTES_PER_PAGE_ESTIMATE = 50_000
 # A child loads spaCy and Presidio before it serves: slow on a busy machine, never this slow.
 STARTUP_TIMEOUT_S = 600.0
 MB = 1024 * 1024
+# A child's resident memory once its models are loaded (spaCy, Presidio): ~440 MiB measured on
+# the 10-Q filings (bench/RESULTS.md, issue 19).
+CHILD_MODELS_MIB = 440
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,34 @@ class WorkerConfig:
             setup,
             self.pseudonym_chars,
         )
+
+
+def worker_count(
+    ingest: IngestSettings, cpus: int | None = None, free_mib: float | None = None
+) -> int:
+    """How many file workers an ingest runs: `ingest.file_workers`, or for auto one per CPU
+    this process may use (rag/host_resources.py), no more than the free memory holds if each
+    child took its models and the most one file may take (`max_file_memory_mb`), at least 1.
+    `cpus` and `free_mib`: the host's as first read by this process unless given (tests)."""
+    if ingest.file_workers != "auto":
+        return ingest.file_workers
+    if cpus is None or free_mib is None:
+        host_cpus, host_free_mib = _host_capacity()
+        cpus = host_cpus if cpus is None else cpus
+        free_mib = host_free_mib if free_mib is None else free_mib
+    count = cpus
+    if free_mib is not None:
+        count = min(count, int(free_mib // (CHILD_MODELS_MIB + ingest.max_file_memory_mb)))
+    return max(1, count)
+
+
+@functools.cache
+def _host_capacity() -> tuple[int, float | None]:
+    """Read once per process: a pool's size is part of its key (`shared_pool`), and free
+    memory that moved between two jobs of a server must not start a second pool."""
+    from rag import host_resources
+
+    return host_resources.usable_cpus(), host_resources.available_memory_mib()
 
 
 class FileOverBudget(LoaderError):
@@ -321,7 +353,7 @@ def start_ingest_pool(settings: Settings) -> FileWorkerPool:
 
     secret = load_or_create_secret(settings.anonymize.secret_key, settings.data_dir)
     config = WorkerConfig.for_ingest(settings.anonymize, secret, settings.ingest, PSEUDONYM_CHARS)
-    pool = shared_pool(config, settings.ingest.file_workers)
+    pool = shared_pool(config, worker_count(settings.ingest))
     pool.start()
     return pool
 

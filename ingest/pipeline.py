@@ -20,7 +20,13 @@ from ingest.contained import (
     read_failure_reason,
     read_inside,
 )
-from ingest.file_workers import FileWorkerPool, PreparedText, WorkerConfig, shared_pool
+from ingest.file_workers import (
+    FileWorkerPool,
+    PreparedText,
+    WorkerConfig,
+    shared_pool,
+    worker_count,
+)
 from ingest.loaders import LoaderError, UnsupportedFormat
 from ingest.pipeline_version import pipeline_version
 from ingest.prepared import LoadedFile, PreparedFile, ReadFile, add_chunks
@@ -82,7 +88,7 @@ class IngestPipeline:
                 self.settings.ingest,
                 self.anonymizer.pseudonym_chars,
             )
-            self._file_workers = shared_pool(config, self.settings.ingest.file_workers)
+            self._file_workers = shared_pool(config, worker_count(self.settings.ingest))
         return self._file_workers
 
     @property

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,8 +34,8 @@ class EmbeddingSettings(BaseModel):
     # onnx and openvino: int8 = 8-bit (onnx: dynamic quantization; openvino: NNCF's static
     # quantization, calibrated once), none = float32 (openvino: bfloat16 where the CPU has it).
     onnx_quantization: Literal["int8", "none"] = "int8"
-    # onnx and openvino: the threads one embedding call uses; None: the runtime's default (one
-    # per core). Fewer leave cores to the file workers that anonymize beside it in an ingest.
+    # onnx and openvino: the threads one embedding call uses; None: one per CPU this process
+    # may use (rag/host_resources.py). Fewer leave cores to the file workers in an ingest.
     onnx_threads: int | None = Field(None, ge=1)
     # Where the onnx exports are kept, shared by every data folder; None: the user's cache
     # folder ($XDG_CACHE_HOME or ~/.cache, then rag-private-docs/onnx).
@@ -389,8 +389,9 @@ class IngestSettings(BaseModel):
     max_file_mb: float = 100.0
     # Each file is parsed and anonymized in one of this many worker processes
     # (ingest/file_workers.py), within a time budget of seconds_per_file + seconds_per_page per
-    # page and at most max_file_memory_mb of memory beyond the loaded models.
-    file_workers: int = Field(default=1, ge=1)
+    # page and at most max_file_memory_mb of memory beyond the loaded models. auto: one per
+    # CPU this process may use, no more than the free memory holds (`worker_count`).
+    file_workers: PositiveInt | Literal["auto"] = "auto"
     seconds_per_page: float = Field(default=10.0, gt=0)
     seconds_per_file: float = Field(default=60.0, gt=0)
     max_file_memory_mb: float = Field(default=2048.0, gt=0)

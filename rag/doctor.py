@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from rag.config import DEFAULT_CONFIG, Settings
 from rag.error_text import os_error_text
+from rag.host_resources import available_memory_mib, usable_cpus
 
 ERROR_CHARS = 300
 # CPU flags of int8 dot-product instructions: with one of them the openvino backend embedded
@@ -54,7 +55,7 @@ def config_rows() -> list[Row]:
 def device_rows(settings: Settings) -> list[Row]:
     import torch
 
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cpus()
     if not torch.cuda.is_available():
         rows = [Row("device", f"CPU, {cores} cores", "ok", "no CUDA device")]
     else:
@@ -65,6 +66,19 @@ def device_rows(settings: Settings) -> list[Row]:
             detail = f"{free / 2**30:.1f} GiB free of {total / 2**30:.1f} GiB"
             rows.append(Row("device", f"cuda:{index} {name}", "ok", detail))
     return rows + [_attempt("device", "where each part runs", lambda: _placement(settings))]
+
+
+def file_workers_row(settings: Settings) -> Row:
+    """How many processes an ingest reads and anonymizes files in, and why that many."""
+    from ingest.file_workers import worker_count
+
+    count = worker_count(settings.ingest)
+    if settings.ingest.file_workers != "auto":
+        return Row("ingest", f"{count} file workers", "ok", "ingest.file_workers")
+    free = available_memory_mib()
+    memory = "free memory unknown" if free is None else f"{free / 1024:.1f} GiB free"
+    detail = f"auto: {usable_cpus()} CPUs usable, {memory}"
+    return Row("ingest", f"{count} file workers", "ok", detail)
 
 
 def _placement(settings: Settings) -> str:
@@ -267,6 +281,7 @@ def collect(settings: Settings, load: bool = True) -> list[Row]:
     return [
         *config_rows(),
         *device_rows(settings),
+        file_workers_row(settings),
         *database_rows(settings),
         *index_rows(settings),
         *model_rows(settings, load),

@@ -22,6 +22,7 @@ from rag.config import EmbeddingSettings
 from rag.embed.fast_tokenizer import FastTokenizer
 from rag.embed.inputs import PrefixedEmbedding
 from rag.embed.onnx_export import exported_model
+from rag.host_resources import usable_cpus
 from rag.model_paths import resolve_model_path
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,9 @@ class OnnxEmbedder(PrefixedEmbedding):
         model_file = exported_model(path, settings.onnx_quantization, settings.cache_dir)
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if settings.onnx_threads:
-            options.intra_op_num_threads = settings.onnx_threads
+        # Always a number: ONNX Runtime's own default pins a thread to each core of the machine,
+        # outside the CPUs `taskset`, a cpuset or a container's quota leave this process.
+        options.intra_op_num_threads = settings.onnx_threads or usable_cpus()
         # Idle threads sleep instead of spinning: during an ingest the file workers need the
         # cores between two embedding calls (bench/RESULTS.md, issue 19).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")

@@ -19,6 +19,7 @@ from rag.config import EmbeddingSettings
 from rag.devices import DeviceUnavailableError
 from rag.embed.onnx_backend import OnnxEmbedder, _window
 from rag.embed.openvino_export import openvino_model
+from rag.host_resources import usable_cpus
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,9 @@ class OpenVinoEmbedder(OnnxEmbedder):
         model_file = openvino_model(
             self.path, settings.onnx_quantization, settings.cache_dir, self._calibration_inputs
         )
-        config: dict = {"PERFORMANCE_HINT": "LATENCY"}
-        if settings.onnx_threads:
-            config["INFERENCE_NUM_THREADS"] = settings.onnx_threads
+        # Threads as the onnx backend sizes them: a container's CPU quota is not OpenVINO's count.
+        threads = settings.onnx_threads or usable_cpus()
+        config: dict = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads}
         return _OpenVinoSession(self._openvino.Core(), model_file, config)
 
     def _input_names(self) -> set[str]:

@@ -8,13 +8,13 @@ the generated tokens and ends generation at once on cancel or timeout.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
 
 from rag.config import LlmSettings
+from rag.host_resources import usable_cpus
 from rag.llm.base import ChatMessage, FinishReason, GeneratorError, StreamControl, Usage
 from rag.llm.llama_facts import FactsProcessor, TokenTexts
 from rag.llm.llama_weights import plain_weight_buffers
@@ -33,7 +33,7 @@ class LlamaCppGenerator(StreamingGenerator):
         path = resolve_model_path(settings.model, "LLM")
         self.name = path.stem
         self.settings = settings
-        cores = len(os.sched_getaffinity(0))
+        cores = usable_cpus()  # a container's CPU quota too, not only the affinity
         with nullcontext() if settings.repack_weights else plain_weight_buffers():
             self._llm = Llama(
                 model_path=str(path),

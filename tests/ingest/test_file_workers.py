@@ -6,12 +6,23 @@ allocation), so they fail at any machine speed; the budgets of the good files ar
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
-from ingest.file_workers import FileLimits, FileOverBudget, FileWorkerPool, WorkerConfig
+from ingest.file_workers import (
+    FileLimits,
+    FileOverBudget,
+    FileWorkerPool,
+    WorkerConfig,
+    worker_count,
+)
 from ingest.loaders import LoaderError
 from ingest.pipeline import IngestPipeline
+from rag.config import IngestSettings
 from rag.db.models import Document
 from tests.conftest import EXAMPLES
 from tests.ingest.file_worker_loaders import register
@@ -150,3 +161,46 @@ def test_the_pool_the_ingest_command_starts_first_is_the_one_its_pipeline_uses(s
     finally:
         pool.close()
         service.engine.dispose()
+
+
+# -- how many workers --------------------------------------------------------------------------
+
+
+def test_a_configured_number_of_workers_is_taken_as_it_is():
+    ingest = IngestSettings(file_workers=3)
+    assert worker_count(ingest, cpus=64, free_mib=100) == 3
+
+
+@pytest.mark.parametrize(
+    ("cpus", "free_mib", "workers"),
+    [
+        (8, 64_000, 8),  # one per CPU where memory is plenty
+        (8, 5_000, 2),  # 440 MiB of models + 2,048 MiB one file may take: 2 fit in 5 GB
+        (8, 1_000, 1),  # never none
+        (4, None, 4),  # memory unknown (not Linux): the CPUs decide
+        (1, 64_000, 1),
+    ],
+)
+def test_auto_takes_one_worker_per_cpu_as_far_as_memory_holds(cpus, free_mib, workers):
+    ingest = IngestSettings(file_workers="auto", max_file_memory_mb=2048)
+    assert worker_count(ingest, cpus=cpus, free_mib=free_mib) == workers
+
+
+def test_auto_is_the_default_and_follows_the_cpus_a_process_may_use(tmp_path):
+    """A process pinned to one CPU (taskset, a cpuset) runs one worker; the real host is read."""
+    assert IngestSettings().file_workers == "auto"
+    script = (
+        "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))});"
+        "from rag.config import IngestSettings; from ingest.file_workers import worker_count;"
+        "print(worker_count(IngestSettings()))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "1"
+
+
+def test_an_invalid_number_of_workers_is_refused():
+    for value in (0, -1, "many"):
+        with pytest.raises(ValidationError):
+            IngestSettings(file_workers=value)

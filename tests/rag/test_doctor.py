@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from ingest.file_workers import worker_count
 from rag.cli import app
 from rag.config import ServerSettings, Settings, get_settings
 from rag.db.migrate import upgrade
-from rag.doctor import collect, embedding_backend_row
+from rag.doctor import collect, embedding_backend_row, file_workers_row
+from rag.host_resources import usable_cpus
 
 runner = CliRunner()
 
@@ -35,6 +37,7 @@ def test_reports_every_part_without_loading(env):
     parts = rows_by_part(collect(settings, load=False))
     assert not [row for row in sum(parts.values(), []) if row.failed]
     assert parts["device"][0].what.startswith(("CPU", "cuda:"))
+    assert parts["ingest"][0].what.endswith(" file workers")
     assert "retrieval.index_device" in parts["device"][-1].detail
     assert "(current)" in parts["database"][0].detail
     assert parts["database"][1].detail == "0 documents, 0 chunks"
@@ -130,3 +133,12 @@ def test_no_advice_without_int8_dot_products_or_away_from_onnx_int8():
     for embedding in ({"backend": "openvino"}, {"onnx_quantization": "none"}, {"backend": "torch"}):
         row = embedding_backend_row(Settings(embedding=embedding), with_vnni)
         assert row.detail == "", embedding
+
+
+def test_the_file_workers_are_counted_and_the_reason_given():
+    auto = file_workers_row(Settings())
+    assert auto.what == f"{worker_count(Settings().ingest)} file workers"
+    assert auto.detail.startswith(f"auto: {usable_cpus()} CPUs usable, ")
+    assert "GiB free" in auto.detail
+    fixed = file_workers_row(Settings(ingest={"file_workers": 3}))
+    assert (fixed.what, fixed.detail) == ("3 file workers", "ingest.file_workers")
