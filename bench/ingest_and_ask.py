@@ -48,11 +48,13 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from ingest.chunk import chunk_pages  # noqa: E402
+from ingest.file_workers import worker_count  # noqa: E402
 from ingest.loaders import LoaderError, Page, load_document  # noqa: E402
 from ingest.scan import walk  # noqa: E402
 from rag.answer import pack_prompt  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.db.migrate import upgrade  # noqa: E402
+from rag.host_resources import usable_cpus  # noqa: E402
 from rag.service import RagService  # noqa: E402
 
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "eval" / "handbook-18f"
@@ -135,7 +137,7 @@ def machine_facts(service: RagService) -> dict:
         for line in Path("/proc/meminfo").read_text().splitlines()
         if line.startswith("MemTotal")
     )
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cpus()
     llm = service.settings.llm
     return {
         "cpu_model": cpu_model,
@@ -154,6 +156,7 @@ def machine_facts(service: RagService) -> dict:
         "llm_threads": llm.n_threads or max(1, cores // 2),
         "llm_threads_batch": llm.n_threads_batch or cores,
         "llm_n_gpu_layers": llm.n_gpu_layers,
+        "file_workers": worker_count(service.settings.ingest),
         "llm_n_ctx": llm.n_ctx,
         "llm_max_tokens": llm.max_tokens,
     }

@@ -19,7 +19,6 @@ thread that has a core to itself spends as many CPU seconds as wall seconds.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere
 
 from rag.config import Settings  # noqa: E402
+from rag.host_resources import usable_cpus  # noqa: E402
 from rag.llm.facts import facts_in  # noqa: E402
 from rag.model_paths import resolve_model_path  # noqa: E402
 
@@ -61,7 +61,7 @@ def main() -> int:
 
     settings = Settings().llm
     backend = args.backend or settings.backend
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cpus()  # as rag/llm/llama_cpp.py counts them
     text = SAMPLE.read_text() if SAMPLE.is_file() else FALLBACK * 200
     results: dict = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
@@ -159,7 +159,7 @@ def start_llama_server(settings):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    threads = settings.n_threads or max(1, len(os.sched_getaffinity(0)) // 2)
+    threads = settings.n_threads or max(1, usable_cpus() // 2)
     command = [sys.executable, "-m", "rag.llm.llama_server", "--model", str(path)]
     command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(settings.n_ctx)]
     command += ["--n_threads", str(threads), "--verbose", "False"]

@@ -14,7 +14,8 @@ names one.
 Each round runs the peer, then `rag ingest` of each checkout --code (default: this one; several
 compare code before and after a change in one run; all with --python, default the interpreter
 running this script; --setting gives one of them environment settings, e.g.
-`--code w1=. --code w2=. --setting w2:RAG_INGEST__FILE_WORKERS=2`), each into a fresh output /
+`--code w1=. --code w2=. --setting w1:RAG_INGEST__FILE_WORKERS=1
+--setting w2:RAG_INGEST__FILE_WORKERS=2`), each into a fresh output /
 data folder, and in the next round in the
 reverse order, so drift in the machine's load hits all alike. Per
 run: pages/s over the ingest time alone (the peer's own timer; `rag ingest`'s summary

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import NamedTuple
 
 from ingest.loaders import DEFAULT_LIMITS, LoaderError, LoadLimits, Page
 from rag.config import AnonymizeSettings, IngestSettings, Settings
@@ -114,32 +115,38 @@ class WorkerConfig:
         )
 
 
-def worker_count(
-    ingest: IngestSettings, cpus: int | None = None, free_mib: float | None = None
-) -> int:
+def worker_count(ingest: IngestSettings, host: HostCapacity | None = None) -> int:
     """How many file workers an ingest runs: `ingest.file_workers`, or for auto one per CPU
-    this process may use (rag/host_resources.py), no more than the free memory holds if each
-    child took its models and the most one file may take (`max_file_memory_mb`), at least 1.
-    `cpus` and `free_mib`: the host's as first read by this process unless given (tests)."""
-    if ingest.file_workers != "auto":
+    this process may use, no more than the free memory holds if each child took its models
+    and the most one file may take (`max_file_memory_mb`), at least 1. `host`: the CPUs and
+    free memory to size by; by default this process's (`host_capacity`)."""
+    if isinstance(ingest.file_workers, int):
         return ingest.file_workers
-    if cpus is None or free_mib is None:
-        host_cpus, host_free_mib = _host_capacity()
-        cpus = host_cpus if cpus is None else cpus
-        free_mib = host_free_mib if free_mib is None else free_mib
+    cpus, free_mib = host or host_capacity()
     count = cpus
     if free_mib is not None:
-        count = min(count, int(free_mib // (CHILD_MODELS_MIB + ingest.max_file_memory_mb)))
+        count = min(count, int(free_mib // worker_memory_mib(ingest)))
     return max(1, count)
 
 
+def worker_memory_mib(ingest: IngestSettings) -> float:
+    """The most one file worker may hold: its models and one file at its memory limit."""
+    return CHILD_MODELS_MIB + ingest.max_file_memory_mb
+
+
+class HostCapacity(NamedTuple):
+    cpus: int
+    free_mib: float | None  # None: unknown (not Linux)
+
+
 @functools.cache
-def _host_capacity() -> tuple[int, float | None]:
-    """Read once per process: a pool's size is part of its key (`shared_pool`), and free
-    memory that moved between two jobs of a server must not start a second pool."""
+def host_capacity() -> HostCapacity:
+    """This process's CPUs and free memory (rag/host_resources.py), read once: a pool's size
+    is part of its key (`shared_pool`), and free memory that moved between two jobs of a
+    server must not start a second pool."""
     from rag import host_resources
 
-    return host_resources.usable_cpus(), host_resources.available_memory_mib()
+    return HostCapacity(host_resources.usable_cpus(), host_resources.available_memory_mib())
 
 
 class FileOverBudget(LoaderError):

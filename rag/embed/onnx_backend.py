@@ -22,7 +22,7 @@ from rag.config import EmbeddingSettings
 from rag.embed.fast_tokenizer import FastTokenizer
 from rag.embed.inputs import PrefixedEmbedding
 from rag.embed.onnx_export import exported_model
-from rag.host_resources import usable_cpus
+from rag.host_resources import usable_cores
 from rag.model_paths import resolve_model_path
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class OnnxEmbedder(PrefixedEmbedding):
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Always a number: ONNX Runtime's own default pins a thread to each core of the machine,
         # outside the CPUs `taskset`, a cpuset or a container's quota leave this process.
-        options.intra_op_num_threads = settings.onnx_threads or usable_cpus()
+        options.intra_op_num_threads = settings.onnx_threads or usable_cores()
         # Idle threads sleep instead of spinning: during an ingest the file workers need the
         # cores between two embedding calls (bench/RESULTS.md, issue 19).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")

@@ -19,7 +19,7 @@ from rag.config import EmbeddingSettings
 from rag.devices import DeviceUnavailableError
 from rag.embed.onnx_backend import OnnxEmbedder, _window
 from rag.embed.openvino_export import openvino_model
-from rag.host_resources import usable_cpus
+from rag.host_resources import usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class OpenVinoEmbedder(OnnxEmbedder):
             self.path, settings.onnx_quantization, settings.cache_dir, self._calibration_inputs
         )
         # Threads as the onnx backend sizes them: a container's CPU quota is not OpenVINO's count.
-        threads = settings.onnx_threads or usable_cpus()
+        threads = settings.onnx_threads or usable_cores()
         config: dict = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads}
         return _OpenVinoSession(self._openvino.Core(), model_file, config)
 

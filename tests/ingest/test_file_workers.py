@@ -6,6 +6,7 @@ allocation), so they fail at any machine speed; the budgets of the good files ar
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -17,6 +18,7 @@ from ingest.file_workers import (
     FileLimits,
     FileOverBudget,
     FileWorkerPool,
+    HostCapacity,
     WorkerConfig,
     worker_count,
 )
@@ -168,7 +170,7 @@ def test_the_pool_the_ingest_command_starts_first_is_the_one_its_pipeline_uses(s
 
 def test_a_configured_number_of_workers_is_taken_as_it_is():
     ingest = IngestSettings(file_workers=3)
-    assert worker_count(ingest, cpus=64, free_mib=100) == 3
+    assert worker_count(ingest, HostCapacity(cpus=64, free_mib=100)) == 3
 
 
 @pytest.mark.parametrize(
@@ -183,21 +185,24 @@ def test_a_configured_number_of_workers_is_taken_as_it_is():
 )
 def test_auto_takes_one_worker_per_cpu_as_far_as_memory_holds(cpus, free_mib, workers):
     ingest = IngestSettings(file_workers="auto", max_file_memory_mb=2048)
-    assert worker_count(ingest, cpus=cpus, free_mib=free_mib) == workers
+    assert worker_count(ingest, HostCapacity(cpus, free_mib)) == workers
 
 
-def test_auto_is_the_default_and_follows_the_cpus_a_process_may_use(tmp_path):
-    """A process pinned to one CPU (taskset, a cpuset) runs one worker; the real host is read."""
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="pins a process: Linux only")
+def test_auto_is_the_default_and_follows_the_cpus_a_process_may_use():
+    """A process pinned to one CPU (taskset, a cpuset) counts one and runs one worker; the
+    real host is read."""
     assert IngestSettings().file_workers == "auto"
     script = (
         "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))});"
-        "from rag.config import IngestSettings; from ingest.file_workers import worker_count;"
-        "print(worker_count(IngestSettings()))"
+        "from rag.config import IngestSettings;"
+        "from ingest.file_workers import host_capacity, worker_count;"
+        "print(host_capacity().cpus, worker_count(IngestSettings()))"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
-    assert done.stdout.strip() == "1"
+    assert done.stdout.split() == ["1", "1"]
 
 
 def test_an_invalid_number_of_workers_is_refused():

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from rag.config import Settings
 
@@ -44,3 +45,13 @@ def test_default_yaml_lists_every_top_level_setting():
 
     in_yaml = set(yaml.safe_load(Path(DEFAULT_CONFIG).read_text()))
     assert in_yaml == set(Settings.model_fields)
+
+
+def test_file_workers_are_auto_or_a_number_also_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path))
+    assert Settings().ingest.file_workers == "auto"
+    monkeypatch.setenv("RAG_INGEST__FILE_WORKERS", "2")
+    assert Settings().ingest.file_workers == 2  # the number, not the text "2"
+    monkeypatch.setenv("RAG_INGEST__FILE_WORKERS", "0")
+    with pytest.raises(ValidationError):
+        Settings()

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from ingest.file_workers import worker_count
+from ingest.file_workers import host_capacity, worker_count
 from rag.cli import app
 from rag.config import ServerSettings, Settings, get_settings
 from rag.db.migrate import upgrade
 from rag.doctor import collect, embedding_backend_row, file_workers_row
-from rag.host_resources import usable_cpus
 
 runner = CliRunner()
 
@@ -136,9 +135,12 @@ def test_no_advice_without_int8_dot_products_or_away_from_onnx_int8():
 
 
 def test_the_file_workers_are_counted_and_the_reason_given():
-    auto = file_workers_row(Settings())
-    assert auto.what == f"{worker_count(Settings().ingest)} file workers"
-    assert auto.detail.startswith(f"auto: {usable_cpus()} CPUs usable, ")
-    assert "GiB free" in auto.detail
+    settings = Settings(ingest={"file_workers": "auto"})
+    auto = file_workers_row(settings)
+    assert auto.what == f"{worker_count(settings.ingest)} file workers"
+    cpus, free_mib = host_capacity()
+    assert auto.detail.startswith(f"auto: {cpus} CPUs usable")
+    if free_mib is not None:  # Linux: what the memory holds is said
+        assert "GiB free holds" in auto.detail and "2488 MiB each" in auto.detail
     fixed = file_workers_row(Settings(ingest={"file_workers": 3}))
     assert (fixed.what, fixed.detail) == ("3 file workers", "ingest.file_workers")

@@ -29,8 +29,14 @@ from rag.config import Settings
 from rag.embed import load_embedder
 embedder = load_embedder(Settings().embedding.model_copy(update={"backend": "onnx"}))
 embedder.embed(["The parking rules of the office."] * 64)
-escaped = {int(tid): sorted(os.sched_getaffinity(int(tid))) for tid in os.listdir("/proc/self/task")
-           if not os.sched_getaffinity(int(tid)) <= one}
+escaped = {}
+for tid in map(int, os.listdir("/proc/self/task")):
+    try:
+        cpus = os.sched_getaffinity(tid)
+    except ProcessLookupError:  # a thread that ended meanwhile
+        continue
+    if not cpus <= one:
+        escaped[tid] = sorted(cpus)
 print(escaped)
 """
 
