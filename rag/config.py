@@ -34,8 +34,8 @@ class EmbeddingSettings(BaseModel):
     # onnx and openvino: int8 = 8-bit (onnx: dynamic quantization; openvino: NNCF's static
     # quantization, calibrated once), none = float32 (openvino: bfloat16 where the CPU has it).
     onnx_quantization: Literal["int8", "none"] = "int8"
-    # onnx and openvino: the threads one embedding call uses; None: one per CPU this process
-    # may use (rag/host_resources.py). Fewer leave cores to the file workers in an ingest.
+    # onnx and openvino: the threads one embedding call uses; None: one per physical core of the
+    # CPUs this process may use (rag/host_resources.py). Fewer leave cores to the file workers.
     onnx_threads: int | None = Field(None, ge=1)
     # Where the onnx exports are kept, shared by every data folder; None: the user's cache
     # folder ($XDG_CACHE_HOME or ~/.cache, then rag-private-docs/onnx).

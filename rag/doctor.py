@@ -57,7 +57,7 @@ def device_rows(settings: Settings) -> list[Row]:
 
     cores = usable_cpus()
     if not torch.cuda.is_available():
-        rows = [Row("device", f"CPU, {cores} cores", "ok", "no CUDA device")]
+        rows = [Row("device", f"CPU, {cores} usable CPUs", "ok", "no CUDA device")]
     else:
         rows = []
         for index in range(torch.cuda.device_count()):

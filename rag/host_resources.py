@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
 MEMINFO = Path("/proc/meminfo")
@@ -53,11 +54,12 @@ def usable_cores(topology: Path = CPU_TOPOLOGY) -> int:
         return cpus
     cores = set()
     for cpu in affinity:
+        # The kernel's own grouping of a core's hyperthreads (thread_siblings_list before 5.7).
         folder = topology / f"cpu{cpu}" / "topology"
-        package, core = _read(folder / "physical_package_id"), _read(folder / "core_id")
-        if package is None or core is None:
+        siblings = _read(folder / "core_cpus_list") or _read(folder / "thread_siblings_list")
+        if siblings is None:
             return cpus
-        cores.add((package.strip(), core.strip()))
+        cores.add(siblings.strip())
     return max(1, min(cpus, len(cores)))
 
 
@@ -113,7 +115,7 @@ def _cgroup_mounts(mountinfo: Path, controller: str) -> list[tuple[str, str, str
         fields, kind = mount.split(), filesystem.split()
         if len(fields) < 5 or len(kind) < 3:
             continue
-        mount_root, mount_point = fields[3], fields[4].replace("\\040", " ")
+        mount_root, mount_point = _unescape(fields[3]), _unescape(fields[4])
         if kind[0] == "cgroup2":
             mounts.append((mount_point, mount_root, "v2"))
         elif kind[0] == "cgroup" and controller in kind[2].split(","):
@@ -121,15 +123,21 @@ def _cgroup_mounts(mountinfo: Path, controller: str) -> list[tuple[str, str, str
     return mounts
 
 
+def _unescape(field: str) -> str:
+    """mountinfo writes a space, tab, newline or backslash in a path as octal (\\040)."""
+    return re.sub(r"\\([0-7]{3})", lambda found: chr(int(found[1], 8)), field)
+
+
 def _chain(mount_point: Path, mount_root: str, path: str) -> list[Path]:
     """The folder of cgroup `path` under a mount showing `mount_root`, and each one above it
-    up to the mount point; the mount point alone where `path` lies outside what it shows."""
+    up to the mount point; none where `path` lies outside what the mount shows (a cgroup
+    namespace's "/.." paths, another subtree): no folder there is the process's."""
     root = mount_root.rstrip("/")
     if path != root and not path.startswith(root + "/"):
-        return [mount_point]
+        return []
     parts = [part for part in path[len(root) :].split("/") if part]
     if ".." in parts:
-        return [mount_point]
+        return []
     return [mount_point.joinpath(*parts[:depth]) for depth in range(len(parts), -1, -1)]
 
 

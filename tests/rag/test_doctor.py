@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from ingest.file_workers import host_capacity, worker_count
+from ingest.file_workers import host_capacity, worker_count, worker_memory_mib
 from rag.cli import app
 from rag.config import ServerSettings, Settings, get_settings
 from rag.db.migrate import upgrade
@@ -141,6 +141,7 @@ def test_the_file_workers_are_counted_and_the_reason_given():
     cpus, free_mib = host_capacity()
     assert auto.detail.startswith(f"auto: {cpus} CPUs usable")
     if free_mib is not None:  # Linux: what the memory holds is said
-        assert "GiB free holds" in auto.detail and "2488 MiB each" in auto.detail
+        each = worker_memory_mib(settings.ingest)
+        assert "GiB free holds" in auto.detail and f"{each:g} MiB each" in auto.detail
     fixed = file_workers_row(Settings(ingest={"file_workers": 3}))
     assert (fixed.what, fixed.detail) == ("3 file workers", "ingest.file_workers")
