@@ -16,10 +16,11 @@ from rag.error_text import os_error_text
 from rag.host_resources import usable_cpus
 
 ERROR_CHARS = 300
-# CPU flags of int8 dot-product instructions: with one of them the openvino backend embedded
-# 1.44-1.6x as fast as onnx's int8 on four machines; on an AVX2-only one it was slower
-# (bench/RESULTS.md, issue 19).
-INT8_DOT_PRODUCT_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
+# CPU flags of int8 dot-product instructions, and how much faster the openvino backend embedded
+# than onnx's int8 with them (chunks per CPU second, bench/RESULTS.md, issue 19): with AMX 2.2x
+# (one Xeon), with VNNI alone 1.44-1.6x (four machines); on an AVX2-only one it was slower.
+# The first flag a CPU has speaks for it.
+INT8_DOT_PRODUCT_SPEEDUPS = {"amx_int8": "~2x", "avx512_vnni": "~1.5x", "avx_vnni": "~1.5x"}
 
 
 @dataclass
@@ -189,7 +190,7 @@ def embedding_backend_row(settings: Settings, cpuinfo: str | None = None) -> Row
     if embedding.backend != "onnx" or embedding.onnx_quantization != "int8":
         return Row("embedding", what)
     flags = _cpu_flags(cpuinfo)
-    found = [flag for flag in INT8_DOT_PRODUCT_FLAGS if flag in flags]
+    found = [flag for flag in INT8_DOT_PRODUCT_SPEEDUPS if flag in flags]
     if not found:
         return Row("embedding", what, "ok", "ONNX Runtime on the CPU")
     return Row(
@@ -197,7 +198,8 @@ def embedding_backend_row(settings: Settings, cpuinfo: str | None = None) -> Row
         what,
         "ok",
         f"this CPU has {found[0]}: embedding.backend openvino (pip install '.[openvino]') "
-        "embeds ~1.5x as fast here; switching re-embeds every chunk once",
+        f"embeds {INT8_DOT_PRODUCT_SPEEDUPS[found[0]]} as fast here; switching re-embeds every "
+        "chunk once",
     )
 
 
