@@ -123,15 +123,18 @@ def worker_count(ingest: IngestSettings, host: HostCapacity | None = None) -> in
     if isinstance(ingest.file_workers, int):
         return ingest.file_workers
     cpus, free_mib = host or host_capacity()
-    count = cpus
     if free_mib is not None:
-        count = min(count, int(free_mib // worker_memory_mib(ingest)))
-    return max(1, count)
+        cpus = min(cpus, workers_memory_holds(ingest, free_mib))
+    return max(1, cpus)
 
 
 def worker_memory_mib(ingest: IngestSettings) -> float:
     """The most one file worker may hold: its models and one file at its memory limit."""
     return CHILD_MODELS_MIB + ingest.max_file_memory_mb
+
+
+def workers_memory_holds(ingest: IngestSettings, free_mib: float) -> int:
+    return int(free_mib // worker_memory_mib(ingest))
 
 
 class HostCapacity(NamedTuple):

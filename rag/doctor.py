@@ -71,19 +71,24 @@ def device_rows(settings: Settings) -> list[Row]:
 
 def file_workers_row(settings: Settings) -> Row:
     """How many processes an ingest reads and anonymizes files in, and why that many."""
-    from ingest.file_workers import host_capacity, worker_count, worker_memory_mib
+    from ingest.file_workers import (
+        host_capacity,
+        worker_count,
+        worker_memory_mib,
+        workers_memory_holds,
+    )
 
-    count = worker_count(settings.ingest)
-    if settings.ingest.file_workers != "auto":
+    ingest = settings.ingest
+    count = worker_count(ingest)
+    if isinstance(ingest.file_workers, int):
         return Row("ingest", f"{count} file workers", "ok", "ingest.file_workers")
     cpus, free_mib = host_capacity()
     if free_mib is None:
         detail = f"auto: {cpus} CPUs usable, free memory unknown"
     else:
-        each = worker_memory_mib(settings.ingest)
         detail = (
             f"auto: {cpus} CPUs usable; {free_mib / 1024:.1f} GiB free holds "
-            f"{int(free_mib // each)} at {each:g} MiB each"
+            f"{workers_memory_holds(ingest, free_mib)} at {worker_memory_mib(ingest):g} MiB each"
         )
     return Row("ingest", f"{count} file workers", "ok", detail)
 

@@ -170,13 +170,8 @@ def _ceil_ratio(quota: str, period: str) -> int | None:
 
 
 def _meminfo_available(meminfo: Path) -> float | None:
-    for line in (_read(meminfo) or "").splitlines():
-        if line.startswith("MemAvailable:"):
-            try:
-                return int(line.split()[1]) / 1024  # kB
-            except (IndexError, ValueError):
-                return None
-    return None
+    kib = _number(meminfo, "MemAvailable:")
+    return None if kib is None else kib / 1024
 
 
 def _cgroup_memory_left(cgroup: Path) -> float | None:
@@ -200,19 +195,20 @@ def _cgroup_memory_left(cgroup: Path) -> float | None:
         return None
     if limit_bytes >= NO_LIMIT_BYTES:
         return None
-    used_bytes -= _stat_value(cgroup / "memory.stat", cache_field)
+    used_bytes -= _number(cgroup / "memory.stat", cache_field) or 0
     return max(0, limit_bytes - used_bytes) / MIB
 
 
-def _stat_value(stat: Path, name: str) -> int:
-    for line in (_read(stat) or "").splitlines():
-        key, _, value = line.partition(" ")
-        if key == name:
+def _number(path: Path, key: str) -> int | None:
+    """The number after `key` on its line of a "key value [unit]" file (meminfo, memory.stat)."""
+    for line in (_read(path) or "").splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] == key:
             try:
-                return int(value)
+                return int(words[1])
             except ValueError:
-                return 0
-    return 0
+                return None
+    return None
 
 
 def _read(path: Path) -> str | None:
