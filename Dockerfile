@@ -88,8 +88,9 @@ ENV HF_HUB_OFFLINE=1 \
     RAG_EMBEDDING__CACHE_DIR=/app/onnx-cache \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
 # RAG_DATA_DIR: the volume below, whichever config is used (default.yaml says ./data, which
-# the service user cannot write). RAG_EMBEDDING__CACHE_DIR: the onnx embedding backend's export,
-# made once in the build below, so every container starts with it. NVIDIA_DRIVER_CAPABILITIES:
+# the service user cannot write). RAG_EMBEDDING__CACHE_DIR: the onnx export and the openvino
+# int8 model made from it (embedding.backend auto takes either, by the host's CPU), made once in
+# the build below, so every container starts with them. NVIDIA_DRIVER_CAPABILITIES:
 # on a GPU host, mount the CUDA driver libraries, not only nvidia-smi; without the NVIDIA
 # runtime it does nothing.
 
@@ -125,7 +126,7 @@ RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     && rag --help > /dev/null \
     && python -c "import llama_cpp; from rag.db.migrate import head_revision; head_revision()" \
     && python -c "from rag.config import Settings; from rag.embed import load_embedder; \
-load_embedder(Settings().embedding.model_copy(update={'backend': 'onnx'}))"
+[load_embedder(Settings().embedding.model_copy(update={'backend': b})) for b in ('onnx', 'openvino')]"
 
 # Numeric, so that a runtime that refuses root (Kubernetes' runAsNonRoot) can verify it.
 USER 10001:10001

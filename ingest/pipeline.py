@@ -150,7 +150,7 @@ class IngestPipeline:
             # Records which model makes the vectors (first ingest), or queues a re-embed when
             # the store holds another model's.
             check_vectors(
-                self.session_factory, embedding_fingerprint(self.settings.embedding, self.embedder)
+                self.session_factory, embedding_fingerprint(self.embedder.settings, self.embedder)
             )
         report = IngestReport(source_id=source_id, unchanged=len(plan.unchanged))
         self._refresh_unchanged(plan.unchanged)

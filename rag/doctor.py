@@ -16,10 +16,9 @@ from rag.error_text import os_error_text
 from rag.host_resources import usable_cpus
 
 ERROR_CHARS = 300
-# CPU flags of int8 dot-product instructions, and how much faster the openvino backend embedded
-# than onnx's int8 with them (chunks per CPU second, bench/RESULTS.md, issue 19): with AMX 2.2x
-# (one Xeon), with VNNI alone 1.44-1.6x (four machines); on an AVX2-only one it was slower.
-# The first flag a CPU has speaks for it.
+# How much faster the openvino backend embedded than onnx's int8 with each int8 dot-product
+# instruction (chunks per CPU second, bench/RESULTS.md, issue 19): with AMX 2.2x (one Xeon),
+# with VNNI alone 1.44-1.6x (four machines); on an AVX2-only CPU it was slower.
 INT8_DOT_PRODUCT_SPEEDUPS = {"amx_int8": "~2x", "avx512_vnni": "~1.5x", "avx_vnni": "~1.5x"}
 
 
@@ -169,7 +168,7 @@ def model_rows(settings: Settings, load: bool) -> list[Row]:
         return f"{resolve_model_path(embedding.model, 'embedding')} (device {embedding.device})"
 
     path = _attempt("embedding", embedding.model, embedding_path)
-    rows += [path, embedding_backend_row(settings)]
+    rows += [path, embedding_backend_row(settings, stored=_stored_fingerprint(settings))]
     if load and not path.failed:
         rows.append(_attempt("embedding", "loads and embeds", lambda: _load_embedder(settings)))
     anonymize = settings.anonymize
@@ -184,41 +183,72 @@ def model_rows(settings: Settings, load: bool) -> list[Row]:
     return rows + llm_rows(settings, load)
 
 
-def embedding_backend_row(settings: Settings, cpuinfo: str | None = None) -> Row:
-    """The embedding backend, and whether this CPU would embed faster on openvino: the default
-    stays onnx everywhere (one store's vectors must not depend on the machine that made them),
-    so an admin is told where the switch pays. `cpuinfo`: /proc/cpuinfo's text (tests)."""
+def embedding_backend_row(
+    settings: Settings, flags: frozenset[str] | None = None, stored: str | None = None
+) -> Row:
+    """The embedding backend (for `auto`: which runtime, and why), and where another would pay:
+    on a CPU with an int8 dot-product instruction openvino embeds faster than onnx.
+    `flags`: the CPU's (tests); `stored`: the store's recorded embedding fingerprint."""
+    from rag.embed.backend_choice import (
+        int8_dot_product_flag,
+        openvino_installed,
+        resolve_backend,
+        stored_runtime,
+    )
+
     embedding = settings.embedding
+    resolved = resolve_backend(embedding, stored, flags)
     what = f"backend {embedding.backend}"
-    if embedding.backend != "torch":  # onnx_quantization is not read by torch
+    if embedding.backend == "auto":
+        what += f" → {resolved.backend}"
+    if resolved.backend != "torch":  # onnx_quantization is not read by torch
         what += f" ({embedding.onnx_quantization})"
-    if embedding.backend != "onnx" or embedding.onnx_quantization != "int8":
+    flag = int8_dot_product_flag(flags)
+    speedup = INT8_DOT_PRODUCT_SPEEDUPS.get(flag or "")
+    if embedding.backend == "auto" and resolved.backend != "torch":
+        if stored_runtime(stored) == resolved.backend:
+            reason = "the runtime that made this store's vectors (kept, so they never re-embed)"
+        elif resolved.backend == "openvino":
+            reason = f"this CPU has {flag}: {speedup} as fast as onnx here"
+        elif flag and not openvino_installed():
+            reason = (
+                f"this CPU has {flag}: with OpenVINO (pip install '.[openvino]') it would "
+                f"embed {speedup} as fast; switching re-embeds every chunk once"
+            )
+        else:
+            reason = "no VNNI or AMX on this CPU: OpenVINO's int8 would be slower here"
+        return Row("embedding", what, "ok", reason)
+    if embedding.backend != "onnx" or embedding.onnx_quantization != "int8" or not flag:
         return Row("embedding", what)
-    flags = _cpu_flags(cpuinfo)
-    found = [flag for flag in INT8_DOT_PRODUCT_SPEEDUPS if flag in flags]
-    if not found:
-        return Row("embedding", what, "ok", "ONNX Runtime on the CPU")
     return Row(
         "embedding",
         what,
         "ok",
-        f"this CPU has {found[0]}: embedding.backend openvino (pip install '.[openvino]') "
-        f"embeds {INT8_DOT_PRODUCT_SPEEDUPS[found[0]]} as fast here; switching re-embeds every "
-        "chunk once",
+        f"this CPU has {flag}: embedding.backend auto or openvino embeds {speedup} as fast "
+        "here; switching re-embeds every chunk once",
     )
 
 
-def _cpu_flags(cpuinfo: str | None) -> set[str]:
-    if cpuinfo is None:
-        try:
-            with open("/proc/cpuinfo") as file:  # Linux; elsewhere no advice is given
-                cpuinfo = file.read()
-        except OSError:
-            return set()
-    for line in cpuinfo.splitlines():
-        if line.startswith("flags"):
-            return set(line.partition(":")[2].split())
-    return set()
+def _stored_fingerprint(settings: Settings) -> str | None:
+    """The store's recorded embedding fingerprint; None where there is none or no database
+    (an SQLite file is not created: the doctor writes nothing)."""
+    from sqlalchemy.engine import make_url
+
+    from ingest.reembed import stored_fingerprint
+    from rag.db.session import make_engine, make_session_factory
+
+    url = settings.resolved_database_url
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and not os.path.exists(database):
+        return None
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            return stored_fingerprint(session)
+    except Exception:  # an unreachable or unmigrated database has its own row
+        return None
+    finally:
+        engine.dispose()
 
 
 def llm_rows(settings: Settings, load: bool) -> list[Row]:

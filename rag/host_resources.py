@@ -18,6 +18,7 @@ import os
 import re
 from pathlib import Path
 
+CPUINFO = Path("/proc/cpuinfo")
 MEMINFO = Path("/proc/meminfo")
 MOUNTINFO = Path("/proc/self/mountinfo")
 OWN_CGROUPS = Path("/proc/self/cgroup")
@@ -25,6 +26,16 @@ CPU_TOPOLOGY = Path("/sys/devices/system/cpu")
 MIB = 1024 * 1024
 # cgroup v1 writes "no limit" as the largest page-aligned 64-bit number: this large is none.
 NO_LIMIT_BYTES = 2**60
+
+
+def cpu_flags(cpuinfo: Path = CPUINFO) -> frozenset[str]:
+    """The CPU's instruction-set flags as the kernel names them ("avx2", "avx512_vnni",
+    "amx_int8"); empty where /proc/cpuinfo is not there (not Linux)."""
+    text = _read(cpuinfo) or ""
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.partition(":")[2].split())
+    return frozenset()
 
 
 def usable_cpus(mountinfo: Path = MOUNTINFO, own: Path = OWN_CGROUPS) -> int:

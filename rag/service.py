@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from ingest.pipeline import IngestPipeline
 from ingest.protect_paths import protect_stored_paths
-from ingest.reembed import check_vectors, embedding_fingerprint
+from ingest.reembed import check_vectors, embedding_fingerprint, stored_fingerprint
 from ingest.reprocess import stored_pseudonym_chars
 from ingest.worker import Worker
 from rag.access import Caller, document_visible
@@ -21,9 +21,10 @@ from rag.answer import Answer, GenerationLimits, start_answer
 from rag.config import Settings
 from rag.conversations import ConversationStore, OriginalsCipher
 from rag.db.migrate import current_revision, head_revision, upgrade_embedded
-from rag.db.session import make_engine, make_session_factory
+from rag.db.session import make_engine, make_session_factory, transaction
 from rag.devices import resolve_index_device
 from rag.embed import Embedder, load_embedder
+from rag.embed.backend_choice import resolve_backend, stored_runtime
 from rag.follow_up import earlier_question
 from rag.index import VectorIndex
 from rag.index.gpu_mirror import GpuMirror, gpu_flat_factory
@@ -102,8 +103,14 @@ class RagService:
 
     @property
     def embedder(self) -> Embedder:
+        """The configured embedder; `auto` as this store chose it: the runtime that made its
+        vectors, or for a store without any this machine's faster one (backend_choice.py)."""
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.embedding)
+            embedding = self.settings.embedding
+            if embedding.backend == "auto":
+                with transaction(self.session_factory) as session:
+                    embedding = resolve_backend(embedding, stored_fingerprint(session))
+            self._embedder = load_embedder(embedding)
         return self._embedder
 
     def secret(self) -> bytes:
@@ -187,10 +194,23 @@ class RagService:
         than comparing vectors of two models. Checked at most every VECTOR_CHECK_S seconds."""
         now = time.monotonic()
         if self._vectors_checked_at is None or now - self._vectors_checked_at > VECTOR_CHECK_S:
-            fingerprint = embedding_fingerprint(self.settings.embedding, self.embedder)
+            self._follow_the_stores_runtime()
+            fingerprint = embedding_fingerprint(self.embedder.settings, self.embedder)
             self._vectors_current = check_vectors(self.session_factory, fingerprint)
             self._vectors_checked_at = now
         return self._vectors_current
+
+    def _follow_the_stores_runtime(self) -> None:
+        """With `auto`, a process on a CPU that chose the other runtime may have filled the
+        store after this one chose for it empty: the store's runtime is taken then, rather
+        than queueing a re-embed that the other process would undo."""
+        if self.settings.embedding.backend != "auto" or self._embedder is None:
+            return
+        with transaction(self.session_factory) as session:
+            stored = stored_runtime(stored_fingerprint(session))
+        if stored is not None and stored != self._embedder.settings.backend:
+            log.info("the store's vectors were made with %s: embedding with it", stored)
+            self._embedder, self._quotes = None, None
 
     @property
     def pipeline(self) -> IngestPipeline:

@@ -28,7 +28,9 @@ def ingest_needs_torch(settings: Settings) -> bool:
     """Whether indexing with these settings runs torch in this process: the torch embedding
     backend, a transformer spaCy model, or an ONNX export (or the OpenVINO int8 model made from
     one) not yet made (made with torch)."""
-    embedding = settings.embedding
+    from rag.embed.backend_choice import resolve_backend
+
+    embedding = resolve_backend(settings.embedding)  # this machine's choice for `auto`
     if embedding.backend == "torch" or anonymizing_needs_torch(settings.anonymize):
         return True
     from rag.embed.onnx_export import is_exported

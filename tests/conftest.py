@@ -15,6 +15,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO_ROOT / "examples"
 SHARED_EVAL = REPO_ROOT.parent / "shared" / "eval"
 PG_URL = os.environ.get("RAG_TEST_DATABASE_URL", "")
+# The default backend (auto) takes openvino on a CPU with VNNI or AMX, and OpenVINO is kept out
+# of the test process (tests/rag/embed/conftest.py): tests embed with onnx, as do the commands
+# they start, unless a test asks for another backend. `auto` itself: tests/rag/embed/
+# test_backend_choice.py, and a real `rag ingest` in tests/e2e/test_auto_backend.py.
+os.environ.setdefault("RAG_EMBEDDING__BACKEND", "onnx")
 
 
 def shared_eval(*parts: str) -> Path:

@@ -11,9 +11,11 @@ index and `retrieval.min_score` assume). Questions go through `embed_query`, pas
 characters in the text (rag/embed/inputs.py, TokenVectors): the quotes compare a question's
 tokens with a sentence's one by one (rag/quotes.py).
 
-Backends (`embedding.backend`): `torch` (torch_backend.py: sentence-transformers, CPU or CUDA)
-and `onnx` (onnx_backend.py: ONNX Runtime on the CPU, int8 by default, from an export made
-once on first use and cached outside the data folder: onnx_export.py).
+Backends (`embedding.backend`): `torch` (torch_backend.py: sentence-transformers, CPU or CUDA),
+`onnx` (onnx_backend.py: ONNX Runtime on the CPU, int8 by default, from an export made once on
+first use and cached outside the data folder: onnx_export.py) and `openvino`
+(openvino_backend.py: OpenVINO's int8 model quantized from that export: openvino_export.py);
+`auto` picks one of them (backend_choice.py).
 """
 
 from __future__ import annotations
@@ -59,7 +61,11 @@ class Embedder(Protocol):
 
 
 def load_embedder(settings: EmbeddingSettings) -> Embedder:
-    """The configured backend with the configured model (loaded now)."""
+    """The configured backend with the configured model (loaded now); `auto` as this machine
+    chooses it (a store's own choice: RagService.embedder)."""
+    from rag.embed.backend_choice import resolve_backend
+
+    settings = resolve_backend(settings)
     if settings.backend == "onnx":
         from rag.embed.onnx_backend import OnnxEmbedder
 

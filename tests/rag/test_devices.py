@@ -78,3 +78,10 @@ def test_the_onnx_embedder_is_reported_on_the_cpu_it_runs_on_even_beside_a_gpu(g
     assert check_devices(Settings())["embedding.device"] == "cpu"
     torch_backend = Settings(embedding={"backend": "torch"})
     assert check_devices(torch_backend)["embedding.device"] == "cuda"
+
+
+def test_auto_embeds_on_the_cpu_unless_its_device_is_cuda(gpu):
+    auto = Settings(embedding={"backend": "auto"})
+    assert check_devices(auto)["embedding.device"] == "cpu"
+    on_cuda = Settings(embedding={"backend": "auto", "device": "cuda"})
+    assert check_devices(on_cuda)["embedding.device"] == "cuda"  # auto on cuda is torch

@@ -114,7 +114,8 @@ def test_an_os_error_is_reported_by_its_errno_without_the_file_name():
     assert row.detail == "FileNotFoundError: ENOENT: No such file or directory"
 
 
-CPUINFO = "processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse2 avx2 {extra}\n"
+def flags(extra: str) -> frozenset[str]:
+    return frozenset(f"fpu sse2 avx2 {extra}".split())
 
 
 @pytest.mark.parametrize(
@@ -125,21 +126,44 @@ CPUINFO = "processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse2 avx2 {ext
         ("avx512f avx512_vnni avx_vnni amx_int8", "amx_int8", "~2x"),  # AMX speaks for it
     ],
 )
-def test_a_cpu_with_int8_dot_products_is_told_where_openvino_pays(extra, flag, speedup):
-    row = embedding_backend_row(Settings(), CPUINFO.format(extra=extra))
-    assert row.status == "ok"
-    assert f"this CPU has {flag}:" in row.detail and "embedding.backend openvino" in row.detail
+def test_onnx_on_a_cpu_with_int8_dot_products_is_told_where_openvino_pays(extra, flag, speedup):
+    row = embedding_backend_row(Settings(embedding={"backend": "onnx"}), flags(extra))
+    assert row.status == "ok" and row.what == "backend onnx (int8)"
+    assert (
+        f"this CPU has {flag}:" in row.detail and "embedding.backend auto or openvino" in row.detail
+    )
     assert f"embeds {speedup} as fast here" in row.detail
 
 
 def test_no_advice_without_int8_dot_products_or_away_from_onnx_int8():
-    assert (
-        "openvino" not in embedding_backend_row(Settings(), CPUINFO.format(extra="avx512f")).detail
-    )
-    with_vnni = CPUINFO.format(extra="avx512_vnni")
-    for embedding in ({"backend": "openvino"}, {"onnx_quantization": "none"}, {"backend": "torch"}):
-        row = embedding_backend_row(Settings(embedding=embedding), with_vnni)
+    onnx = Settings(embedding={"backend": "onnx"})
+    assert "openvino" not in embedding_backend_row(onnx, flags("avx512f")).detail
+    for embedding in ({"backend": "openvino"}, {"backend": "onnx", "onnx_quantization": "none"}):
+        row = embedding_backend_row(Settings(embedding=embedding), flags("avx512_vnni"))
         assert row.detail == "", embedding
+    torch = embedding_backend_row(Settings(embedding={"backend": "torch"}), flags("avx512_vnni"))
+    assert (torch.what, torch.detail) == ("backend torch", "")
+
+
+def test_auto_says_which_runtime_it_takes_and_why(monkeypatch):
+    from rag.embed import backend_choice
+
+    monkeypatch.setattr(backend_choice, "openvino_installed", lambda: True)
+    auto = Settings(embedding={"backend": "auto"})
+    row = embedding_backend_row(auto, flags("avx512_vnni"))
+    assert row.what == "backend auto → openvino (int8)"
+    assert row.detail == "this CPU has avx512_vnni: ~1.5x as fast as onnx here"
+    row = embedding_backend_row(auto, flags("avx512f"))
+    assert row.what == "backend auto → onnx (int8)"
+    assert row.detail.startswith("no VNNI or AMX on this CPU")
+    # A store the onnx runtime filled keeps it on a CPU where openvino would be faster.
+    row = embedding_backend_row(auto, flags("amx_int8"), stored='{"backend":"onnx-int8"}')
+    assert row.what == "backend auto → onnx (int8)"
+    assert row.detail.startswith("the runtime that made this store's vectors")
+    monkeypatch.setattr(backend_choice, "openvino_installed", lambda: False)
+    row = embedding_backend_row(auto, flags("amx_int8"))
+    assert row.what == "backend auto → onnx (int8)"
+    assert "with OpenVINO (pip install '.[openvino]') it would embed ~2x as fast" in row.detail
 
 
 def test_the_file_workers_are_counted_and_the_reason_given():

@@ -12,7 +12,7 @@ import os
 
 OPENVINO_PROCESS_VARIABLE = "RAG_TEST_OPENVINO_PROCESS"
 OPENVINO_HERE = os.environ.get(OPENVINO_PROCESS_VARIABLE) == "1"
-OPENVINO_TEST_FILES = ["test_openvino_export.py"]
+OPENVINO_TEST_FILES = ["test_openvino_export.py", "test_openvino_auto.py"]
 
 if not OPENVINO_HERE:
     collect_ignore = OPENVINO_TEST_FILES
