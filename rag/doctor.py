@@ -168,9 +168,11 @@ def model_rows(settings: Settings, load: bool) -> list[Row]:
         return f"{resolve_model_path(embedding.model, 'embedding')} (device {embedding.device})"
 
     path = _attempt("embedding", embedding.model, embedding_path)
-    rows += [path, embedding_backend_row(settings, stored=_stored_fingerprint(settings))]
+    stored = _stored_fingerprint(settings) if embedding.backend == "auto" else None
+    rows += [path, embedding_backend_row(settings, stored=stored)]
     if load and not path.failed:
-        rows.append(_attempt("embedding", "loads and embeds", lambda: _load_embedder(settings)))
+        loads = lambda: _load_embedder(settings, stored)  # noqa: E731 - the runtime auto takes
+        rows.append(_attempt("embedding", "loads and embeds", loads))
     anonymize = settings.anonymize
     if anonymize.enabled:
         rows.append(_attempt("anonymizer", anonymize.spacy_model, lambda: _spacy_path(anonymize)))
@@ -189,12 +191,7 @@ def embedding_backend_row(
     """The embedding backend (for `auto`: which runtime, and why), and where another would pay:
     on a CPU with an int8 dot-product instruction openvino embeds faster than onnx.
     `flags`: the CPU's (tests); `stored`: the store's recorded embedding fingerprint."""
-    from rag.embed.backend_choice import (
-        int8_dot_product_flag,
-        openvino_installed,
-        resolve_backend,
-        stored_runtime,
-    )
+    from rag.embed.backend_choice import int8_dot_product_flag, resolve_backend
 
     embedding = settings.embedding
     resolved = resolve_backend(embedding, stored, flags)
@@ -206,18 +203,7 @@ def embedding_backend_row(
     flag = int8_dot_product_flag(flags)
     speedup = INT8_DOT_PRODUCT_SPEEDUPS.get(flag or "")
     if embedding.backend == "auto" and resolved.backend != "torch":
-        if stored_runtime(stored) == resolved.backend:
-            reason = "the runtime that made this store's vectors (kept, so they never re-embed)"
-        elif resolved.backend == "openvino":
-            reason = f"this CPU has {flag}: {speedup} as fast as onnx here"
-        elif flag and not openvino_installed():
-            reason = (
-                f"this CPU has {flag}: with OpenVINO (pip install '.[openvino]') it would "
-                f"embed {speedup} as fast; switching re-embeds every chunk once"
-            )
-        else:
-            reason = "no VNNI or AMX on this CPU: OpenVINO's int8 would be slower here"
-        return Row("embedding", what, "ok", reason)
+        return Row("embedding", what, "ok", _why_auto(resolved, stored, flag, speedup))
     if embedding.backend != "onnx" or embedding.onnx_quantization != "int8" or not flag:
         return Row("embedding", what)
     return Row(
@@ -227,6 +213,30 @@ def embedding_backend_row(
         f"this CPU has {flag}: embedding.backend auto or openvino embeds {speedup} as fast "
         "here; switching re-embeds every chunk once",
     )
+
+
+def _why_auto(resolved, stored: str | None, flag: str | None, speedup: str | None) -> str:
+    """Why `auto` takes the CPU runtime `resolved.backend` (rag/embed/backend_choice.py)."""
+    from rag.embed.backend_choice import openvino_installed, stored_runtime
+
+    made_by = stored_runtime(stored)
+    if made_by not in (None, resolved.backend):
+        return (
+            f"this store's vectors are {made_by}'s, which is not installed here: a re-embed "
+            f"with {resolved.backend} is queued when the service starts"
+        )
+    if made_by == resolved.backend:
+        return "the runtime that made this store's vectors (kept, so they never re-embed)"
+    if resolved.backend == "openvino":
+        return f"this CPU has {flag}: {speedup} as fast as onnx here"
+    if resolved.onnx_quantization != "int8":
+        return "float32 (onnx_quantization none) runs on onnx"
+    if flag and not openvino_installed():
+        return (
+            f"this CPU has {flag}: with OpenVINO (pip install '.[openvino]') it would embed "
+            f"{speedup} as fast; switching re-embeds every chunk once"
+        )
+    return "no VNNI or AMX on this CPU: OpenVINO's int8 would be slower here"
 
 
 def _stored_fingerprint(settings: Settings) -> str | None:
@@ -279,10 +289,11 @@ def _spacy_path(anonymize) -> str:
     return next(iter(spec.submodule_search_locations))
 
 
-def _load_embedder(settings: Settings) -> str:
+def _load_embedder(settings: Settings, stored: str | None) -> str:
     from rag.embed import load_embedder
+    from rag.embed.backend_choice import resolve_backend
 
-    embedder = load_embedder(settings.embedding)
+    embedder = load_embedder(resolve_backend(settings.embedding, stored))
     vectors = embedder.embed(["annual leave"])
     return f"on {embedder.device}, dimension {embedder.dimension} ({vectors.shape[1]} values)"
 

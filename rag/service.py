@@ -8,6 +8,7 @@ is missing. Heavy imports (torch, presidio, llama.cpp) happen inside the parts' 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import replace
 
@@ -18,13 +19,13 @@ from ingest.reprocess import stored_pseudonym_chars
 from ingest.worker import Worker
 from rag.access import Caller, document_visible
 from rag.answer import Answer, GenerationLimits, start_answer
-from rag.config import Settings
+from rag.config import EmbeddingSettings, Settings
 from rag.conversations import ConversationStore, OriginalsCipher
 from rag.db.migrate import current_revision, head_revision, upgrade_embedded
 from rag.db.session import make_engine, make_session_factory, transaction
 from rag.devices import resolve_index_device
 from rag.embed import Embedder, load_embedder
-from rag.embed.backend_choice import resolve_backend, stored_runtime
+from rag.embed.backend_choice import resolve_backend
 from rag.follow_up import earlier_question
 from rag.index import VectorIndex
 from rag.index.gpu_mirror import GpuMirror, gpu_flat_factory
@@ -79,6 +80,7 @@ class RagService:
         self.engine = make_engine(settings.resolved_database_url)
         self.session_factory = make_session_factory(self.engine)
         self._embedder = embedder
+        self._embedder_lock = threading.Lock()
         self._anonymizer = anonymizer
         self._generator = generator
         self._quotes: QuoteFinder | None = None
@@ -106,12 +108,17 @@ class RagService:
         """The configured embedder; `auto` as this store chose it: the runtime that made its
         vectors, or for a store without any this machine's faster one (backend_choice.py)."""
         if self._embedder is None:
-            embedding = self.settings.embedding
-            if embedding.backend == "auto":
-                with transaction(self.session_factory) as session:
-                    embedding = resolve_backend(embedding, stored_fingerprint(session))
-            self._embedder = load_embedder(embedding)
+            with self._embedder_lock:  # one load, however many requests ask at once
+                if self._embedder is None:
+                    self._embedder = load_embedder(self._resolved_embedding())
         return self._embedder
+
+    def _resolved_embedding(self) -> EmbeddingSettings:
+        embedding = self.settings.embedding
+        if embedding.backend != "auto":
+            return embedding
+        with transaction(self.session_factory) as session:
+            return resolve_backend(embedding, stored_fingerprint(session))
 
     def secret(self) -> bytes:
         """The key pseudonyms, path hashes and the other keyed values derive from."""
@@ -180,12 +187,13 @@ class RagService:
 
     @property
     def retriever(self) -> Retriever:
+        dense_enabled = self.vectors_current()  # first: it may switch the embedder
         return Retriever(
             self.session_factory,
             self.index,
             self.embedder,
             self.settings.retrieval,
-            dense_enabled=self.vectors_current(),
+            dense_enabled=dense_enabled,
         )
 
     def vectors_current(self) -> bool:
@@ -203,17 +211,22 @@ class RagService:
     def _follow_the_stores_runtime(self) -> None:
         """With `auto`, a process on a CPU that chose the other runtime may have filled the
         store after this one chose for it empty: the store's runtime is taken then, rather
-        than queueing a re-embed that the other process would undo."""
+        than writing or re-embedding vectors that the other process would undo."""
         if self.settings.embedding.backend != "auto" or self._embedder is None:
             return
-        with transaction(self.session_factory) as session:
-            stored = stored_runtime(stored_fingerprint(session))
-        if stored is not None and stored != self._embedder.settings.backend:
-            log.info("the store's vectors were made with %s: embedding with it", stored)
-            self._embedder, self._quotes = None, None
+        wanted = self._resolved_embedding()
+        if wanted.backend == self._embedder.settings.backend:
+            return
+        with self._embedder_lock:
+            if self._embedder.settings.backend == wanted.backend:
+                return  # another request switched it meanwhile
+            log.info("the store's vectors were made with %s: embedding with it", wanted.backend)
+            embedder = load_embedder(wanted)
+            self._embedder, self._quotes = embedder, None
 
     @property
     def pipeline(self) -> IngestPipeline:
+        self._follow_the_stores_runtime()  # a worker's next job embeds as the store does
         return IngestPipeline(
             self.settings, self.session_factory, self.embedder, self.anonymizer, self.path_vault
         )

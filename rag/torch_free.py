@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from rag.config import AnonymizeSettings, Settings
+from rag.config import AnonymizeSettings, EmbeddingSettings, Settings
 
 
 def block_torch() -> None:
@@ -27,11 +27,24 @@ def anonymizing_needs_torch(settings: AnonymizeSettings) -> bool:
 def ingest_needs_torch(settings: Settings) -> bool:
     """Whether indexing with these settings runs torch in this process: the torch embedding
     backend, a transformer spaCy model, or an ONNX export (or the OpenVINO int8 model made from
-    one) not yet made (made with torch)."""
-    from rag.embed.backend_choice import resolve_backend
+    one) not yet made (made with torch). For `auto`, either CPU runtime may run (the store
+    chooses, not only this machine: rag/embed/backend_choice.py), so both must be made."""
+    from rag.embed.backend_choice import openvino_installed
 
-    embedding = resolve_backend(settings.embedding)  # this machine's choice for `auto`
-    if embedding.backend == "torch" or anonymizing_needs_torch(settings.anonymize):
+    embedding = settings.embedding
+    if anonymizing_needs_torch(settings.anonymize):
+        return True
+    if embedding.backend == "auto":
+        if embedding.device == "cuda":
+            return True  # auto on cuda is torch
+        runtimes = ["onnx", "openvino"] if openvino_installed() else ["onnx"]
+    else:
+        runtimes = [embedding.backend]
+    return any(_runtime_needs_torch(embedding, runtime) for runtime in runtimes)
+
+
+def _runtime_needs_torch(embedding: EmbeddingSettings, runtime: str) -> bool:
+    if runtime == "torch":
         return True
     from rag.embed.onnx_export import is_exported
     from rag.model_paths import ModelNotFoundError, resolve_model_path
@@ -42,7 +55,7 @@ def ingest_needs_torch(settings: Settings) -> bool:
         return False  # the embedder's own start-up error says it, with or without torch
     if not is_exported(model_dir, embedding.onnx_quantization, embedding.cache_dir):
         return True
-    if embedding.backend == "openvino":  # quantized from the float32 export, made with torch
+    if runtime == "openvino":  # quantized from the float32 export, made with torch
         from rag.embed.openvino_export import is_quantized
 
         if embedding.onnx_quantization == "int8":

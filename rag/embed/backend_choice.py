@@ -6,9 +6,10 @@ takes openvino where the CPU has such an instruction and OpenVINO is installed, 
 and torch where `embedding.device` is cuda.
 
 The choice is made once per store, not per machine: a store whose vectors one of the CPU
-runtimes made keeps that runtime wherever it is opened, so moving a data folder to another
-machine never re-embeds it (the runtime only runs slower there). A store without vectors, or
-with another configuration's (which re-embed anyway), takes this machine's choice.
+runtimes made keeps that runtime wherever it is opened (also when another setting, the model
+say, changes and re-embeds it), so moving a data folder to another machine never re-embeds it
+(the runtime only runs slower there). A store without vectors, or with torch's, takes this
+machine's choice. onnx_quantization none (float32) is always onnx.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def openvino_installed() -> bool:
 
 
 def host_runtime(flags: frozenset[str] | None = None, openvino: bool | None = None) -> str:
-    """The faster CPU runtime on this machine: openvino or onnx."""
+    """The faster CPU runtime for int8 on this machine: openvino or onnx."""
     openvino = openvino_installed() if openvino is None else openvino
     return "openvino" if openvino and int8_dot_product_flag(flags) else "onnx"
 
@@ -66,6 +67,8 @@ def resolve_backend(
         return settings
     if settings.device == "cuda":
         backend = "torch"
+    elif settings.onnx_quantization != "int8":
+        backend = "onnx"  # OpenVINO's float model was never measured faster than onnx's
     else:
         backend = stored_runtime(stored_fingerprint) or host_runtime(flags)
     if backend == "openvino" and not openvino_installed():

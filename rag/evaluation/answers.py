@@ -191,6 +191,7 @@ def run_answers_eval(
     with store_for(documents, settings, anonymize, log, **parts) as store:
         service = store.service
         service.load_all()  # models and index loaded before the clock starts
+        backend = service.embedder.settings.backend  # what `auto` took on this machine
         for number, qid in enumerate(asked, start=1):
             rows.append(ask_one(store, qid, questions[qid], answers[qid], answer_set.judged))
             log.print(f"{number}/{len(asked)} {rows[-1]['seconds']:.1f}s", highlight=False)
@@ -204,6 +205,7 @@ def run_answers_eval(
         "personal_data_removal": anonymize,
         "retrieval": settings.retrieval.model_dump(),
         "embedding_model": settings.embedding.model,
+        "embedding_backend": backend,
         "llm": {
             "backend": settings.llm.backend,
             "model": settings.llm.model,

@@ -77,6 +77,7 @@ def run_retrieval_eval(
         service = store.service
         retriever = Retriever(service.session_factory, service.index, service.embedder, retrieval)
         retriever.rank("warm-up", 1)  # load the index and models before timing
+        backend = service.embedder.settings.backend  # what `auto` took on this machine
         results = {}
         per_query: dict[str, dict[str, dict]] = {}
         for mode in modes:
@@ -119,6 +120,7 @@ def run_retrieval_eval(
         "personal_data_removal": anonymize,
         "retrieval": retrieval.model_dump(),
         "embedding_model": settings.embedding.model,
+        "embedding_backend": backend,
         "results": results,
         "per_query": per_query,
     }

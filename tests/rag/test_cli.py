@@ -118,8 +118,8 @@ def test_a_configured_gpu_that_is_not_there_stops_startup(
         pytest.skip("this machine has a GPU: the setting would work")
     monkeypatch.setenv(variable, "cuda")
     if variable == "RAG_EMBEDDING__DEVICE":
-        # The default onnx backend runs on the CPU only: a GPU host embeds with torch.
-        monkeypatch.setenv("RAG_EMBEDDING__BACKEND", "torch")
+        # The default backend, auto, is torch on cuda (onnx and openvino refuse it).
+        monkeypatch.setenv("RAG_EMBEDDING__BACKEND", "auto")
     get_settings.cache_clear()
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     result = runner.invoke(app, command)

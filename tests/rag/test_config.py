@@ -55,3 +55,11 @@ def test_file_workers_are_auto_or_a_number_also_from_the_environment(monkeypatch
     monkeypatch.setenv("RAG_INGEST__FILE_WORKERS", "0")
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_the_embedding_backend_is_auto_by_default_and_in_default_yaml(monkeypatch):
+    monkeypatch.delenv("RAG_EMBEDDING__BACKEND", raising=False)  # tests pin onnx (conftest.py)
+    assert Settings().embedding.backend == "auto"
+    monkeypatch.setenv("RAG_EMBEDDING__BACKEND", "gpu")
+    with pytest.raises(ValidationError):
+        Settings()

@@ -15,8 +15,29 @@ from tests.conftest import EXAMPLES, REPO_ROOT
 
 
 def test_the_onnx_backend_with_its_export_made_needs_no_torch(embedder):
-    # The session's embedder (the default onnx backend) made the export in the shared cache.
-    assert not ingest_needs_torch(Settings())
+    # The session's embedder (onnx, as tests pin it) made the export in the shared cache.
+    assert not ingest_needs_torch(Settings(embedding={"backend": "onnx"}))
+
+
+def test_auto_keeps_torch_until_both_cpu_runtimes_models_are_made(monkeypatch):
+    """The store may choose either runtime, whatever this machine would (backend_choice.py)."""
+    from rag import torch_free
+    from rag.embed import backend_choice
+
+    made = {"onnx": True, "openvino": False}
+    monkeypatch.setattr(torch_free, "_runtime_needs_torch", lambda _, runtime: not made[runtime])
+    monkeypatch.setattr(backend_choice, "openvino_installed", lambda: True)
+    auto = Settings(embedding={"backend": "auto"})
+    assert ingest_needs_torch(auto)  # openvino's int8 model still to be made
+    made["openvino"] = True
+    assert not ingest_needs_torch(auto)
+    made["onnx"] = False
+    assert ingest_needs_torch(auto)
+    monkeypatch.setattr(backend_choice, "openvino_installed", lambda: False)
+    made["onnx"] = True
+    made["openvino"] = False
+    assert not ingest_needs_torch(auto)  # without OpenVINO only onnx can run
+    assert ingest_needs_torch(Settings(embedding={"backend": "auto", "device": "cuda"}))
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,14 @@ cuda; a store keeps the runtime that made its vectors. OpenVINO itself is never 
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from ingest.reembed import embedding_fingerprint, stored_fingerprint
-from rag.config import EmbeddingSettings, Settings
+import pytest
+from sqlalchemy import select
+
+from ingest.reembed import embedding_fingerprint, record_fingerprint, stored_fingerprint
+from rag.config import EmbeddingSettings
+from rag.db.models import Job
 from rag.db.session import transaction
 from rag.embed import backend_choice
 from rag.embed.backend_choice import (
@@ -109,12 +113,40 @@ def test_a_service_opens_a_store_of_onnx_vectors_with_onnx_on_an_openvino_machin
         reopened.engine.dispose()
 
 
-def test_a_service_on_an_empty_store_takes_the_machines_runtime(settings, monkeypatch):
+def test_a_service_on_an_empty_store_asks_the_machine(settings, monkeypatch):
     from rag.service import RagService
 
-    monkeypatch.setattr(backend_choice, "host_runtime", lambda flags=None: "onnx")
-    service = RagService(Settings(**{**settings.model_dump(), "embedding": {"backend": "auto"}}))
+    asked = []
+    monkeypatch.setattr(
+        backend_choice, "host_runtime", lambda flags=None: asked.append(flags) or "onnx"
+    )
+    service = RagService(settings.model_copy(update={"embedding": EmbeddingSettings()}))
     try:
-        assert service.embedder.settings.backend == "onnx"
+        assert service.embedder.settings.backend == "onnx" and asked == [None]
+    finally:
+        service.engine.dispose()
+
+
+def test_a_store_of_openvino_vectors_without_openvino_re_embeds_once_with_onnx(
+    settings, monkeypatch
+):
+    """The runtime the store names is missing here: onnx, a re-embed queued, and the embedder
+    is not reloaded at every check (it already is what the store resolves to here)."""
+    from rag.service import RagService
+
+    monkeypatch.setattr(backend_choice, "openvino_installed", lambda: False)
+    service = RagService(settings.model_copy(update={"embedding": EmbeddingSettings()}))
+    try:
+        openvino_vectors = json.dumps({"backend": "openvino-int8", "dimension": 384})
+        with transaction(service.session_factory) as session:
+            record_fingerprint(session, openvino_vectors)
+        embedder = service.embedder
+        assert embedder.settings.backend == "onnx"
+        for _ in range(2):
+            service._vectors_checked_at = None  # check again now, not in 30 s
+            assert not service.vectors_current()
+            assert service.embedder is embedder
+        with transaction(service.session_factory) as session:
+            assert session.scalars(select(Job.kind)).all() == ["reembed"]
     finally:
         service.engine.dispose()

@@ -1,69 +1,116 @@
 """embedding.backend auto with the real OpenVINO (in the openvino test process: conftest.py):
 on a machine that takes openvino a new store is filled by it, and it keeps openvino when opened
-on a machine that would take onnx, so a data folder that moves is not re-embedded."""
+on a machine that would take onnx, so a data folder that moves is not re-embedded; a process
+that chose openvino for an empty store another host then filled with onnx follows the store.
+SQLite only: this process's every test must run (test_openvino_process.py)."""
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import select
+
 from ingest.reembed import stored_fingerprint
+from rag.config import Settings
+from rag.db.migrate import upgrade
+from rag.db.models import Job
 from rag.db.session import transaction
 from rag.embed import backend_choice
 from rag.embed.backend_choice import stored_runtime
 
 
-def _auto(settings):
-    embedding = settings.embedding.model_copy(update={"backend": "auto"})
-    return settings.model_copy(update={"embedding": embedding})
+@pytest.fixture
+def auto_settings(tmp_path) -> Settings:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(url)
+    return Settings(data_dir=tmp_path / "data", database_url=url, embedding={"backend": "auto"})
+
+
+def _docs(folder, text="Staff get 27 days of annual leave. The gym costs 40 euros."):
+    folder.mkdir()
+    (folder / "leave.txt").write_text(text)
+    return folder
+
+
+def _on(monkeypatch, runtime: str) -> None:
+    """This machine's choice for a store without vectors."""
+    monkeypatch.setattr(backend_choice, "host_runtime", lambda flags=None: runtime)
+
+
+def _stored(service) -> str | None:
+    with transaction(service.session_factory) as session:
+        return stored_runtime(stored_fingerprint(session))
+
+
+def _reembeds_queued(service) -> int:
+    with transaction(service.session_factory) as session:
+        return len(session.scalars(select(Job).where(Job.kind == "reembed")).all())
 
 
 def test_auto_fills_a_new_store_with_openvino_and_keeps_it_on_another_cpu(
-    settings, anonymizer, tmp_path, monkeypatch
+    auto_settings, anonymizer, tmp_path, monkeypatch
 ):
     from rag.service import RagService
 
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "leave.txt").write_text("Staff get 27 days of annual leave. The gym costs 40 euros.")
-    monkeypatch.setattr(backend_choice, "host_runtime", lambda flags=None: "openvino")
-    service = RagService(_auto(settings), anonymizer=anonymizer)
+    _on(monkeypatch, "openvino")
+    service = RagService(auto_settings, anonymizer=anonymizer)
     try:
         assert service.embedder.settings.backend == "openvino"
-        assert service.pipeline.ingest_folder(folder).indexed == 1
-        with transaction(service.session_factory) as session:
-            assert stored_runtime(stored_fingerprint(session)) == "openvino"
+        assert service.pipeline.ingest_folder(_docs(tmp_path / "docs")).indexed == 1
+        assert _stored(service) == "openvino"
     finally:
         service.engine.dispose()
 
-    monkeypatch.setattr(backend_choice, "host_runtime", lambda flags=None: "onnx")
-    moved = RagService(_auto(settings), anonymizer=anonymizer)
+    _on(monkeypatch, "onnx")
+    moved = RagService(auto_settings, anonymizer=anonymizer)
     try:
         assert moved.embedder.settings.backend == "openvino"
-        assert moved.vectors_current()  # the same fingerprint: no re-embed queued
         hits = moved.search_for("How many days of annual leave?", None, None)
         assert "27 days" in hits[0].text
+        assert moved.vectors_current() and _reembeds_queued(moved) == 0
     finally:
         moved.engine.dispose()
 
 
-def test_a_service_that_chose_openvino_for_an_empty_store_follows_the_onnx_that_filled_it(
-    settings, anonymizer, tmp_path, monkeypatch
+def test_an_api_that_chose_openvino_for_an_empty_store_searches_as_the_onnx_that_filled_it(
+    auto_settings, anonymizer, tmp_path, monkeypatch
 ):
     """Two hosts of different CPUs on one store, both started while it was empty."""
     from rag.service import RagService
 
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "leave.txt").write_text("Staff get 27 days of annual leave. The gym costs 40 euros.")
-    monkeypatch.setattr(backend_choice, "host_runtime", lambda flags=None: "openvino")
-    api = RagService(_auto(settings), anonymizer=anonymizer)
+    _on(monkeypatch, "openvino")
+    api = RagService(auto_settings, anonymizer=anonymizer)
     assert api.embedder.settings.backend == "openvino"
-    monkeypatch.setattr(backend_choice, "host_runtime", lambda flags=None: "onnx")
-    worker = RagService(_auto(settings), anonymizer=anonymizer)
+    _on(monkeypatch, "onnx")
+    worker = RagService(auto_settings, anonymizer=anonymizer)
     try:
-        assert worker.pipeline.ingest_folder(folder).indexed == 1
-        assert api.vectors_current()  # not a re-embed: the API embeds with onnx now
-        assert api.embedder.settings.backend == "onnx"
+        assert worker.pipeline.ingest_folder(_docs(tmp_path / "docs")).indexed == 1
+        # The first search already embeds the question with onnx, with the dense leg on.
+        retriever = api.retriever
+        assert retriever.dense_enabled and retriever.embedder.settings.backend == "onnx"
         hits = api.search_for("How many days of annual leave?", None, None)
         assert "27 days" in hits[0].text
+        assert api.vectors_current() and _reembeds_queued(api) == 0
     finally:
         api.engine.dispose()
         worker.engine.dispose()
+
+
+def test_a_worker_that_chose_openvino_for_an_empty_store_writes_as_the_onnx_that_filled_it(
+    auto_settings, anonymizer, tmp_path, monkeypatch
+):
+    from rag.service import RagService
+
+    _on(monkeypatch, "openvino")
+    late = RagService(auto_settings, anonymizer=anonymizer)
+    assert late.embedder.settings.backend == "openvino"
+    _on(monkeypatch, "onnx")
+    first = RagService(auto_settings, anonymizer=anonymizer)
+    try:
+        assert first.pipeline.ingest_folder(_docs(tmp_path / "first")).indexed == 1
+        gym = "The gym subsidy is 40 euros per month."
+        assert late.pipeline.ingest_folder(_docs(tmp_path / "late", gym)).indexed == 1
+        assert late.embedder.settings.backend == "onnx"
+        assert _stored(late) == "onnx" and _reembeds_queued(late) == 0
+    finally:
+        late.engine.dispose()
+        first.engine.dispose()

@@ -183,6 +183,7 @@ def test_answers_through_the_real_service(tmp_path, embedder, anonymizer, genera
         dataset, settings, embedder=embedder, anonymizer=anonymizer, generator=generator
     )
     assert payload["questions"] == 3 and payload["indexed_documents"] == 3
+    assert payload["embedding_backend"] == "onnx"  # the runtime that ran (tests pin onnx)
     rows = {row["id"]: row for row in payload["per_question"]}
     assert set(rows) == {"q1", "q2", "q3"}  # q4 has no reference answer
     for qid, row in rows.items():

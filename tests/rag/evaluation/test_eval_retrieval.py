@@ -48,6 +48,7 @@ def test_eval_retrieval_end_to_end(tmp_path):
     payload = json.loads(out.read_text())
     assert payload["queries"] == 3 and payload["indexed_documents"] == 4
     assert payload["personal_data_removal"] is False
+    assert payload["embedding_backend"] == "onnx"  # the runtime that ran (tests pin onnx)
     assert set(payload["results"]) == {"dense", "fulltext", "hybrid"}
     for values in payload["results"].values():
         assert set(values) == {"nDCG@10", "Recall@10", "Recall@100", "MRR@10", "ms/query"}
