@@ -114,3 +114,22 @@ def test_a_worker_that_chose_openvino_for_an_empty_store_writes_as_the_onnx_that
     finally:
         late.engine.dispose()
         first.engine.dispose()
+
+
+def test_the_default_on_an_openvino_machine_opens_no_outside_connection(
+    auto_settings, anonymizer, monkeypatch
+):
+    from rag.service import RagService
+    from tests.conftest import EXAMPLES
+    from tests.outbound import outside, recorded_connections
+
+    _on(monkeypatch, "openvino")
+    with recorded_connections() as connections:
+        service = RagService(auto_settings, anonymizer=anonymizer)
+        try:
+            assert service.embedder.settings.backend == "openvino"
+            assert service.pipeline.ingest_folder(EXAMPLES).indexed == 5
+            hits = service.search_for("How many days of annual leave?", None, None)
+        finally:
+            service.engine.dispose()
+    assert hits and outside(connections) == []
