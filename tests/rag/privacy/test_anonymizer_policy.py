@@ -251,6 +251,7 @@ EVERY_TYPE = (
 
 def _policy_for(config, monkeypatch) -> AnonymizeSettings:
     monkeypatch.setenv("RAG_CONFIG", str(config))
+    monkeypatch.delenv("RAG_EMBEDDING__BACKEND", raising=False)  # as shipped (conftest pins onnx)
     return Settings().anonymize
 
 
