@@ -24,8 +24,8 @@ from rag.config import Settings  # noqa: E402
 from rag.embed import load_embedder  # noqa: E402
 
 SETTINGS = {
-    "onnx": {},
-    "onnx-fp32": {"onnx_quantization": "none"},
+    "onnx": {"backend": "onnx"},
+    "onnx-fp32": {"backend": "onnx", "onnx_quantization": "none"},
     "openvino": {"backend": "openvino"},
     "torch": {"backend": "torch"},
 }
