@@ -71,49 +71,44 @@ def test_auto_fills_a_new_store_with_openvino_and_keeps_it_on_another_cpu(
         moved.engine.dispose()
 
 
-def test_an_api_that_chose_openvino_for_an_empty_store_searches_as_the_onnx_that_filled_it(
-    auto_settings, anonymizer, tmp_path, monkeypatch
-):
-    """Two hosts of different CPUs on one store, both started while it was empty."""
+@pytest.fixture
+def two_hosts(auto_settings, anonymizer, monkeypatch):
+    """Two hosts of different CPUs on one store, both started while it was empty: the first
+    chose openvino (its embedder loaded), the second takes onnx."""
     from rag.service import RagService
 
     _on(monkeypatch, "openvino")
-    api = RagService(auto_settings, anonymizer=anonymizer)
-    assert api.embedder.settings.backend == "openvino"
+    chose_openvino = RagService(auto_settings, anonymizer=anonymizer)
+    assert chose_openvino.embedder.settings.backend == "openvino"
     _on(monkeypatch, "onnx")
-    worker = RagService(auto_settings, anonymizer=anonymizer)
-    try:
-        assert worker.pipeline.ingest_folder(_docs(tmp_path / "docs")).indexed == 1
-        # The first search already embeds the question with onnx, with the dense leg on.
-        retriever = api.retriever
-        assert retriever.dense_enabled and retriever.embedder.settings.backend == "onnx"
-        hits = api.search_for("How many days of annual leave?", None, None)
-        assert "27 days" in hits[0].text
-        assert api.vectors_current() and _reembeds_queued(api) == 0
-    finally:
-        api.engine.dispose()
-        worker.engine.dispose()
+    on_onnx = RagService(auto_settings, anonymizer=anonymizer)
+    yield chose_openvino, on_onnx
+    chose_openvino.engine.dispose()
+    on_onnx.engine.dispose()
+
+
+def test_an_api_that_chose_openvino_for_an_empty_store_searches_as_the_onnx_that_filled_it(
+    two_hosts, tmp_path
+):
+    api, worker = two_hosts
+    assert worker.pipeline.ingest_folder(_docs(tmp_path / "docs")).indexed == 1
+    # The first search already embeds the question with onnx, with the dense leg on.
+    retriever = api.retriever
+    assert retriever.dense_enabled and retriever.embedder.settings.backend == "onnx"
+    hits = api.search_for("How many days of annual leave?", None, None)
+    assert "27 days" in hits[0].text
+    assert api.vectors_current() and _reembeds_queued(api) == 0
 
 
 def test_a_worker_that_chose_openvino_for_an_empty_store_writes_as_the_onnx_that_filled_it(
-    auto_settings, anonymizer, tmp_path, monkeypatch
+    two_hosts, tmp_path
 ):
-    from rag.service import RagService
-
-    _on(monkeypatch, "openvino")
-    late = RagService(auto_settings, anonymizer=anonymizer)
-    assert late.embedder.settings.backend == "openvino"
-    _on(monkeypatch, "onnx")
-    first = RagService(auto_settings, anonymizer=anonymizer)
-    try:
-        assert first.pipeline.ingest_folder(_docs(tmp_path / "first")).indexed == 1
-        gym = "The gym subsidy is 40 euros per month."
-        assert late.pipeline.ingest_folder(_docs(tmp_path / "late", gym)).indexed == 1
-        assert late.embedder.settings.backend == "onnx"
-        assert _stored(late) == "onnx" and _reembeds_queued(late) == 0
-    finally:
-        late.engine.dispose()
-        first.engine.dispose()
+    late, first = two_hosts
+    assert first.pipeline.ingest_folder(_docs(tmp_path / "first")).indexed == 1
+    gym = "The gym subsidy is 40 euros per month."
+    assert late.pipeline.ingest_folder(_docs(tmp_path / "late", gym)).indexed == 1
+    assert late.embedder.settings.backend == "onnx"
+    assert _stored(late) == "onnx" and _reembeds_queued(late) == 0
 
 
 def test_the_default_on_an_openvino_machine_opens_no_outside_connection(
