@@ -58,6 +58,14 @@ class EmbeddingSettings(BaseModel):
     # and nothing beside the name parts (bench/RESULTS.md, issue 17), for a re-embed.
     pseudonym_stand_ins: bool = False
 
+    @property
+    def on_cpu_runtime(self) -> bool:
+        """onnx or openvino embeds: as configured, or as auto picks unless the device is cuda
+        (then auto is torch: rag/embed/backend_choice.py)."""
+        if self.backend == "auto":
+            return self.device != "cuda"
+        return self.backend in ("onnx", "openvino")
+
     @model_validator(mode="after")
     def _backend_fits_device(self) -> EmbeddingSettings:
         if self.backend in ("onnx", "openvino") and self.device == "cuda":

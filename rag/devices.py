@@ -32,8 +32,7 @@ def pick_embedding_device(embedding) -> str:
     """cpu or cuda for the configured embedder (`EmbeddingSettings`): the onnx and openvino
     backends run on the CPU (their settings refuse cuda), and so does auto unless the device
     is cuda (then it is torch), so no torch is asked."""
-    cpu_runtime = embedding.backend == "auto" and embedding.device != "cuda"  # backend_choice.py
-    if embedding.backend in ("onnx", "openvino") or cpu_runtime:
+    if embedding.on_cpu_runtime:
         return "cpu"
     return pick_torch_device(embedding.device, "embedding.device")
 

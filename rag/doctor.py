@@ -111,10 +111,9 @@ def database_rows(settings: Settings) -> list[Row]:
     shown = make_url(url).render_as_string(hide_password=True)
 
     def schema() -> str:
-        database = make_url(url).database
-        if url.startswith("sqlite") and database and not os.path.exists(database):
-            # Connecting would create an empty file; the doctor writes nothing.
-            raise RuntimeError(f"no database at {database} yet: run `rag db upgrade`")
+        missing = _missing_sqlite_file(url)
+        if missing:  # connecting would create an empty file; the doctor writes nothing
+            raise RuntimeError(f"no database at {missing} yet: run `rag db upgrade`")
         revision, head = current_revision(url), head_revision()
         if revision != head:
             raise RuntimeError(f"schema at {revision or 'nothing'}, expected {head}")
@@ -239,17 +238,24 @@ def _why_auto(resolved, stored: str | None, flag: str | None, speedup: str | Non
     return "no VNNI or AMX on this CPU: OpenVINO's int8 would be slower here"
 
 
+def _missing_sqlite_file(url: str) -> str | None:
+    """The SQLite file `url` names where it does not exist yet (connecting would create it)."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and not os.path.exists(database):
+        return database
+    return None
+
+
 def _stored_fingerprint(settings: Settings) -> str | None:
     """The store's recorded embedding fingerprint; None where there is none or no database
     (an SQLite file is not created: the doctor writes nothing)."""
-    from sqlalchemy.engine import make_url
-
     from ingest.reembed import stored_fingerprint
     from rag.db.session import make_engine, make_session_factory
 
     url = settings.resolved_database_url
-    database = make_url(url).database
-    if url.startswith("sqlite") and database and not os.path.exists(database):
+    if _missing_sqlite_file(url):
         return None
     engine = make_engine(url)
     try:

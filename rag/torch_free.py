@@ -32,11 +32,9 @@ def ingest_needs_torch(settings: Settings) -> bool:
     from rag.embed.backend_choice import openvino_installed
 
     embedding = settings.embedding
-    if anonymizing_needs_torch(settings.anonymize):
+    if anonymizing_needs_torch(settings.anonymize) or not embedding.on_cpu_runtime:
         return True
     if embedding.backend == "auto":
-        if embedding.device == "cuda":
-            return True  # auto on cuda is torch
         runtimes = ["onnx", "openvino"] if openvino_installed() else ["onnx"]
     else:
         runtimes = [embedding.backend]
@@ -44,8 +42,7 @@ def ingest_needs_torch(settings: Settings) -> bool:
 
 
 def _runtime_needs_torch(embedding: EmbeddingSettings, runtime: str) -> bool:
-    if runtime == "torch":
-        return True
+    """Whether the CPU runtime's model is still to be made (with torch)."""
     from rag.embed.onnx_export import is_exported
     from rag.model_paths import ModelNotFoundError, resolve_model_path
 

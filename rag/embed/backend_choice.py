@@ -65,7 +65,7 @@ def resolve_backend(
     the CPU's, for tests). Other backends are returned as they are."""
     if settings.backend != "auto":
         return settings
-    if settings.device == "cuda":
+    if not settings.on_cpu_runtime:
         backend = "torch"
     elif settings.onnx_quantization != "int8":
         backend = "onnx"  # OpenVINO's float model was never measured faster than onnx's
